@@ -1,0 +1,302 @@
+//! The model: apps and their builds, ordered newest first, with slugs, output paths and URLs
+//! decided and collisions checked. No I/O happens here.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, display_path};
+use crate::ipa::IpaInfo;
+use crate::markdown;
+use crate::notes::{Notes, ReleaseDate};
+use crate::scan::ReleaseSource;
+use crate::urls;
+
+/// A release after reading: its files, what the IPA says and what its notes say.
+#[derive(Debug, Clone)]
+pub struct ReadRelease {
+    pub source: ReleaseSource,
+    pub ipa: IpaInfo,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub title: String,
+    pub description_html: Option<String>,
+    pub base_url: Url,
+    /// Apps by name.
+    pub apps: Vec<App>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub bundle_id: String,
+    pub name: String,
+    /// Path segment of the app below the output root.
+    pub slug: String,
+    pub description_html: Option<String>,
+    pub page_url: Url,
+    /// Newest first.
+    pub builds: Vec<Build>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Build {
+    pub source: ReleaseSource,
+    pub ipa: IpaInfo,
+    pub bundle_id: String,
+    /// Marketing version: CFBundleShortVersionString, else the notes' `version`, else
+    /// CFBundleVersion.
+    pub version: String,
+    /// CFBundleVersion, when the IPA has one.
+    pub build_number: Option<String>,
+    /// The notes' `title`, else the IPA's display name, else the app's name.
+    pub title: String,
+    pub channel: String,
+    pub draft: bool,
+    pub date: Option<ReleaseDate>,
+    pub notes_markdown: Option<String>,
+    /// Path segment of the build below its app.
+    pub slug: String,
+    /// The IPA's file name in the output.
+    pub ipa_file_name: String,
+    pub page_url: Url,
+    pub manifest_url: Url,
+    pub ipa_url: Url,
+    pub install_link: String,
+}
+
+impl Build {
+    /// The build's folder below the output root: `<app>/<version>`.
+    pub fn dir(&self, app: &App) -> String {
+        format!("{}/{}", app.slug, self.slug)
+    }
+
+    pub fn notes_html(&self) -> Option<String> {
+        self.notes_markdown.as_deref().map(markdown::to_html)
+    }
+}
+
+/// Orders builds newest first: marketing version, then build number, then date, then path.
+pub fn newest_first(a: &Build, b: &Build) -> Ordering {
+    crate::version::compare(&b.version, &a.version)
+        .then_with(|| {
+            crate::version::compare(
+                b.build_number.as_deref().unwrap_or(""),
+                a.build_number.as_deref().unwrap_or(""),
+            )
+        })
+        .then_with(|| b.date.cmp(&a.date))
+        .then_with(|| b.source.ipa.cmp(&a.source.ipa))
+}
+
+/// Builds the catalog from every release read. Drafts are left out unless `drafts`.
+pub fn model(
+    config: &Config,
+    base_url: &Url,
+    releases: Vec<ReadRelease>,
+    drafts: bool,
+) -> (Catalog, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let ipa_base = config
+        .ipa_base_url
+        .as_ref()
+        .map_or(base_url, |u| u.as_url())
+        .clone();
+
+    let mut by_app: BTreeMap<String, Vec<ReadRelease>> = BTreeMap::new();
+    for release in releases {
+        if release.notes.draft && !drafts {
+            continue;
+        }
+        by_app
+            .entry(release.ipa.plist.bundle_id.clone())
+            .or_default()
+            .push(release);
+    }
+
+    let mut apps = Vec::new();
+    for (bundle_id, releases) in by_app {
+        let settings = config.apps.get(&bundle_id).cloned().unwrap_or_default();
+        let slug = settings
+            .slug
+            .clone()
+            .unwrap_or_else(|| urls::slugify(&bundle_id, "app-"));
+        let page_url = urls::join_dir(base_url, &[&slug]);
+        let mut builds: Vec<Build> = releases
+            .into_iter()
+            .filter_map(|r| match model_build(r, &slug, base_url, &ipa_base) {
+                Ok(build) => Some(build),
+                Err(d) => {
+                    problems.push(d);
+                    None
+                }
+            })
+            .collect();
+        builds.sort_by(newest_first);
+        let name = settings
+            .name
+            .clone()
+            .or_else(|| {
+                builds
+                    .first()
+                    .and_then(|b| b.ipa.plist.display_name.clone())
+            })
+            .unwrap_or_else(|| bundle_id.clone());
+        for build in &mut builds {
+            if build.title.is_empty() {
+                build.title = name.clone();
+            }
+        }
+        if builds.is_empty() {
+            continue;
+        }
+        apps.push(App {
+            bundle_id,
+            name,
+            slug,
+            description_html: settings.description.as_deref().map(markdown::to_html),
+            page_url,
+            builds,
+        });
+    }
+    apps.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    problems.extend(collisions(&apps));
+
+    let catalog = Catalog {
+        title: config.title.clone(),
+        description_html: config.description.as_deref().map(markdown::to_html),
+        base_url: base_url.clone(),
+        apps,
+    };
+    (catalog, problems)
+}
+
+fn model_build(
+    release: ReadRelease,
+    app_slug: &str,
+    base_url: &Url,
+    ipa_base: &Url,
+) -> Result<Build, Diagnostic> {
+    let ReadRelease { source, ipa, notes } = release;
+    let plist = &ipa.plist;
+    let notes_file = source.notes.clone().unwrap_or_else(|| source.ipa.clone());
+    let version = match (&plist.short_version, &notes.version) {
+        (Some(short), Some(given)) if short != given => {
+            return Err(Diagnostic::error(
+                notes_file,
+                format!(
+                    "`version: {given}` contradicts the IPA's CFBundleShortVersionString `{short}`; `version` is only for an IPA without one: remove it"
+                ),
+            ));
+        }
+        (Some(short), _) => short.clone(),
+        (None, Some(given)) => given.clone(),
+        (None, None) => match &plist.build {
+            Some(build) => build.clone(),
+            None => {
+                let notes_name = source.notes.as_ref().map_or_else(
+                    || {
+                        let stem = source.ipa.file_stem().unwrap_or_default();
+                        format!("{}.yaml", stem.to_string_lossy())
+                    },
+                    |n| display_path(n),
+                );
+                return Err(Diagnostic::error(
+                    source.ipa.clone(),
+                    format!(
+                        "has no version: its Info.plist has neither CFBundleShortVersionString nor CFBundleVersion; give one as `version:` in its notes file ({notes_name})"
+                    ),
+                ));
+            }
+        },
+    };
+    let build_number = plist.build.clone();
+    let slug = match &build_number {
+        Some(b) if *b != version => urls::slugify(&format!("{version}-{b}"), "v"),
+        _ => urls::slugify(&version, "v"),
+    };
+    let stem = source
+        .ipa
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ipa_file_name = format!("{}.ipa", urls::slugify(&stem, "app-"));
+    let page_url = urls::join_dir(base_url, &[app_slug, &slug]);
+    let manifest_url = urls::join_file(base_url, &[app_slug, &slug, "manifest.plist"]);
+    let ipa_url = urls::join_file(ipa_base, &[app_slug, &slug, &ipa_file_name]);
+    let install_link = urls::install_link(&manifest_url);
+    Ok(Build {
+        bundle_id: plist.bundle_id.clone(),
+        version,
+        build_number,
+        title: notes
+            .title
+            .clone()
+            .or_else(|| plist.display_name.clone())
+            .unwrap_or_default(),
+        channel: notes.channel().to_string(),
+        draft: notes.draft,
+        date: notes.date,
+        notes_markdown: notes.notes.clone().filter(|n| !n.trim().is_empty()),
+        slug,
+        ipa_file_name,
+        page_url,
+        manifest_url,
+        ipa_url,
+        install_link,
+        source,
+        ipa,
+    })
+}
+
+/// Two apps with one slug, or two builds of an app with one slug, would overwrite each other.
+fn collisions(apps: &[App]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut app_slugs: BTreeMap<&str, &App> = BTreeMap::new();
+    for app in apps {
+        if let Some(other) = app_slugs.insert(&app.slug, app) {
+            problems.push(Diagnostic::error(
+                first_source(app),
+                format!(
+                    "apps `{}` and `{}` both map to `{}/`; set `apps.<bundle id>.slug` in relsite.yaml to tell them apart (the other is {})",
+                    other.bundle_id,
+                    app.bundle_id,
+                    app.slug,
+                    display_path(&first_source(other))
+                ),
+            ));
+        }
+        let mut build_slugs: BTreeMap<&str, &Build> = BTreeMap::new();
+        for build in &app.builds {
+            if let Some(other) = build_slugs.insert(&build.slug, build) {
+                problems.push(Diagnostic::error(
+                    build.source.ipa.clone(),
+                    format!(
+                        "maps to the same URL as {}: both are `{}/` (same bundle id, version and build); remove one or give it a new build number",
+                        display_path(&other.source.ipa),
+                        build.dir(app)
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn first_source(app: &App) -> PathBuf {
+    app.builds
+        .iter()
+        .map(|b| b.source.ipa.clone())
+        .min()
+        .unwrap_or_default()
+}

@@ -1,0 +1,349 @@
+//! `relsite.yaml`: the site's configuration. Unknown keys are errors (a typo must not pass
+//! silently), and URLs are checked while parsing so their errors carry line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
+
+/// The configuration file's name inside the site root.
+pub const CONFIG_FILE: &str = "relsite.yaml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Config {
+    /// Catalog title.
+    pub title: String,
+    /// Absolute https URL where the output root is served; every URL in manifests and install
+    /// links is built on it. Checked by `parse` into [`Config::base_url`].
+    #[serde(rename = "base_url")]
+    base_url_text: String,
+    /// Markdown shown on the catalog page.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Folder of releases, relative to the site root.
+    #[serde(default = "default_releases_dir")]
+    pub releases_dir: PathBuf,
+    /// Output folder, relative to the site root.
+    #[serde(default = "default_output_dir")]
+    pub output_dir: PathBuf,
+    /// A folder under `themes/` whose files override the built-in theme.
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// Absolute https URL where IPAs are hosted when they live elsewhere.
+    #[serde(default, rename = "ipa_base_url")]
+    ipa_base_url_text: Option<String>,
+    /// Per-app settings, by bundle identifier.
+    #[serde(default)]
+    pub apps: BTreeMap<String, AppSettings>,
+    /// `base_url`, checked.
+    #[serde(skip, default = "HttpsUrl::placeholder")]
+    pub base_url: HttpsUrl,
+    /// `ipa_base_url`, checked.
+    #[serde(skip)]
+    pub ipa_base_url: Option<HttpsUrl>,
+}
+
+fn default_releases_dir() -> PathBuf {
+    PathBuf::from("releases")
+}
+
+fn default_output_dir() -> PathBuf {
+    PathBuf::from("public")
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "snake_case")]
+pub struct AppSettings {
+    /// Display name, overriding the name in the IPA.
+    pub name: Option<String>,
+    /// URL path segment of the app; default: its bundle identifier.
+    pub slug: Option<String>,
+    /// Markdown shown on the app page.
+    pub description: Option<String>,
+    /// PNG shown for apps whose icons live only in Assets.car, relative to the site root.
+    pub icon: Option<PathBuf>,
+}
+
+/// An absolute `https://` URL, normalised to end with `/` so paths join below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpsUrl(Url);
+
+impl HttpsUrl {
+    fn placeholder() -> Self {
+        HttpsUrl(Url::parse("https://localhost/").expect("a valid literal URL"))
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let url = Url::parse(input.trim()).map_err(|e| match e {
+            url::ParseError::RelativeUrlWithoutBase => {
+                format!("`{input}` is not an absolute URL; write it as https://host/path/")
+            }
+            other => format!("`{input}` is not a valid URL: {other}"),
+        })?;
+        if url.scheme() != "https" {
+            return Err(format!(
+                "`{input}` must be an https:// URL: iOS installs over the air only over HTTPS"
+            ));
+        }
+        Self::from_url(url).map_err(|why| format!("`{input}` {why}"))
+    }
+
+    /// Accepts `http://` for loopback hosts only: a local preview, where installs cannot work.
+    pub fn parse_preview(input: &str) -> Result<Self, String> {
+        match Url::parse(input.trim()) {
+            Ok(url) if url.scheme() == "http" && is_loopback(&url) => {
+                Self::from_url(url).map_err(|why| format!("`{input}` {why}"))
+            }
+            _ => Self::parse(input),
+        }
+    }
+
+    fn from_url(mut url: Url) -> Result<Self, &'static str> {
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("has no host");
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("must not have a query or fragment");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry a user name or password");
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(HttpsUrl(url))
+    }
+
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl fmt::Display for HttpsUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.as_str().fmt(f)
+    }
+}
+
+impl Config {
+    /// Parses the configuration text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, Vec<Diagnostic>> {
+        let mut config: Config = serde_yaml::from_str(text).map_err(|err| {
+            let (message, location) = yaml_problem(&err);
+            vec![Diagnostic::error(file.to_path_buf(), message).at(location)]
+        })?;
+        let problems = config.validate(text, file);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Reads `relsite.yaml` from the site root.
+    pub fn from_root(root: &Path) -> Result<Config, Vec<Diagnostic>> {
+        let file = PathBuf::from(CONFIG_FILE);
+        let text = crate::fs::read_to_string(&root.join(&file)).map_err(|err| {
+            let message = if err.source.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "no {CONFIG_FILE} in `{}`: is this a relsite site? (`relsite init` makes one)",
+                    root.display()
+                )
+            } else {
+                err.to_string()
+            };
+            vec![Diagnostic::error(file.clone(), message)]
+        })?;
+        Config::parse(&text, &file)
+    }
+
+    /// What serde cannot say: values that are well-typed but unusable. Fills in the checked URLs.
+    fn validate(&mut self, text: &str, file: &Path) -> Vec<Diagnostic> {
+        let mut problems = Vec::new();
+        let mut error = |path: &[&str], message: String| {
+            problems.push(
+                Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, path)),
+            )
+        };
+        match HttpsUrl::parse(&self.base_url_text) {
+            Ok(url) => self.base_url = url,
+            Err(why) => error(&["base_url"], format!("`base_url`: {why}")),
+        }
+        if let Some(raw) = &self.ipa_base_url_text {
+            match HttpsUrl::parse(raw) {
+                Ok(url) => self.ipa_base_url = Some(url),
+                Err(why) => error(&["ipa_base_url"], format!("`ipa_base_url`: {why}")),
+            }
+        }
+        if self.title.trim().is_empty() {
+            error(&["title"], "`title` must not be empty".into());
+        }
+        for (key, dir) in [
+            ("releases_dir", &self.releases_dir),
+            ("output_dir", &self.output_dir),
+        ] {
+            if !is_inner_relative(dir) {
+                error(
+                    &[key],
+                    format!(
+                        "`{key}` must be a folder inside the site root, got `{}`",
+                        dir.display()
+                    ),
+                );
+            }
+        }
+        if let Some(theme) = &self.theme
+            && !is_plain_name(theme)
+        {
+            error(
+                &["theme"],
+                format!("`theme` must be a folder name under themes/, got `{theme}`"),
+            );
+        }
+        for (bundle_id, app) in &self.apps {
+            if let Some(slug) = &app.slug
+                && !crate::urls::is_slug(slug)
+            {
+                error(
+                    &["apps", bundle_id, "slug"],
+                    format!(
+                        "`apps.{bundle_id}.slug` may hold only lowercase letters, digits, `.`, `_` and `-`, and may not start with `.`, got `{slug}`"
+                    ),
+                );
+            }
+            if let Some(icon) = &app.icon
+                && !is_inner_relative(icon)
+            {
+                error(
+                    &["apps", bundle_id, "icon"],
+                    format!(
+                        "`apps.{bundle_id}.icon` must be a file inside the site root, got `{}`",
+                        icon.display()
+                    ),
+                );
+            }
+        }
+        problems
+    }
+}
+
+/// A relative path that stays inside its base: no root, no `..`, not empty.
+fn is_inner_relative(path: &Path) -> bool {
+    use std::path::Component;
+    path.components().next().is_some()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && path.components().any(|c| matches!(c, Component::Normal(_)))
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Vec<String>> {
+        Config::parse(text, Path::new(CONFIG_FILE))
+            .map_err(|ds| ds.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn can_read_minimal_config_with_defaults() {
+        let c = parse("title: Builds\nbase_url: https://example.com/builds\n").unwrap();
+        assert_eq!(c.title, "Builds");
+        assert_eq!(c.base_url.to_string(), "https://example.com/builds/");
+        assert_eq!(c.releases_dir, PathBuf::from("releases"));
+        assert_eq!(c.output_dir, PathBuf::from("public"));
+        assert!(c.apps.is_empty());
+    }
+
+    #[test]
+    fn errors_when_base_url_is_http() {
+        let errs = parse("title: T\nbase_url: http://example.com/\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("relsite.yaml:2:11: error: `base_url`: `http://example.com/` must be an https:// URL"), "{}", errs[0]);
+        assert!(errs[0].contains("must be an https:// URL"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn errors_when_base_url_is_relative() {
+        let errs = parse("title: T\nbase_url: /builds/\n").unwrap_err();
+        assert!(errs[0].contains("is not an absolute URL"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn errors_when_base_url_is_missing() {
+        let errs = parse("title: T\n").unwrap_err();
+        assert!(errs[0].contains("missing field `base_url`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn errors_on_unknown_key_listing_valid_ones() {
+        let errs = parse("title: T\nbase_url: https://e.com/\ntheem: x\n").unwrap_err();
+        assert!(
+            errs[0].starts_with("relsite.yaml:3:1: error: unknown field `theem`"),
+            "{}",
+            errs[0]
+        );
+        assert!(errs[0].contains("`releases_dir`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn errors_on_unknown_app_key() {
+        let errs = parse("title: T\nbase_url: https://e.com/\napps:\n  com.a.b:\n    nmae: A\n")
+            .unwrap_err();
+        assert!(errs[0].contains("unknown field `nmae`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn errors_when_output_dir_leaves_the_site() {
+        let errs = parse("title: T\nbase_url: https://e.com/\noutput_dir: ../out\n").unwrap_err();
+        assert!(errs[0].contains("`output_dir` must be a folder inside the site root"));
+    }
+
+    #[test]
+    fn errors_on_bad_app_slug() {
+        let errs = parse("title: T\nbase_url: https://e.com/\napps:\n  com.a.b:\n    slug: A B\n")
+            .unwrap_err();
+        assert!(
+            errs[0].starts_with("relsite.yaml:5:11: error: `apps.com.a.b.slug`"),
+            "{}",
+            errs[0]
+        );
+    }
+
+    #[test]
+    fn preview_url_may_be_http_on_loopback_only() {
+        assert!(HttpsUrl::parse_preview("http://127.0.0.1:8080").is_ok());
+        assert!(HttpsUrl::parse_preview("http://localhost:1111/").is_ok());
+        assert!(HttpsUrl::parse_preview("http://example.com/").is_err());
+    }
+
+    #[test]
+    fn base_url_rejects_query_and_credentials() {
+        assert!(HttpsUrl::parse("https://e.com/?a=b").is_err());
+        assert!(HttpsUrl::parse("https://u:p@e.com/").is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! Problems found while building: every stage reports into one list so that a run shows all of
+//! them at once, each naming the file (relative to the site root) and, for YAML, line and column.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where in a file a problem is; lines and columns count from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The file, relative to the site root; `None` for problems of the run itself.
+    pub file: Option<PathBuf>,
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<Option<PathBuf>>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.into(),
+            location: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(file: impl Into<Option<PathBuf>>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, message)
+        }
+    }
+
+    pub fn at(mut self, location: Option<Location>) -> Self {
+        self.location = location;
+        self
+    }
+
+    fn sort_key(&self) -> (Option<&Path>, Option<Location>, Severity, &str) {
+        (
+            self.file.as_deref(),
+            self.location,
+            self.severity,
+            &self.message,
+        )
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}:", display_path(file))?;
+            if let Some(loc) = self.location {
+                write!(f, "{}:{}:", loc.line, loc.column)?;
+            }
+            f.write_str(" ")?;
+        }
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{label}: {}", self.message)
+    }
+}
+
+/// A path as shown to users: forward slashes on every platform.
+pub fn display_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// The problems of one run, in the order they are shown: by file, then position.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|d| d.severity == severity).count()
+    }
+
+    /// Every problem, sorted so that output is the same from run to run.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut items: Vec<&Diagnostic> = self.items.iter().collect();
+        items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        items.dedup();
+        items
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics { items: vec![d] }
+    }
+}
+
+/// Splits a serde_yaml error into its message and position, so the position can lead the line.
+pub fn yaml_problem(err: &serde_yaml::Error) -> (String, Option<Location>) {
+    let location = err.location().map(|l| Location {
+        line: l.line(),
+        column: l.column(),
+    });
+    let mut message = err.to_string();
+    if let Some(loc) = location {
+        for suffix in [
+            format!(" at line {} column {}", loc.line, loc.column),
+            format!(" at position {}", err.location().map_or(0, |l| l.index())),
+        ] {
+            if let Some(pos) = message.find(&suffix) {
+                message.replace_range(pos..pos + suffix.len(), "");
+            }
+        }
+    }
+    (message, location)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_file_line_column_first() {
+        let d = Diagnostic::error(PathBuf::from("releases/a/A.yaml"), "unknown key")
+            .at(Some(Location { line: 3, column: 7 }));
+        assert_eq!(d.to_string(), "releases/a/A.yaml:3:7: error: unknown key");
+    }
+
+    #[test]
+    fn displays_run_problems_without_file() {
+        let d = Diagnostic::warning(None, "no IPA found");
+        assert_eq!(d.to_string(), "warning: no IPA found");
+    }
+
+    #[test]
+    fn sorts_by_file_then_position() {
+        let mut all = Diagnostics::default();
+        all.push(Diagnostic::error(PathBuf::from("b"), "x"));
+        all.push(Diagnostic::error(PathBuf::from("a"), "y"));
+        let files: Vec<_> = all.sorted().iter().map(|d| d.file.clone()).collect();
+        assert_eq!(
+            files,
+            vec![Some(PathBuf::from("a")), Some(PathBuf::from("b"))]
+        );
+    }
+}
+
+/// Where the value of a key sits in a YAML document of block mappings, following `path` from the
+/// top (e.g. `["apps", "com.acme.field", "slug"]`). Used for problems found after parsing, which
+/// serde cannot place.
+pub fn yaml_key_location(text: &str, path: &[&str]) -> Option<Location> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = 0;
+    let mut parent_indent: Option<usize> = None;
+    let mut found = None;
+    for key in path {
+        let mut hit = None;
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - trimmed.len();
+            if parent_indent.is_some_and(|p| indent <= p) {
+                break;
+            }
+            let rest = [
+                format!("{key}:"),
+                format!("\"{key}\":"),
+                format!("'{key}':"),
+            ]
+            .into_iter()
+            .find_map(|k| trimmed.strip_prefix(k.as_str()).map(str::to_string));
+            if let Some(rest) = rest {
+                let value_at = line.len() - rest.trim_start().len();
+                let column = if rest.trim().is_empty() {
+                    indent
+                } else {
+                    value_at
+                };
+                hit = Some((i, indent, column));
+                break;
+            }
+        }
+        let (i, indent, column) = hit?;
+        start = i + 1;
+        parent_indent = Some(indent);
+        found = Some(Location {
+            line: i + 1,
+            column: line_chars(lines[i], column) + 1,
+        });
+    }
+    found
+}
+
+/// The character column of a byte offset in a line.
+fn line_chars(line: &str, byte: usize) -> usize {
+    line.get(..byte).map_or(byte, |s| s.chars().count())
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn locates_top_level_and_nested_values() {
+        let text = "title: T\n# note\nbase_url:   http://x\napps:\n  com.a.b:\n    name: A\n    slug: Bad Slug\n";
+        assert_eq!(
+            yaml_key_location(text, &["base_url"]),
+            Some(Location {
+                line: 3,
+                column: 13
+            })
+        );
+        assert_eq!(
+            yaml_key_location(text, &["apps", "com.a.b", "slug"]),
+            Some(Location {
+                line: 7,
+                column: 11
+            })
+        );
+        assert_eq!(yaml_key_location(text, &["apps", "com.x", "slug"]), None);
+    }
+
+    #[test]
+    fn nested_search_stays_inside_its_block() {
+        let text = "apps:\n  a.b:\n    name: A\n  c.d:\n    slug: x\n";
+        assert_eq!(yaml_key_location(text, &["apps", "a.b", "slug"]), None);
+    }
+}

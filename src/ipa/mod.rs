@@ -1,0 +1,220 @@
+//! Reading an IPA: only the zip's central directory and the few entries relsite needs, each
+//! read with a cap, so a multi-gigabyte IPA costs little and a zip bomb costs nothing.
+
+pub mod info_plist;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use zip::ZipArchive;
+use zip::result::ZipError;
+
+pub use info_plist::InfoPlist;
+
+/// The largest Info.plist relsite will inflate. Real ones are a few kilobytes.
+pub const INFO_PLIST_CAP: u64 = 4 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IpaError {
+    #[error("cannot open: {0}")]
+    Open(#[source] std::io::Error),
+    #[error("not a readable IPA (an IPA is a zip archive): {0}")]
+    NotZip(#[source] ZipError),
+    #[error("no app Info.plist: an IPA holds Payload/<Name>.app/Info.plist")]
+    NoInfoPlist,
+    #[error("holds more than one app ({0}): an IPA holds exactly one")]
+    ManyApps(String),
+    #[error("`{name}` inflates past {cap} bytes: not a plausible {what}")]
+    TooLarge {
+        name: String,
+        cap: u64,
+        what: &'static str,
+    },
+    #[error("cannot read `{name}`: {source}")]
+    Entry {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{name}` is not a property list: {source}")]
+    Plist {
+        name: String,
+        #[source]
+        source: plist::Error,
+    },
+    #[error("`{name}` has no CFBundleIdentifier")]
+    NoBundleId { name: String },
+}
+
+/// An open IPA: the central directory is read, no entry yet.
+pub struct IpaArchive {
+    zip: ZipArchive<File>,
+    /// Entry names that decode as text; others cannot be anything relsite reads.
+    names: Vec<String>,
+    app_dir: String,
+}
+
+impl IpaArchive {
+    /// Opens the IPA and finds its app folder, `Payload/<Name>.app/`.
+    pub fn open(path: &Path) -> Result<Self, IpaError> {
+        let file = File::open(path).map_err(IpaError::Open)?;
+        let zip = ZipArchive::new(file).map_err(IpaError::NotZip)?;
+        let names: Vec<String> = zip
+            .file_names()
+            .filter_map(Result::ok)
+            .map(|n| n.into_owned())
+            .collect();
+        let app_dir = find_app_dir(names.iter().map(String::as_str))?;
+        Ok(IpaArchive {
+            zip,
+            names,
+            app_dir,
+        })
+    }
+
+    /// The app folder inside the archive, ending with `/`.
+    pub fn app_dir(&self) -> &str {
+        &self.app_dir
+    }
+
+    /// Every entry name in the archive.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
+    /// Inflates one entry, refusing to produce more than `cap` bytes whatever its header says.
+    pub fn read_capped(
+        &mut self,
+        name: &str,
+        cap: u64,
+        what: &'static str,
+    ) -> Result<Vec<u8>, IpaError> {
+        let entry_error = |source| IpaError::Entry {
+            name: name.to_string(),
+            source,
+        };
+        let too_large = || IpaError::TooLarge {
+            name: name.to_string(),
+            cap,
+            what,
+        };
+        let entry = self
+            .zip
+            .by_name(name)
+            .map_err(|e| entry_error(std::io::Error::other(e)))?;
+        if entry.size() > cap {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry
+            .take(cap + 1)
+            .read_to_end(&mut bytes)
+            .map_err(entry_error)?;
+        if bytes.len() as u64 > cap {
+            return Err(too_large());
+        }
+        Ok(bytes)
+    }
+
+    /// Reads and parses the app's own Info.plist.
+    pub fn info_plist(&mut self) -> Result<InfoPlist, IpaError> {
+        let name = format!("{}Info.plist", self.app_dir);
+        let bytes = self.read_capped(&name, INFO_PLIST_CAP, "Info.plist")?;
+        InfoPlist::parse(&bytes).map_err(|err| match err {
+            info_plist::InfoPlistError::Plist(source) => IpaError::Plist { name, source },
+            info_plist::InfoPlistError::NoBundleId => IpaError::NoBundleId { name },
+        })
+    }
+}
+
+/// The one `Payload/<Name>.app/` folder that has an Info.plist directly inside it. Extensions,
+/// frameworks and watch apps sit deeper and never match; AppleDouble `._*` entries never do.
+fn find_app_dir<'a>(names: impl Iterator<Item = &'a str>) -> Result<String, IpaError> {
+    let mut found: Vec<&str> = names
+        .filter_map(|n| {
+            let rest = n.strip_prefix("Payload/")?;
+            let app = rest.strip_suffix("/Info.plist")?;
+            (app.ends_with(".app") && !app.contains('/') && !app.starts_with("._"))
+                .then_some(&n[..n.len() - "Info.plist".len()])
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    match found.as_slice() {
+        [] => Err(IpaError::NoInfoPlist),
+        [one] => Ok((*one).to_string()),
+        many => Err(IpaError::ManyApps(many.join(", "))),
+    }
+}
+
+/// What relsite knows about an IPA after reading it.
+#[derive(Debug, Clone)]
+pub struct IpaInfo {
+    /// `Payload/<Name>.app/`.
+    pub app_dir: String,
+    pub plist: InfoPlist,
+    /// Size of the IPA file in bytes.
+    pub size: u64,
+}
+
+/// Reads what the site needs from the IPA at `path`.
+pub fn read(path: &Path) -> Result<IpaInfo, IpaError> {
+    let size = std::fs::metadata(path).map_err(IpaError::Open)?.len();
+    let mut archive = IpaArchive::open(path)?;
+    let plist = archive.info_plist()?;
+    Ok(IpaInfo {
+        app_dir: archive.app_dir().to_string(),
+        plist,
+        size,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app_dir(names: &[&str]) -> Result<String, String> {
+        find_app_dir(names.iter().copied()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn finds_the_app_info_plist_only() {
+        assert_eq!(
+            app_dir(&[
+                "Payload/",
+                "Payload/Field.app/PlugIns/Share.appex/Info.plist",
+                "Payload/Field.app/Frameworks/X.framework/Info.plist",
+                "Payload/Field.app/Watch/W.app/Info.plist",
+                "__MACOSX/Payload/Field.app/._Info.plist",
+                "Payload/Field.app/Info.plist",
+            ])
+            .unwrap(),
+            "Payload/Field.app/"
+        );
+    }
+
+    #[test]
+    fn app_folder_may_contain_spaces() {
+        assert_eq!(
+            app_dir(&["Payload/very capable app.app/Info.plist"]).unwrap(),
+            "Payload/very capable app.app/"
+        );
+    }
+
+    #[test]
+    fn errors_without_an_app_info_plist() {
+        let err = app_dir(&[
+            "Payload/Field.app/PlugIns/Share.appex/Info.plist",
+            "Info.plist",
+        ])
+        .unwrap_err();
+        assert!(err.starts_with("no app Info.plist"), "{err}");
+    }
+
+    #[test]
+    fn errors_on_two_apps() {
+        let err = app_dir(&["Payload/A.app/Info.plist", "Payload/B.app/Info.plist"]).unwrap_err();
+        assert!(err.contains("more than one app"), "{err}");
+    }
+}

@@ -1,0 +1,141 @@
+//! The OTA manifest (`manifest.plist`) iOS fetches before it installs a build. Written through
+//! the plist crate, so every string is XML-escaped by the writer.
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Item {
+    pub assets: Vec<Asset>,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Asset {
+    /// `software-package`, `display-image` or `full-size-image`.
+    pub kind: &'static str,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Metadata {
+    /// CFBundleIdentifier exactly: iOS refuses a mismatch.
+    pub bundle_identifier: String,
+    /// The marketing version.
+    pub bundle_version: String,
+    pub kind: &'static str,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+}
+
+/// Icon URLs for the manifest: a 57×57 and a 512×512 standard PNG.
+#[derive(Debug, Clone)]
+pub struct ManifestIcons {
+    pub display_image: String,
+    pub full_size_image: String,
+}
+
+impl Manifest {
+    pub fn new(
+        ipa_url: &str,
+        bundle_identifier: &str,
+        bundle_version: &str,
+        title: &str,
+        subtitle: Option<&str>,
+        icons: Option<&ManifestIcons>,
+    ) -> Self {
+        let mut assets = vec![Asset {
+            kind: "software-package",
+            url: ipa_url.to_string(),
+        }];
+        if let Some(icons) = icons {
+            assets.push(Asset {
+                kind: "display-image",
+                url: icons.display_image.clone(),
+            });
+            assets.push(Asset {
+                kind: "full-size-image",
+                url: icons.full_size_image.clone(),
+            });
+        }
+        Manifest {
+            items: vec![Item {
+                assets,
+                metadata: Metadata {
+                    bundle_identifier: bundle_identifier.to_string(),
+                    bundle_version: bundle_version.to_string(),
+                    kind: "software",
+                    title: title.to_string(),
+                    subtitle: subtitle.map(str::to_string),
+                },
+            }],
+        }
+    }
+
+    /// The manifest as an XML plist with Apple's declaration and DOCTYPE.
+    pub fn to_xml(&self) -> Result<Vec<u8>, plist::Error> {
+        let mut bytes = Vec::new();
+        plist::to_writer_xml(&mut bytes, self)?;
+        if !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_apple_xml_plist_with_escaped_strings() {
+        let m = Manifest::new(
+            "https://e.com/a/1.0/A.ipa",
+            "com.acme.field",
+            "1.0",
+            "Field <&\"> beta",
+            Some("Acme & Co"),
+            None,
+        );
+        let xml = String::from_utf8(m.to_xml().unwrap()).unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\""), "{xml}");
+        assert!(
+            xml.contains("Field &lt;&amp;&quot;&gt; beta")
+                || xml.contains("Field &lt;&amp;\"&gt; beta"),
+            "{xml}"
+        );
+        assert!(xml.contains("Acme &amp; Co"));
+        let back: plist::Value = plist::from_bytes(xml.as_bytes()).unwrap();
+        let item = &back.as_dictionary().unwrap()["items"].as_array().unwrap()[0];
+        let meta = item.as_dictionary().unwrap()["metadata"]
+            .as_dictionary()
+            .unwrap();
+        assert_eq!(
+            meta["bundle-identifier"].as_string(),
+            Some("com.acme.field")
+        );
+        assert_eq!(meta["bundle-version"].as_string(), Some("1.0"));
+        assert_eq!(meta["kind"].as_string(), Some("software"));
+        assert_eq!(meta["title"].as_string(), Some("Field <&\"> beta"));
+    }
+
+    #[test]
+    fn lists_icons_after_the_package() {
+        let icons = ManifestIcons {
+            display_image: "https://e.com/i57.png".into(),
+            full_size_image: "https://e.com/i512.png".into(),
+        };
+        let m = Manifest::new("https://e.com/a.ipa", "a", "1", "A", None, Some(&icons));
+        let kinds: Vec<_> = m.items[0].assets.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            ["software-package", "display-image", "full-size-image"]
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Markdown to HTML for release notes and descriptions. Raw HTML in the source is shown as text,
+//! never passed through, and links may only use web and mail schemes: notes come from whoever
+//! drops a file into `releases/`, and the pages they land on are trusted by testers.
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
+/// Renders CommonMark (plus tables, strikethrough and task lists) to safe HTML.
+pub fn to_html(markdown: &str) -> String {
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, events);
+    out
+}
+
+/// The text of the notes without markup, for feeds and plain-text consumers.
+pub fn to_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t)
+            }
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) if !out.ends_with('\n') && !out.is_empty() => out.push('\n'),
+            Event::End(TagEnd::TableCell) => out.push(' '),
+            Event::TaskListMarker(done) => out.push_str(if done { "[x] " } else { "[ ] " }),
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// Keeps relative links, fragments, and http(s)/mailto; anything else (javascript:, data:,
+/// itms-services:) becomes an inert fragment link.
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme_end = lower.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    let has_scheme = scheme_end.is_some_and(|i| lower.as_bytes()[i] == b':');
+    if !has_scheme
+        || lower.starts_with("https:")
+        || lower.starts_with("http:")
+        || lower.starts_with("mailto:")
+    {
+        url
+    } else {
+        CowStr::Borrowed("#")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_commonmark_with_tables_strikethrough_and_tasks() {
+        let html = to_html("# Fixes\n\n- [x] done\n- ~~old~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
+        assert!(html.contains("<h1>Fixes</h1>"));
+        assert!(html.contains("checkbox"));
+        assert!(html.contains("<del>old</del>"));
+        assert!(html.contains("<table>"));
+    }
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        let html = to_html("<script>alert(1)</script>\n\nHi <b onclick=x>there</b>");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<b "), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn dangerous_link_schemes_are_neutralised() {
+        let html = to_html("[a](javascript:alert(1)) [b](JaVaScRiPt:x) ![c](data:text/html,x)");
+        assert!(!html.to_lowercase().contains("javascript:"), "{html}");
+        assert!(!html.contains("data:"), "{html}");
+        let ok = to_html("[a](https://e.com) [b](../x) [c](#top) [d](mailto:a@b.c)");
+        assert!(ok.contains("href=\"https://e.com\""));
+        assert!(ok.contains("href=\"../x\""));
+        assert!(ok.contains("href=\"#top\""));
+        assert!(ok.contains("href=\"mailto:a@b.c\""));
+    }
+
+    #[test]
+    fn text_drops_markup() {
+        assert_eq!(
+            to_text("**Bold** and `code`\n\n- one\n- two"),
+            "Bold and code\none\ntwo"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! Release notes: the YAML file beside an IPA. Unknown keys and malformed values are errors
+//! with line and column, like YAML syntax errors.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
+
+/// The default release channel.
+pub const DEFAULT_CHANNEL: &str = "stable";
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "snake_case")]
+pub struct Notes {
+    /// Markdown release notes.
+    pub notes: Option<String>,
+    /// When the build was released: `YYYY-MM-DD` or RFC 3339. Checked by `parse` into
+    /// [`Notes::date`].
+    #[serde(rename = "date")]
+    date_text: Option<String>,
+    /// Track name such as `stable` or `beta`.
+    pub channel: Option<String>,
+    /// Not published unless the build asks for drafts.
+    pub draft: bool,
+    /// Overrides the app's display name for this build.
+    pub title: Option<String>,
+    /// Marketing version, for an IPA whose Info.plist has none.
+    pub version: Option<String>,
+    /// `date`, checked.
+    #[serde(skip)]
+    pub date: Option<ReleaseDate>,
+}
+
+impl Notes {
+    /// Parses a notes file's text; an empty file is notes with nothing set.
+    pub fn parse(text: &str, file: &Path) -> Result<Notes, Diagnostic> {
+        if text.trim().is_empty() {
+            return Ok(Notes::default());
+        }
+        let mut notes: Notes = serde_yaml::from_str(text).map_err(|err| {
+            let (message, location) = yaml_problem(&err);
+            Diagnostic::error(file.to_path_buf(), message).at(location)
+        })?;
+        let problem = |key: &str, message: String| {
+            Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, &[key]))
+        };
+        if let Some(raw) = &notes.date_text {
+            notes.date = Some(ReleaseDate::parse(raw).map_err(|why| problem("date", why))?);
+        }
+        if let Some(channel) = &mut notes.channel {
+            *channel = channel.trim().to_string();
+            if channel.is_empty() {
+                return Err(problem("channel", "`channel` must not be empty".into()));
+            }
+        }
+        if notes.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(problem("version", "`version` must not be empty".into()));
+        }
+        Ok(notes)
+    }
+
+    /// Reads the notes at `root/file`.
+    pub fn from_file(root: &Path, file: &Path) -> Result<Notes, Diagnostic> {
+        let text = crate::fs::read_to_string(&root.join(file))
+            .map_err(|e| Diagnostic::error(file.to_path_buf(), e.to_string()))?;
+        Notes::parse(&text, file)
+    }
+
+    pub fn channel(&self) -> &str {
+        self.channel.as_deref().unwrap_or(DEFAULT_CHANNEL)
+    }
+}
+
+/// A release date: `YYYY-MM-DD` (taken as midnight UTC) or an RFC 3339 timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReleaseDate(pub OffsetDateTime);
+
+impl ReleaseDate {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let input = input.trim();
+        if let Ok(at) = OffsetDateTime::parse(input, &Rfc3339) {
+            return Ok(ReleaseDate(at));
+        }
+        Date::parse(input, format_description!("[year]-[month]-[day]"))
+            .map(|d| ReleaseDate(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_utc()))
+            .map_err(|_| {
+                format!("`{input}` is not a date: write YYYY-MM-DD or an RFC 3339 time such as 2024-05-01T12:00:00Z")
+            })
+    }
+
+    /// `YYYY-MM-DD`, in the timestamp's own offset.
+    pub fn day(&self) -> String {
+        let d = self.0.date();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    }
+
+    /// RFC 3339, for feeds.
+    pub fn rfc3339(&self) -> String {
+        self.0
+            .to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| self.day())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Notes, String> {
+        Notes::parse(text, Path::new("releases/a/A.yaml")).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn can_read_every_key() {
+        let n = parse(
+            "notes: |\n  **New**\ndate: 2024-05-01\nchannel: beta\ndraft: true\ntitle: Field β\nversion: 1.10\n",
+        )
+        .unwrap();
+        assert_eq!(n.notes.as_deref(), Some("**New**\n"));
+        assert_eq!(n.date.unwrap().day(), "2024-05-01");
+        assert_eq!(n.channel(), "beta");
+        assert!(n.draft);
+        assert_eq!(n.title.as_deref(), Some("Field β"));
+        assert_eq!(
+            n.version.as_deref(),
+            Some("1.10"),
+            "a version is kept as written"
+        );
+    }
+
+    #[test]
+    fn empty_file_is_empty_notes() {
+        assert_eq!(parse("\n# nothing\n").unwrap(), Notes::default());
+        assert_eq!(parse("").unwrap().channel(), DEFAULT_CHANNEL);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_column() {
+        let err = parse("notes: hi\nchanel: beta\n").unwrap_err();
+        assert!(
+            err.starts_with(
+                "releases/a/A.yaml:2:1: error: unknown field `chanel`, expected one of"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let err = parse("notes: [unclosed\n").unwrap_err();
+        assert!(err.starts_with("releases/a/A.yaml:"), "{err}");
+        assert!(err.contains(":2:") || err.contains(":1:"), "{err}");
+    }
+
+    #[test]
+    fn bad_date_is_an_error_with_position() {
+        let err = parse("notes: hi\ndate: last tuesday\n").unwrap_err();
+        assert!(
+            err.starts_with("releases/a/A.yaml:2:7: error: `last tuesday` is not a date"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn accepts_rfc3339_dates() {
+        let n = parse("date: 2024-05-01T23:30:00+02:00\n").unwrap();
+        assert_eq!(n.date.unwrap().day(), "2024-05-01");
+        assert_eq!(n.date.unwrap().rfc3339(), "2024-05-01T21:30:00Z");
+    }
+
+    #[test]
+    fn empty_channel_is_an_error_with_position() {
+        let err = parse("notes: hi\nchannel: '  '\n").unwrap_err();
+        assert!(
+            err.starts_with("releases/a/A.yaml:2:10: error: `channel` must not be empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn notes_that_are_not_a_mapping_are_an_error() {
+        assert!(parse("just a string\n").is_err());
+        assert!(parse("draft: maybe\n").unwrap_err().contains(":1:"));
+    }
+}

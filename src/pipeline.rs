@@ -1,0 +1,178 @@
+//! The stages in order: scan → read → model → plan. `check` stops here; `build` hands the plan
+//! to [`crate::write`]. Problems of every stage are collected so a run reports all of them.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::catalog::{self, Catalog, ReadRelease};
+use crate::config::{Config, HttpsUrl};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::notes::Notes;
+use crate::plan::{self, OutputPlan};
+use crate::render::Theme;
+use crate::scan::{self, ReleaseSource};
+
+/// What a run was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The site folder.
+    pub root: PathBuf,
+    /// Output folder, overriding the config's (relative to the current folder).
+    pub output: Option<PathBuf>,
+    /// Base URL overriding the config's, e.g. for a preview.
+    pub base_url: Option<String>,
+    /// Publish drafts too.
+    pub drafts: bool,
+}
+
+/// A site ready to write.
+pub struct Prepared {
+    pub config: Config,
+    pub catalog: Catalog,
+    pub plan: OutputPlan,
+    pub output_dir: PathBuf,
+    /// Warnings of the run (errors stop it).
+    pub diagnostics: Diagnostics,
+}
+
+/// Runs every stage but the write. On failure, returns every problem found.
+pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
+    let root = &options.root;
+    let mut diagnostics = Diagnostics::default();
+    let config = Config::from_root(root).map_err(|ds| {
+        let mut all = Diagnostics::default();
+        all.extend(ds);
+        all
+    })?;
+    let base_url = match &options.base_url {
+        Some(raw) => HttpsUrl::parse_preview(raw).map_err(|why| {
+            Diagnostics::from(Diagnostic::error(None, format!("--base-url: {why}")))
+        })?,
+        None => config.base_url.clone(),
+    };
+    if !base_url.is_https() {
+        diagnostics.push(Diagnostic::warning(
+            None,
+            format!("base URL {base_url} is not https: pages preview, but installs will not work"),
+        ));
+    }
+    let output_dir = match &options.output {
+        Some(dir) => dir.clone(),
+        None => root.join(&config.output_dir),
+    };
+    if let Err(d) = check_output_dir(root, &config, &output_dir) {
+        diagnostics.push(d);
+        return Err(diagnostics);
+    }
+
+    let (sources, problems) = scan::scan(root, &config.releases_dir);
+    diagnostics.extend(problems);
+    if sources.is_empty() && !diagnostics.has_errors() {
+        diagnostics.push(Diagnostic::warning(
+            config.releases_dir.clone(),
+            "no .ipa found: the catalog will be empty",
+        ));
+    }
+
+    let read: Vec<Result<ReadRelease, Vec<Diagnostic>>> = sources
+        .into_par_iter()
+        .map(|source| read_release(root, source))
+        .collect();
+    let mut releases = Vec::new();
+    for result in read {
+        match result {
+            Ok(release) => releases.push(release),
+            Err(problems) => diagnostics.extend(problems),
+        }
+    }
+
+    let (catalog, problems) = catalog::model(&config, base_url.as_url(), releases, options.drafts);
+    diagnostics.extend(problems);
+
+    let theme = Theme::load(root, config.theme.as_deref());
+    let theme = match theme {
+        Ok(theme) => Some(theme),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    };
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    let Some(theme) = theme else {
+        return Err(diagnostics);
+    };
+    let plan = plan::plan(&catalog, &theme, root).map_err(|problems| {
+        let mut all = diagnostics.clone();
+        all.extend(problems);
+        all
+    })?;
+    Ok(Prepared {
+        config,
+        catalog,
+        plan,
+        output_dir,
+        diagnostics,
+    })
+}
+
+/// Reads one release's IPA and notes, reporting problems of both.
+fn read_release(root: &Path, source: ReleaseSource) -> Result<ReadRelease, Vec<Diagnostic>> {
+    let ipa = crate::ipa::read(&root.join(&source.ipa))
+        .map_err(|e| Diagnostic::error(source.ipa.clone(), e.to_string()));
+    let notes = match &source.notes {
+        Some(file) => Notes::from_file(root, file),
+        None => Ok(Notes::default()),
+    };
+    match (ipa, notes) {
+        (Ok(ipa), Ok(notes)) => Ok(ReadRelease { source, ipa, notes }),
+        (ipa, notes) => Err([ipa.err(), notes.err()].into_iter().flatten().collect()),
+    }
+}
+
+/// The output is replaced wholesale, so it must not be the site itself or hold its sources.
+fn check_output_dir(root: &Path, config: &Config, output: &Path) -> Result<(), Diagnostic> {
+    let out = absolute(output);
+    let site = absolute(root);
+    let guarded = [
+        site.clone(),
+        absolute(&root.join(&config.releases_dir)),
+        absolute(&root.join("themes")),
+        absolute(&root.join("static")),
+    ];
+    for dir in &guarded {
+        if dir.starts_with(&out) || out.starts_with(dir) && *dir != site {
+            return Err(Diagnostic::error(
+                None,
+                format!(
+                    "output folder `{}` overlaps `{}`: the output is replaced on every build, so it must be a folder of its own",
+                    output.display(),
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An absolute, lexically normalised path (the folder may not exist yet).
+fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    std::fs::canonicalize(&out).unwrap_or(out)
+}

@@ -1,0 +1,192 @@
+//! What templates see: small structs made for them from the catalog. Paths between pages are
+//! relative (`root` climbs to the output root), so a site works under any base path.
+
+use serde::Serialize;
+
+use crate::catalog::{App, Build, Catalog};
+
+#[derive(Debug, Serialize)]
+pub struct SiteView<'a> {
+    pub title: &'a str,
+    pub description_html: Option<&'a str>,
+    pub base_url: &'a str,
+    /// Ask search engines to stay away.
+    pub noindex: bool,
+}
+
+impl<'a> SiteView<'a> {
+    pub fn new(catalog: &'a Catalog, description_html: Option<&'a str>) -> Self {
+        SiteView {
+            title: &catalog.title,
+            description_html,
+            base_url: catalog.base_url.as_str(),
+            noindex: true,
+        }
+    }
+}
+
+/// A build as listed on catalog and app pages.
+#[derive(Debug, Serialize)]
+pub struct BuildCard<'a> {
+    pub title: &'a str,
+    pub version: &'a str,
+    pub build_number: Option<&'a str>,
+    pub channel: &'a str,
+    pub date: Option<String>,
+    pub draft: bool,
+    /// The build page, relative to the output root, ending with `/`.
+    pub path: String,
+    pub install_link: &'a str,
+}
+
+impl<'a> BuildCard<'a> {
+    pub fn new(app: &'a App, build: &'a Build) -> Self {
+        BuildCard {
+            title: &build.title,
+            version: &build.version,
+            build_number: build.build_number.as_deref(),
+            channel: &build.channel,
+            date: build.date.map(|d| d.day()),
+            draft: build.draft,
+            path: format!("{}/", build.dir(app)),
+            install_link: &build.install_link,
+        }
+    }
+}
+
+/// An app as listed on the catalog page and headed on its own pages.
+#[derive(Debug, Serialize)]
+pub struct AppCard<'a> {
+    pub name: &'a str,
+    pub bundle_id: &'a str,
+    /// The app page, relative to the output root.
+    pub path: String,
+    pub description_html: Option<&'a str>,
+    /// The newest build of each channel, newest first.
+    pub channels: Vec<BuildCard<'a>>,
+    pub build_count: usize,
+}
+
+impl<'a> AppCard<'a> {
+    pub fn new(app: &'a App, description_html: Option<&'a str>) -> Self {
+        AppCard {
+            name: &app.name,
+            bundle_id: &app.bundle_id,
+            path: format!("{}/", app.slug),
+            description_html,
+            channels: latest_per_channel(app)
+                .into_iter()
+                .map(|b| BuildCard::new(app, b))
+                .collect(),
+            build_count: app.builds.len(),
+        }
+    }
+}
+
+/// The newest build of each channel, in the order of the app's builds (newest first).
+pub fn latest_per_channel(app: &App) -> Vec<&Build> {
+    let mut seen = std::collections::BTreeSet::new();
+    app.builds
+        .iter()
+        .filter(|b| seen.insert(b.channel.as_str()))
+        .collect()
+}
+
+/// Everything the build page shows.
+#[derive(Debug, Serialize)]
+pub struct BuildView<'a> {
+    #[serde(flatten)]
+    pub card: BuildCard<'a>,
+    pub bundle_id: &'a str,
+    pub notes_html: Option<String>,
+    pub page_url: &'a str,
+    pub manifest_url: &'a str,
+    pub ipa_url: &'a str,
+    pub ipa_file_name: &'a str,
+    pub size: String,
+    pub size_bytes: u64,
+    pub minimum_os: Option<&'a str>,
+    pub devices: Option<String>,
+    pub platforms: Vec<&'a str>,
+}
+
+impl<'a> BuildView<'a> {
+    pub fn new(app: &'a App, build: &'a Build) -> Self {
+        let plist = &build.ipa.plist;
+        BuildView {
+            card: BuildCard::new(app, build),
+            bundle_id: &build.bundle_id,
+            notes_html: build.notes_html(),
+            page_url: build.page_url.as_str(),
+            manifest_url: build.manifest_url.as_str(),
+            ipa_url: build.ipa_url.as_str(),
+            ipa_file_name: &build.ipa_file_name,
+            size: human_size(build.ipa.size),
+            size_bytes: build.ipa.size,
+            minimum_os: plist.minimum_os.as_deref(),
+            devices: device_families(&plist.device_families),
+            platforms: plist.platforms.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Bytes in the units Apple's own tools show (powers of 1000).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// UIDeviceFamily as words: "iPhone and iPad".
+pub fn device_families(families: &[u64]) -> Option<String> {
+    let names: Vec<&str> = families
+        .iter()
+        .filter_map(|f| match f {
+            1 => Some("iPhone"),
+            2 => Some("iPad"),
+            3 => Some("Apple TV"),
+            4 => Some("Apple Watch"),
+            6 => Some("Mac"),
+            7 => Some("Apple Vision Pro"),
+            _ => None,
+        })
+        .collect();
+    match names.as_slice() {
+        [] => None,
+        [one] => Some((*one).to_string()),
+        [init @ .., last] => Some(format!("{} and {last}", init.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_apples() {
+        assert_eq!(human_size(512), "512 bytes");
+        assert_eq!(human_size(1_500), "1.5 KB");
+        assert_eq!(human_size(48_300_000), "48 MB");
+        assert_eq!(human_size(2_100_000_000), "2.1 GB");
+    }
+
+    #[test]
+    fn device_families_read_as_words() {
+        assert_eq!(device_families(&[1, 2]).as_deref(), Some("iPhone and iPad"));
+        assert_eq!(device_families(&[2]).as_deref(), Some("iPad"));
+        assert_eq!(device_families(&[]), None);
+        assert_eq!(device_families(&[99]), None);
+    }
+}

@@ -1,0 +1,263 @@
+//! Finds releases: every `*.ipa` below the releases folder, paired with its notes file. Nothing
+//! is parsed here, so a scan is cheap and its result is easy to test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::diag::{Diagnostic, display_path};
+
+/// One IPA and the notes that go with it; paths are relative to the site root.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReleaseSource {
+    pub ipa: PathBuf,
+    pub notes: Option<PathBuf>,
+}
+
+#[derive(Default)]
+struct Folder {
+    ipas: Vec<String>,
+    yamls: Vec<String>,
+}
+
+/// Walks `root/releases_dir` at any depth. Hidden files and folders, `__MACOSX` and AppleDouble
+/// `._*` files are skipped. Returns the releases sorted by path, and the problems found.
+pub fn scan(root: &Path, releases_dir: &Path) -> (Vec<ReleaseSource>, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let base = root.join(releases_dir);
+    if !base.is_dir() {
+        problems.push(Diagnostic::error(
+            releases_dir.to_path_buf(),
+            "releases folder not found: put .ipa files with their notes below it",
+        ));
+        return (Vec::new(), problems);
+    }
+
+    let mut folders: BTreeMap<PathBuf, Folder> = BTreeMap::new();
+    let walker = WalkDir::new(&base)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_skipped(e.file_name().to_string_lossy().as_ref()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map_or_else(|| releases_dir.to_path_buf(), Path::to_path_buf);
+                problems.push(Diagnostic::error(path, format!("cannot read: {err}")));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() && !entry.path().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(dir) = entry
+            .path()
+            .parent()
+            .and_then(|p| p.strip_prefix(root).ok())
+        else {
+            continue;
+        };
+        let folder = folders.entry(dir.to_path_buf()).or_default();
+        match extension(&name).as_deref() {
+            Some("ipa") => folder.ipas.push(name),
+            Some("yaml" | "yml") => folder.yamls.push(name),
+            _ => {}
+        }
+    }
+
+    let mut releases = Vec::new();
+    for (dir, folder) in folders {
+        pair_folder(&dir, folder, &mut releases, &mut problems);
+    }
+    (releases, problems)
+}
+
+/// Pairs `X.ipa` with `X.yaml`/`X.yml`, else with `notes.yaml`/`notes.yml` when the folder holds
+/// exactly one IPA. Every YAML file left over is reported: it would otherwise be ignored silently.
+fn pair_folder(
+    dir: &Path,
+    folder: Folder,
+    releases: &mut Vec<ReleaseSource>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let mut unused: Vec<&str> = folder.yamls.iter().map(String::as_str).collect();
+    let mut take = |name: &str| -> bool {
+        match unused.iter().position(|y| *y == name) {
+            Some(i) => {
+                unused.remove(i);
+                true
+            }
+            None => false,
+        }
+    };
+    let single = folder.ipas.len() == 1;
+    for ipa in &folder.ipas {
+        let stem = &ipa[..ipa.len() - ".ipa".len()];
+        let own: Vec<String> = ["yaml", "yml"]
+            .iter()
+            .map(|ext| format!("{stem}.{ext}"))
+            .filter(|n| folder.yamls.contains(n))
+            .collect();
+        let shared: Vec<String> = ["notes.yaml", "notes.yml"]
+            .iter()
+            .map(|n| (*n).to_string())
+            .filter(|n| folder.yamls.contains(n))
+            .collect();
+        let candidates = if !own.is_empty() {
+            own
+        } else if single {
+            shared
+        } else {
+            Vec::new()
+        };
+        for c in &candidates {
+            take(c);
+        }
+        if candidates.len() > 1 {
+            problems.push(Diagnostic::error(
+                dir.join(ipa),
+                format!(
+                    "has two notes files, {}: keep one",
+                    candidates.join(" and ")
+                ),
+            ));
+        }
+        releases.push(ReleaseSource {
+            ipa: dir.join(ipa),
+            notes: candidates.first().map(|n| dir.join(n)),
+        });
+    }
+    for yaml in unused {
+        let why = if yaml.starts_with("notes.") && folder.ipas.len() > 1 {
+            format!(
+                "notes file pairs with no IPA: `{yaml}` applies only in a folder with exactly one IPA, and `{}` holds {}; name it after its IPA (X.ipa takes X.yaml)",
+                display_path(dir),
+                folder.ipas.len()
+            )
+        } else {
+            "notes file pairs with no IPA: X.yaml goes with X.ipa in the same folder, notes.yaml with the only IPA of its folder".to_string()
+        };
+        problems.push(Diagnostic::error(dir.join(yaml), why));
+    }
+}
+
+fn is_skipped(name: &str) -> bool {
+    name.starts_with('.') || name == "__MACOSX"
+}
+
+fn extension(name: &str) -> Option<String> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn site(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let path = dir.path().join(f);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, b"x").unwrap();
+        }
+        dir
+    }
+
+    fn run(files: &[&str]) -> (Vec<(String, Option<String>)>, Vec<String>) {
+        let dir = site(files);
+        let (releases, problems) = scan(dir.path(), Path::new("releases"));
+        (
+            releases
+                .into_iter()
+                .map(|r| (display_path(&r.ipa), r.notes.map(|n| display_path(&n))))
+                .collect(),
+            problems.iter().map(ToString::to_string).collect(),
+        )
+    }
+
+    #[test]
+    fn pairs_same_stem_and_lone_notes_file() {
+        let (releases, problems) = run(&[
+            "releases/field/1.4/Field.ipa",
+            "releases/field/1.4/Field.yaml",
+            "releases/maps/2.0/Maps.ipa",
+            "releases/maps/2.0/notes.yml",
+            "releases/maps/2.1/Maps.ipa",
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            releases,
+            vec![
+                (
+                    "releases/field/1.4/Field.ipa".into(),
+                    Some("releases/field/1.4/Field.yaml".into())
+                ),
+                (
+                    "releases/maps/2.0/Maps.ipa".into(),
+                    Some("releases/maps/2.0/notes.yml".into())
+                ),
+                ("releases/maps/2.1/Maps.ipa".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_notes_that_pair_with_nothing() {
+        let (releases, problems) = run(&[
+            "releases/a/A.ipa",
+            "releases/a/B.ipa",
+            "releases/a/notes.yaml",
+            "releases/b/Orphan.yaml",
+        ]);
+        assert_eq!(releases.len(), 2);
+        assert!(releases.iter().all(|r| r.1.is_none()));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("releases/a/notes.yaml: error: notes file pairs with no IPA")
+        );
+        assert!(problems[1].starts_with("releases/b/Orphan.yaml: error:"));
+    }
+
+    #[test]
+    fn skips_hidden_and_macos_metadata() {
+        let (releases, problems) = run(&[
+            "releases/a/A.ipa",
+            "releases/a/._A.ipa",
+            "releases/__MACOSX/a/A.ipa",
+            "releases/.git/x.ipa",
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(releases.len(), 1);
+    }
+
+    #[test]
+    fn reports_two_notes_files_for_one_ipa() {
+        let (_, problems) = run(&["releases/a/A.ipa", "releases/a/A.yaml", "releases/a/A.yml"]);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("has two notes files"), "{problems:?}");
+    }
+
+    #[test]
+    fn missing_releases_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, problems) = scan(dir.path(), Path::new("releases"));
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("releases: error: releases folder not found")
+        );
+    }
+
+    #[test]
+    fn ipa_extension_is_case_insensitive() {
+        let (releases, _) = run(&["releases/a/A.IPA"]);
+        assert_eq!(releases.len(), 1);
+    }
+}
