@@ -220,6 +220,23 @@ fn model_build(
             }
         },
     };
+    if let Some(why) = invalid_bundle_id(&plist.bundle_id) {
+        return Err(Diagnostic::error(
+            source.ipa.clone(),
+            format!("CFBundleIdentifier `{}` {why}", plist.bundle_id),
+        ));
+    }
+    for (what, value) in [
+        ("version", Some(&version)),
+        ("build number", plist.build.as_ref()),
+    ] {
+        if let Some(why) = value.and_then(|v| invalid_version(v)) {
+            return Err(Diagnostic::error(
+                source.ipa.clone(),
+                format!("{what} `{}` {why}", value.map_or("", |v| v.as_str())),
+            ));
+        }
+    }
     let build_number = plist.build.clone();
     let slug = match &build_number {
         Some(b) if *b != version => urls::slugify(&format!("{version}-{b}"), "v"),
@@ -257,6 +274,41 @@ fn model_build(
         source,
         ipa,
     })
+}
+
+/// Why a bundle identifier cannot be published, if it cannot: Apple allows letters, digits,
+/// `-` and `.` (relsite also lets `_` pass), and iOS refuses a manifest that differs from the
+/// app, so a bad identifier cannot be repaired here.
+fn invalid_bundle_id(id: &str) -> Option<&'static str> {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        Some(
+            "is not a valid bundle identifier: only letters A–Z and a–z, digits, `-` and `.` are allowed, and iOS will not install it",
+        )
+    } else if id.starts_with('.') || id.contains("..") {
+        Some("is not a valid bundle identifier: its parts must not be empty")
+    } else {
+        None
+    }
+}
+
+/// Why a version or build number cannot name a build, if it cannot: it must read as a version
+/// (such as 1.4.0 or 2.0-beta3) and be safe in a URL path.
+fn invalid_version(version: &str) -> Option<&'static str> {
+    if version
+        .chars()
+        .any(|c| !c.is_ascii_graphic() || matches!(c, '/' | '\\'))
+    {
+        Some(
+            "is not a usable version: use ASCII letters, digits and `.` `-` `_` `+`, without spaces or `/`",
+        )
+    } else if version.starts_with('.') || version.contains("..") {
+        Some("is not a usable version: its parts must not be empty")
+    } else {
+        None
+    }
 }
 
 /// Two apps with one slug, or two builds of an app with one slug, would overwrite each other.
@@ -299,4 +351,34 @@ fn first_source(app: &App) -> PathBuf {
         .map(|b| b.source.ipa.clone())
         .min()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundle_ids_must_be_apple_valid() {
+        assert_eq!(invalid_bundle_id("com.example.Field-2"), None);
+        for bad in [
+            "com/example",
+            "com.example..x",
+            ".com",
+            "com example",
+            "com.exämple",
+            "a\nb",
+        ] {
+            assert!(invalid_bundle_id(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn versions_must_be_safe_path_text() {
+        for ok in ["1.4.0", "2.0-beta3", "1.0+45", "2024.05.01_1"] {
+            assert_eq!(invalid_version(ok), None, "{ok}");
+        }
+        for bad in ["1.0/2", "../1", "1..0", "1.0 beta", "١.٠", "1\\0", ".1"] {
+            assert!(invalid_version(bad).is_some(), "{bad}");
+        }
+    }
 }

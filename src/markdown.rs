@@ -70,7 +70,7 @@ pub fn to_text(markdown: &str) -> String {
 /// itms-services:) becomes an inert fragment link.
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let lower = url.trim().to_ascii_lowercase();
-    let scheme_end = lower.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    let scheme_end = lower.find([':', '/', '?', '#']);
     let has_scheme = scheme_end.is_some_and(|i| lower.as_bytes()[i] == b':');
     if !has_scheme
         || lower.starts_with("https:")

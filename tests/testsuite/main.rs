@@ -1,0 +1,9 @@
+//! Runs the real `relsite` binary against site folders built by [`support::TestSite`].
+
+mod build;
+mod errors;
+mod example_ipas;
+mod example_site;
+mod fixtures;
+mod ipa_builder;
+mod support;

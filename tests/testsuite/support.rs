@@ -1,0 +1,239 @@
+//! A site folder in a temp dir, the binary run against it, and views of what it wrote.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::ipa_builder::IpaBuilder;
+
+pub const BASE_URL: &str = "https://builds.example.com/";
+
+pub struct TestSite {
+    dir: tempfile::TempDir,
+}
+
+/// What a run of relsite did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_fails_with(&self, line: &str) -> &Self {
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.lines().any(|l| l.contains(line)),
+            "no line of stderr contains {line:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+impl TestSite {
+    /// A site with a minimal valid relsite.yaml and an empty releases folder.
+    pub fn new() -> TestSite {
+        let site = TestSite {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        site.config(&format!("title: Test builds\nbase_url: {BASE_URL}\n"));
+        std::fs::create_dir_all(site.path("releases")).expect("releases dir");
+        site
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn config(&self, yaml: &str) -> &Self {
+        self.file("relsite.yaml", yaml.as_bytes())
+    }
+
+    pub fn file(&self, rel: &str, bytes: &[u8]) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+        self
+    }
+
+    pub fn ipa(&self, rel: &str, ipa: &IpaBuilder) -> &Self {
+        self.file(rel, &ipa.build())
+    }
+
+    pub fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.path(rel)).expect("remove");
+        self
+    }
+
+    /// Runs relsite with `args`, then `--root <site>`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_relsite"))
+            .args(args)
+            .arg("--root")
+            .arg(self.root())
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run relsite");
+        Run::from(output)
+    }
+
+    pub fn build(&self) -> Run {
+        self.run(&["build"])
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Every file below `rel` with its bytes.
+    pub fn tree(&self, rel: &str) -> BTreeMap<String, Vec<u8>> {
+        tree(&self.path(rel))
+    }
+
+    /// Every entry of the site's folder (the output's parent), to see what a run left beside it.
+    pub fn top_level(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.root())
+            .expect("read root")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("below")
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(rel, std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    files
+}
+
+/// Every file below `dir` with its inode and modification time: what "untouched" means.
+pub fn identities(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let meta = entry.metadata().expect("meta");
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("below")
+            .to_string_lossy()
+            .into_owned();
+        files.insert(rel, (meta.ino(), meta.modified().expect("mtime")));
+    }
+    files
+}
+
+/// The `url` parameter of an install link, decoded once.
+pub fn manifest_url_of(install_link: &str) -> String {
+    let value = install_link
+        .strip_prefix("itms-services://?action=download-manifest&url=")
+        .unwrap_or_else(|| panic!("not an install link: {install_link}"));
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .expect("utf-8")
+        .into_owned()
+}
+
+/// Every install link in an HTML page, with HTML entities of attributes decoded.
+pub fn install_links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("itms-services:"))
+        .map(unescape_html)
+        .collect()
+}
+
+pub fn unescape_html(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A manifest's first item: (bundle-identifier, bundle-version, title, software-package URL).
+pub fn manifest_facts(bytes: &[u8]) -> (String, String, String, String) {
+    let value: plist::Value = plist::from_bytes(bytes).expect("manifest parses");
+    let item = value.as_dictionary().expect("dict")["items"]
+        .as_array()
+        .expect("items")[0]
+        .as_dictionary()
+        .expect("item")
+        .clone();
+    let meta = item["metadata"].as_dictionary().expect("metadata");
+    let get = |k: &str| meta[k].as_string().expect(k).to_string();
+    let package = item["assets"]
+        .as_array()
+        .expect("assets")
+        .iter()
+        .filter_map(|a| a.as_dictionary())
+        .find(|a| a["kind"].as_string() == Some("software-package"))
+        .expect("software-package")["url"]
+        .as_string()
+        .expect("url")
+        .to_string();
+    (
+        get("bundle-identifier"),
+        get("bundle-version"),
+        get("title"),
+        package,
+    )
+}
+
+/// The path below `base` of an absolute URL on the site.
+pub fn site_path(url: &str) -> String {
+    let rest = url
+        .strip_prefix(BASE_URL)
+        .unwrap_or_else(|| panic!("{url} is not below {BASE_URL}"));
+    percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .expect("utf-8")
+        .into_owned()
+}
