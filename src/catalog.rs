@@ -3,13 +3,15 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use time::OffsetDateTime;
 use url::Url;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
-use crate::ipa::IpaInfo;
+use crate::ipa::icon::{self, IconSource};
+use crate::ipa::{BundleIcon, Distribution, IconSet, IpaInfo, ProfileStatus};
 use crate::markdown;
 use crate::notes::{Notes, ReleaseDate};
 use crate::scan::ReleaseSource;
@@ -68,6 +70,17 @@ pub struct Build {
     pub manifest_url: Url,
     pub ipa_url: Url,
     pub install_link: String,
+    /// The icons published with the build, and where they came from.
+    pub icons: IconSet,
+    pub icon_source: IconSource,
+    /// How the build is signed, when it has a readable profile.
+    pub distribution: Option<Distribution>,
+    /// When the profile (or its certificate) expires.
+    pub expires: Option<OffsetDateTime>,
+    /// The profile has expired: the build stays listed, but cannot be installed.
+    pub expired: bool,
+    /// Why the build cannot be installed from Safari, if it cannot.
+    pub not_installable: Option<String>,
 }
 
 impl Build {
@@ -94,13 +107,28 @@ pub fn newest_first(a: &Build, b: &Build) -> Ordering {
         .then_with(|| b.source.ipa.cmp(&a.source.ipa))
 }
 
+/// What the model needs besides the releases.
+pub struct ModelOptions<'a> {
+    pub base_url: &'a Url,
+    /// Publish drafts too.
+    pub drafts: bool,
+    /// The time profiles are checked against.
+    pub now: OffsetDateTime,
+    /// Icons from the apps' `icon` settings, by bundle identifier.
+    pub configured_icons: &'a BTreeMap<String, IconSet>,
+}
+
+/// Profiles expiring within this many days are warned about.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
 pub fn model(
     config: &Config,
-    base_url: &Url,
     releases: Vec<ReadRelease>,
-    drafts: bool,
+    options: &ModelOptions<'_>,
 ) -> (Catalog, Vec<Diagnostic>) {
+    let base_url = options.base_url;
+    let drafts = options.drafts;
     let mut problems = Vec::new();
     let ipa_base = config
         .ipa_base_url
@@ -129,11 +157,20 @@ pub fn model(
         let page_url = urls::join_dir(base_url, &[&slug]);
         let mut builds: Vec<Build> = releases
             .into_iter()
-            .filter_map(|r| match model_build(r, &slug, base_url, &ipa_base) {
-                Ok(build) => Some(build),
-                Err(d) => {
-                    problems.push(d);
-                    None
+            .filter_map(|r| {
+                let signing = check_signing(&r.source.ipa, &r.ipa, options.now);
+                problems.extend(signing.warnings);
+                match (model_build(r, &slug, base_url, &ipa_base), signing.fatal) {
+                    (Ok(mut build), None) => {
+                        build.expired = signing.expired;
+                        build.not_installable = signing.not_installable;
+                        Some(build)
+                    }
+                    (built, fatal) => {
+                        problems.extend(built.err());
+                        problems.extend(fatal);
+                        None
+                    }
                 }
             })
             .collect();
@@ -151,6 +188,12 @@ pub fn model(
             if build.title.is_empty() {
                 build.title = name.clone();
             }
+            choose_icon(
+                build,
+                &name,
+                options.configured_icons.get(&bundle_id),
+                &mut problems,
+            );
         }
         if builds.is_empty() {
             continue;
@@ -252,7 +295,18 @@ fn model_build(
     let manifest_url = urls::join_file(base_url, &[app_slug, &slug, "manifest.plist"]);
     let ipa_url = urls::join_file(ipa_base, &[app_slug, &slug, &ipa_file_name]);
     let install_link = urls::install_link(&manifest_url);
+    let distribution = ipa.profile.profile().map(|p| p.distribution);
+    let expires = ipa.profile.profile().and_then(|p| p.effective_expiry());
     Ok(Build {
+        icons: IconSet {
+            small: Vec::new(),
+            large: Vec::new(),
+        },
+        icon_source: IconSource::Placeholder,
+        distribution,
+        expires,
+        expired: false,
+        not_installable: None,
         bundle_id: plist.bundle_id.clone(),
         version,
         build_number,
@@ -274,6 +328,143 @@ fn model_build(
         source,
         ipa,
     })
+}
+
+/// What the checks of a build's signing and platform found.
+#[derive(Default)]
+struct Signing {
+    /// Leaves the release out and fails the run.
+    fatal: Option<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    expired: bool,
+    not_installable: Option<String>,
+}
+
+/// Checks the provisioning profile (type, app identifier, expiry) and the platform.
+fn check_signing(file: &Path, ipa: &IpaInfo, now: OffsetDateTime) -> Signing {
+    let mut signing = Signing::default();
+    let warn = |message: String| Diagnostic::warning(file.to_path_buf(), message);
+    let bundle_id = &ipa.plist.bundle_id;
+    match &ipa.profile {
+        ProfileStatus::Missing => signing.warnings.push(warn(
+            "has no embedded.mobileprovision: an unsigned or simulator build cannot be installed on a device".into(),
+        )),
+        ProfileStatus::Unreadable(why) => signing.warnings.push(warn(format!(
+            "cannot read its embedded.mobileprovision ({why}): distribution type and expiry are unknown"
+        ))),
+        ProfileStatus::Found(profile) => {
+            let name = profile.name.as_deref().unwrap_or("unnamed");
+            if profile.distribution == Distribution::AppStore {
+                signing.fatal = Some(Diagnostic::error(
+                    file.to_path_buf(),
+                    format!(
+                        "is signed with the App Store profile `{name}`: such a build can never be installed over the air; export it for ad-hoc, enterprise or development distribution"
+                    ),
+                ));
+                return signing;
+            }
+            if !profile.matches_bundle_id(bundle_id) {
+                signing.fatal = Some(Diagnostic::error(
+                    file.to_path_buf(),
+                    format!(
+                        "its profile `{name}` is for `{}`, not for CFBundleIdentifier `{bundle_id}`: iOS would refuse to install it",
+                        profile.bundle_id_pattern().unwrap_or("no application-identifier"),
+                    ),
+                ));
+                return signing;
+            }
+            if let Some(expires) = profile.effective_expiry() {
+                let day = ymd(expires);
+                if expires <= now {
+                    signing.expired = true;
+                    signing.warnings.push(warn(format!(
+                        "its profile `{name}` expired on {day}: the build stays listed, marked expired, without an install button"
+                    )));
+                } else if expires - now <= time::Duration::days(EXPIRY_WARNING_DAYS) {
+                    let days = (expires - now).whole_days();
+                    signing.warnings.push(warn(format!(
+                        "its profile `{name}` expires on {day}, in {days} day{}: installs fail after that",
+                        if days == 1 { "" } else { "s" }
+                    )));
+                }
+            }
+        }
+    }
+    let platforms = &ipa.plist.platforms;
+    if !platforms.is_empty() && !platforms.iter().any(|p| p == "iPhoneOS") {
+        let list = platforms.join(", ");
+        signing.warnings.push(warn(format!(
+            "is built for {list}, not iOS: it cannot be installed from Safari"
+        )));
+        signing.not_installable = Some(format!(
+            "This build is for {}, not for iPhone or iPad: it cannot be installed from Safari.",
+            platform_names(platforms)
+        ));
+    }
+    signing
+}
+
+/// Platform identifiers as people say them.
+fn platform_names(platforms: &[String]) -> String {
+    platforms
+        .iter()
+        .map(|p| match p.as_str() {
+            "AppleTVOS" => "Apple TV",
+            "XROS" => "Apple Vision Pro",
+            "WatchOS" => "Apple Watch",
+            "iPhoneSimulator" => "the iOS Simulator",
+            "MacOSX" => "Mac",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The icon a build publishes: its own, else the app's configured one, else a placeholder.
+fn choose_icon(
+    build: &mut Build,
+    app_name: &str,
+    configured: Option<&IconSet>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let file = build.source.ipa.clone();
+    let fallback_why = match &build.ipa.icon {
+        BundleIcon::Found { icons, .. } => {
+            build.icons = icons.clone();
+            build.icon_source = IconSource::Bundle;
+            return;
+        }
+        BundleIcon::Missing => {
+            "has no loose icon PNG (its icon lives only in Assets.car)".to_string()
+        }
+        BundleIcon::Unreadable(why) => format!("has an icon that cannot be read ({why})"),
+    };
+    if let Some(icons) = configured {
+        build.icons = icons.clone();
+        build.icon_source = IconSource::Configured;
+        return;
+    }
+    match icon::placeholder(&build.bundle_id, app_name) {
+        Ok(icons) => build.icons = icons,
+        Err(e) => problems.push(Diagnostic::error(
+            file.clone(),
+            format!("cannot draw a placeholder icon: {e}"),
+        )),
+    }
+    build.icon_source = IconSource::Placeholder;
+    problems.push(Diagnostic::warning(
+        file,
+        format!(
+            "{fallback_why}: pages and manifest use a placeholder; set `apps.{}.icon` in relsite.yaml to a PNG",
+            build.bundle_id
+        ),
+    ));
+}
+
+/// `YYYY-MM-DD` of a time, in UTC.
+pub fn ymd(at: OffsetDateTime) -> String {
+    let d = at.to_offset(time::UtcOffset::UTC).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Why a bundle identifier cannot be published, if it cannot: Apple allows letters, digits,

@@ -40,6 +40,9 @@ pub struct Config {
     /// Per-app settings, by bundle identifier.
     #[serde(default)]
     pub apps: BTreeMap<String, AppSettings>,
+    /// Publish the UDIDs of provisioned devices on build pages.
+    #[serde(default)]
+    pub show_devices: bool,
     /// `base_url`, checked.
     #[serde(skip, default = "HttpsUrl::placeholder")]
     pub base_url: HttpsUrl,

@@ -22,3 +22,6 @@ pub mod scan;
 pub mod urls;
 pub mod version;
 pub mod write;
+
+#[cfg(test)]
+mod test_fixtures;

@@ -5,9 +5,14 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::catalog::{self, Catalog, ReadRelease};
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::catalog::{self, Catalog, ModelOptions, ReadRelease};
 use crate::config::{Config, HttpsUrl};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::ipa::IconSet;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
 use crate::render::Theme;
@@ -87,7 +92,14 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
         }
     }
 
-    let (catalog, problems) = catalog::model(&config, base_url.as_url(), releases, options.drafts);
+    let configured_icons = load_configured_icons(root, &config, &mut diagnostics);
+    let model_options = ModelOptions {
+        base_url: base_url.as_url(),
+        drafts: options.drafts,
+        now: now(),
+        configured_icons: &configured_icons,
+    };
+    let (catalog, problems) = catalog::model(&config, releases, &model_options);
     diagnostics.extend(problems);
 
     let theme = Theme::load(root, config.theme.as_deref());
@@ -104,7 +116,10 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
     let Some(theme) = theme else {
         return Err(diagnostics);
     };
-    let plan = plan::plan(&catalog, &theme, root).map_err(|problems| {
+    let plan_options = plan::PlanOptions {
+        show_devices: config.show_devices,
+    };
+    let plan = plan::plan(&catalog, &theme, root, plan_options).map_err(|problems| {
         let mut all = diagnostics.clone();
         all.extend(problems);
         all
@@ -116,6 +131,41 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
         output_dir,
         diagnostics,
     })
+}
+
+/// The time profiles are checked against: `SOURCE_DATE_EPOCH` (seconds since 1970) when set, so
+/// a build can be reproduced later, else the current time.
+fn now() -> OffsetDateTime {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or_else(OffsetDateTime::now_utc)
+}
+
+/// Reads and converts the `icon` of each app's settings; a missing or broken file is an error.
+fn load_configured_icons(
+    root: &Path,
+    config: &Config,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, IconSet> {
+    let mut icons = BTreeMap::new();
+    for (bundle_id, settings) in &config.apps {
+        let Some(icon) = &settings.icon else { continue };
+        let loaded = crate::fs::read(&root.join(icon))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| IconSet::from_png(&bytes).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(set) => {
+                icons.insert(bundle_id.clone(), set);
+            }
+            Err(why) => diagnostics.push(Diagnostic::error(
+                icon.clone(),
+                format!("`apps.{bundle_id}.icon` cannot be used: {why}"),
+            )),
+        }
+    }
+    icons
 }
 
 /// Reads one release's IPA and notes, reporting problems of both.

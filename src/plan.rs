@@ -9,7 +9,7 @@ use tera::Context;
 
 use crate::catalog::{App, Build, Catalog};
 use crate::diag::{Diagnostic, display_path};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestIcons};
 use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
 use crate::render::{StaticFile, Theme};
 
@@ -71,8 +71,20 @@ struct PageJob {
     origin: String,
 }
 
-/// Plans the whole site: pages, manifests, IPAs, theme files and host files.
-pub fn plan(catalog: &Catalog, theme: &Theme, root: &Path) -> Result<OutputPlan, Vec<Diagnostic>> {
+/// Site-wide choices that shape the output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Publish provisioned device UDIDs on build pages.
+    pub show_devices: bool,
+}
+
+/// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
+pub fn plan(
+    catalog: &Catalog,
+    theme: &Theme,
+    root: &Path,
+    options: PlanOptions,
+) -> Result<OutputPlan, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut files: Vec<(String, Content, String)> = Vec::new();
 
@@ -82,8 +94,18 @@ pub fn plan(catalog: &Catalog, theme: &Theme, root: &Path) -> Result<OutputPlan,
     for app in &catalog.apps {
         jobs.push(app_page(app, &site));
         for build in &app.builds {
-            jobs.push(build_page(app, build, &site));
-            match manifest(build) {
+            jobs.push(build_page(app, build, &site, options.show_devices));
+            for (name, bytes) in [
+                ("icon-57.png", &build.icons.small),
+                ("icon-512.png", &build.icons.large),
+            ] {
+                files.push((
+                    format!("{}/{name}", build.dir(app)),
+                    Content::Bytes(bytes.clone()),
+                    display_path(&build.source.ipa),
+                ));
+            }
+            match manifest(app, build, &catalog.base_url) {
                 Ok(bytes) => files.push((
                     format!("{}/manifest.plist", build.dir(app)),
                     Content::Bytes(bytes),
@@ -176,10 +198,10 @@ fn app_page(app: &App, site: &SiteView<'_>) -> PageJob {
     }
 }
 
-fn build_page(app: &App, build: &Build, site: &SiteView<'_>) -> PageJob {
+fn build_page(app: &App, build: &Build, site: &SiteView<'_>, show_devices: bool) -> PageJob {
     let mut context = page_context(site, "../../");
     context.insert("app", &AppCard::new(app, None));
-    context.insert("build", &BuildView::new(app, build));
+    context.insert("build", &BuildView::new(app, build, show_devices));
     PageJob {
         path: format!("{}/index.html", build.dir(app)),
         template: "build.html",
@@ -188,14 +210,25 @@ fn build_page(app: &App, build: &Build, site: &SiteView<'_>) -> PageJob {
     }
 }
 
-fn manifest(build: &Build) -> Result<Vec<u8>, Diagnostic> {
+fn manifest(app: &App, build: &Build, base_url: &url::Url) -> Result<Vec<u8>, Diagnostic> {
+    let icon =
+        |name: &str| crate::urls::join_file(base_url, &[&app.slug, &build.slug, name]).to_string();
+    let icons = ManifestIcons {
+        display_image: icon("icon-57.png"),
+        full_size_image: icon("icon-512.png"),
+    };
+    let team = build
+        .ipa
+        .profile
+        .profile()
+        .and_then(|p| p.team_name.as_deref());
     Manifest::new(
         build.ipa_url.as_str(),
         &build.bundle_id,
         &build.version,
         &build.title,
-        None,
-        None,
+        team,
+        Some(&icons),
     )
     .to_xml()
     .map_err(|e| {

@@ -1,7 +1,10 @@
 //! Reading an IPA: only the zip's central directory and the few entries relsite needs, each
 //! read with a cap, so a multi-gigabyte IPA costs little and a zip bomb costs nothing.
 
+pub mod cgbi;
+pub mod icon;
 pub mod info_plist;
+pub mod profile;
 
 use std::fs::File;
 use std::io::Read;
@@ -10,10 +13,15 @@ use std::path::Path;
 use zip::ZipArchive;
 use zip::result::ZipError;
 
+pub use icon::IconSet;
 pub use info_plist::InfoPlist;
+pub use profile::{Distribution, Profile};
 
 /// The largest Info.plist relsite will inflate. Real ones are a few kilobytes.
 pub const INFO_PLIST_CAP: u64 = 4 * 1024 * 1024;
+
+/// The largest provisioning profile relsite will inflate. Real ones with 100 devices are ~30 KB.
+pub const PROFILE_CAP: u64 = 2 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IpaError {
@@ -148,26 +156,143 @@ fn find_app_dir<'a>(names: impl Iterator<Item = &'a str>) -> Result<String, IpaE
     }
 }
 
+/// The app's provisioning profile, as found.
+#[derive(Debug, Clone)]
+pub enum ProfileStatus {
+    /// No `embedded.mobileprovision`: an unsigned or simulator build.
+    Missing,
+    /// Present but not readable, with the reason.
+    Unreadable(String),
+    Found(Box<Profile>),
+}
+
+impl ProfileStatus {
+    pub fn profile(&self) -> Option<&Profile> {
+        match self {
+            ProfileStatus::Found(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// The app's icon, as found in the bundle.
+#[derive(Debug, Clone)]
+pub enum BundleIcon {
+    /// No loose icon PNG: the icon lives only in Assets.car, or there is none.
+    Missing,
+    /// A loose icon that could not be decoded, with the reason.
+    Unreadable(String),
+    /// Converted to standard PNGs, from the named entry.
+    Found {
+        entry: String,
+        was_cgbi: bool,
+        icons: IconSet,
+    },
+}
+
 /// What relsite knows about an IPA after reading it.
 #[derive(Debug, Clone)]
 pub struct IpaInfo {
     /// `Payload/<Name>.app/`.
     pub app_dir: String,
     pub plist: InfoPlist,
+    pub profile: ProfileStatus,
+    pub icon: BundleIcon,
     /// Size of the IPA file in bytes.
     pub size: u64,
+    /// SHA-256 of the IPA file, lowercase hex.
+    pub sha256: String,
 }
 
-/// Reads what the site needs from the IPA at `path`.
+/// Reads what the site needs from the IPA at `path`: the central directory, the app's
+/// Info.plist, its provisioning profile and icons, and a streamed SHA-256 of the file.
 pub fn read(path: &Path) -> Result<IpaInfo, IpaError> {
-    let size = std::fs::metadata(path).map_err(IpaError::Open)?.len();
     let mut archive = IpaArchive::open(path)?;
     let plist = archive.info_plist()?;
+    let profile = archive.profile();
+    let icon = archive.icon(&plist.icon_names);
+    let (size, sha256) = hash_file(path).map_err(IpaError::Open)?;
     Ok(IpaInfo {
         app_dir: archive.app_dir().to_string(),
         plist,
+        profile,
+        icon,
         size,
+        sha256,
     })
+}
+
+/// Size and SHA-256 of a file, read in blocks: memory stays flat whatever the size.
+fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((size, hex))
+}
+
+impl IpaArchive {
+    /// Reads `embedded.mobileprovision` of the app itself (never an extension's).
+    pub fn profile(&mut self) -> ProfileStatus {
+        let name = format!("{}embedded.mobileprovision", self.app_dir);
+        if !self.names.contains(&name) {
+            return ProfileStatus::Missing;
+        }
+        match self.read_capped(&name, PROFILE_CAP, "provisioning profile") {
+            Ok(bytes) => match Profile::parse(&bytes) {
+                Ok(profile) => ProfileStatus::Found(Box::new(profile)),
+                Err(e) => ProfileStatus::Unreadable(e.to_string()),
+            },
+            Err(e) => ProfileStatus::Unreadable(e.to_string()),
+        }
+    }
+
+    /// Finds the largest loose icon named by the Info.plist and converts it.
+    pub fn icon(&mut self, names: &[String]) -> BundleIcon {
+        let candidates = icon::candidates(self.names(), &self.app_dir, names);
+        let mut best: Option<(u64, usize, String, Vec<u8>)> = None;
+        let mut last_error = None;
+        for entry in candidates {
+            match self.read_capped(&entry, icon::ICON_CAP, "icon") {
+                Ok(bytes) => {
+                    let Some((w, h)) = icon::dimensions(&bytes) else {
+                        last_error = Some(format!("`{entry}` is not a PNG"));
+                        continue;
+                    };
+                    let key = (u64::from(w) * u64::from(h), bytes.len());
+                    if best.as_ref().is_none_or(|b| key > (b.0, b.1)) {
+                        best = Some((key.0, key.1, entry, bytes));
+                    }
+                }
+                Err(e) => last_error = Some(e.to_string()),
+            }
+        }
+        match best {
+            Some((_, _, entry, bytes)) => match IconSet::from_png(&bytes) {
+                Ok(icons) => BundleIcon::Found {
+                    was_cgbi: cgbi::is_cgbi(&bytes),
+                    entry,
+                    icons,
+                },
+                Err(e) => BundleIcon::Unreadable(format!("`{entry}`: {e}")),
+            },
+            None => last_error.map_or(BundleIcon::Missing, BundleIcon::Unreadable),
+        }
+    }
 }
 
 #[cfg(test)]

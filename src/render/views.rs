@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::catalog::{App, Build, Catalog};
+use crate::ipa::Distribution;
 
 #[derive(Debug, Serialize)]
 pub struct SiteView<'a> {
@@ -36,7 +37,13 @@ pub struct BuildCard<'a> {
     pub draft: bool,
     /// The build page, relative to the output root, ending with `/`.
     pub path: String,
+    /// The 512×512 icon, relative to the output root.
+    pub icon: String,
     pub install_link: &'a str,
+    /// The profile has expired: no install button.
+    pub expired: bool,
+    /// Why the build cannot be installed from Safari, if it cannot.
+    pub not_installable: Option<&'a str>,
 }
 
 impl<'a> BuildCard<'a> {
@@ -49,7 +56,10 @@ impl<'a> BuildCard<'a> {
             date: build.date.map(|d| d.day()),
             draft: build.draft,
             path: format!("{}/", build.dir(app)),
+            icon: format!("{}/icon-512.png", build.dir(app)),
             install_link: &build.install_link,
+            expired: build.expired,
+            not_installable: build.not_installable.as_deref(),
         }
     }
 }
@@ -61,6 +71,8 @@ pub struct AppCard<'a> {
     pub bundle_id: &'a str,
     /// The app page, relative to the output root.
     pub path: String,
+    /// The newest build's 512×512 icon, relative to the output root.
+    pub icon: Option<String>,
     pub description_html: Option<&'a str>,
     /// The newest build of each channel, newest first.
     pub channels: Vec<BuildCard<'a>>,
@@ -73,6 +85,10 @@ impl<'a> AppCard<'a> {
             name: &app.name,
             bundle_id: &app.bundle_id,
             path: format!("{}/", app.slug),
+            icon: app
+                .builds
+                .first()
+                .map(|b| format!("{}/icon-512.png", b.dir(app))),
             description_html,
             channels: latest_per_channel(app)
                 .into_iter()
@@ -108,11 +124,47 @@ pub struct BuildView<'a> {
     pub minimum_os: Option<&'a str>,
     pub devices: Option<String>,
     pub platforms: Vec<&'a str>,
+    pub sha256: &'a str,
+    pub profile: Option<ProfileView<'a>>,
+}
+
+/// The provisioning profile's facts, as the build page shows them.
+#[derive(Debug, Serialize)]
+pub struct ProfileView<'a> {
+    /// `development`, `ad-hoc`, `enterprise` or `app-store`.
+    pub distribution: &'static str,
+    /// The same in words.
+    pub distribution_label: &'static str,
+    pub name: Option<&'a str>,
+    pub team: Option<&'a str>,
+    pub team_id: Option<&'a str>,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    pub expired: bool,
+    /// Registered devices; `None` for a profile that provisions all devices.
+    pub device_count: Option<usize>,
+    /// Device UDIDs, only when the site asks to show them.
+    pub devices: Vec<&'a str>,
 }
 
 impl<'a> BuildView<'a> {
-    pub fn new(app: &'a App, build: &'a Build) -> Self {
+    pub fn new(app: &'a App, build: &'a Build, show_devices: bool) -> Self {
         let plist = &build.ipa.plist;
+        let profile = build.ipa.profile.profile().map(|p| ProfileView {
+            distribution: p.distribution.as_str(),
+            distribution_label: distribution_label(p.distribution),
+            name: p.name.as_deref(),
+            team: p.team_name.as_deref(),
+            team_id: p.team_id.as_deref(),
+            expires: build.expires.map(crate::catalog::ymd),
+            expired: build.expired,
+            device_count: (!p.provisions_all_devices).then_some(p.devices.len()),
+            devices: if show_devices {
+                p.devices.iter().map(String::as_str).collect()
+            } else {
+                Vec::new()
+            },
+        });
         BuildView {
             card: BuildCard::new(app, build),
             bundle_id: &build.bundle_id,
@@ -126,7 +178,19 @@ impl<'a> BuildView<'a> {
             minimum_os: plist.minimum_os.as_deref(),
             devices: device_families(&plist.device_families),
             platforms: plist.platforms.iter().map(String::as_str).collect(),
+            sha256: &build.ipa.sha256,
+            profile,
         }
+    }
+}
+
+/// A distribution type in words.
+pub fn distribution_label(d: Distribution) -> &'static str {
+    match d {
+        Distribution::Development => "Development",
+        Distribution::AdHoc => "Ad hoc",
+        Distribution::Enterprise => "Enterprise (in-house)",
+        Distribution::AppStore => "App Store",
     }
 }
 

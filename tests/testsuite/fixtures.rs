@@ -28,8 +28,7 @@ pub struct IpaFacts {
     pub bundle_id: String,
     pub short_version: Option<String>,
     pub build: Option<String>,
-    /// The whole facts cell, for checks of later stages.
-    #[allow(dead_code)]
+    /// The whole facts cell.
     pub facts: String,
 }
 
@@ -86,6 +85,22 @@ fn manifest_of(site: &TestSite) -> (String, String, String, String) {
     manifest_facts(bytes)
 }
 
+/// `mobileprovision: yes (development, team 72SA8V3WYL, 1 dev)` → (type, team, devices).
+fn profile_facts(facts: &str) -> Option<(String, String, usize)> {
+    let inner = facts
+        .split("mobileprovision: yes (")
+        .nth(1)?
+        .split(')')
+        .next()?;
+    let parts: Vec<&str> = inner.split(", ").collect();
+    let team = parts.get(1)?.strip_prefix("team ")?.to_string();
+    let devices = parts.get(2)?.strip_suffix(" dev")?.parse().ok()?;
+    Some((parts[0].to_string(), team, devices))
+}
+
+/// Every real IPA builds, except those the README says are signed for the App Store (never
+/// installable over the air: an error) and the one without any version; the manifest of each
+/// that builds carries the README's bundle id and version, and its page the profile's facts.
 #[test]
 fn every_real_ipa_builds_with_the_facts_of_its_readme() {
     let Some(dir) = fixtures_dir() else { return };
@@ -94,32 +109,184 @@ fn every_real_ipa_builds_with_the_facts_of_its_readme() {
     for facts in &all {
         let (site, rel) = site_with(&dir, &facts.file, None);
         let run = site.build();
-        match facts.short_version.clone().or_else(|| facts.build.clone()) {
-            Some(version) => {
-                run.assert_ok();
-                let (id, got_version, _, _) = manifest_of(&site);
-                assert_eq!(id, facts.bundle_id, "{}", facts.file);
-                assert_eq!(got_version, version, "{}", facts.file);
+        let profile = profile_facts(&facts.facts);
+        let version = facts.short_version.clone().or_else(|| facts.build.clone());
+        if version.is_none() {
+            run.assert_fails_with(&format!("{rel}: error: has no version"));
+        }
+        if profile.as_ref().is_some_and(|p| p.0 == "app-store") {
+            run.assert_fails_with(&format!(
+                "{rel}: error: is signed with the App Store profile"
+            ));
+            continue;
+        }
+        let Some(version) = version else { continue };
+        run.assert_ok();
+        let (id, got_version, _, _) = manifest_of(&site);
+        assert_eq!(id, facts.bundle_id, "{}", facts.file);
+        assert_eq!(got_version, version, "{}", facts.file);
+        let page = build_page_of(&site);
+        match profile {
+            Some((kind, team, devices)) => {
+                let label = match kind.as_str() {
+                    "development" => "Development",
+                    "ad-hoc" => "Ad hoc",
+                    "enterprise" => "Enterprise (in-house)",
+                    other => panic!("{}: unexpected type {other}", facts.file),
+                };
+                assert!(
+                    page.contains(&format!("<dt>Distribution</dt><dd>{label}</dd>")),
+                    "{}: {label}",
+                    facts.file
+                );
+                assert!(
+                    page.contains(&format!("({team})</dd>")),
+                    "{}: team {team}",
+                    facts.file
+                );
+                let shown = if kind == "enterprise" {
+                    "all devices".to_string()
+                } else {
+                    format!(
+                        "{devices} registered device{}",
+                        if devices == 1 { "" } else { "s" }
+                    )
+                };
+                assert!(page.contains(&shown), "{}: {shown}", facts.file);
+                assert!(
+                    page.contains("<strong class=\"expired\">expired</strong>"),
+                    "{}: every fixture profile has expired",
+                    facts.file
+                );
             }
             None => {
-                run.assert_fails_with(&format!("{rel}: error: has no version"));
+                assert!(
+                    page.contains("unknown (no provisioning profile)"),
+                    "{}",
+                    facts.file
+                );
             }
         }
     }
 }
 
+fn build_page_of(site: &TestSite) -> String {
+    let files = site.tree("public");
+    let (_, bytes) = files
+        .iter()
+        .find(|(p, _)| p.matches('/').count() == 2 && p.ends_with("/index.html"))
+        .expect("a build page");
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Which real IPAs carry loose icon PNGs (and whether they are CgBI), from the README's notes.
+const ICONS: &[(&str, Option<bool>)] = &[
+    ("CsabaSzabo__ipa_analyzer/test_app.ipa", Some(false)),
+    (
+        "CsabaSzabo__ipa_analyzer/test_unexpected-CFBundleIconFiles.ipa",
+        Some(false),
+    ),
+    ("icyleaf__app-info/ipad.ipa", Some(true)),
+    ("shorebirdtech__shorebird/base.ipa", Some(false)),
+    ("icyleaf__app-info/apple-tv.ipa", None),
+    ("icyleaf__app-info/embedded.ipa", None),
+    ("icyleaf__app-info/iphone.ipa", None),
+    ("shorebirdtech__shorebird/no_version.ipa", None),
+    ("matiassingers__ipa-metadata/testApp.ipa", None),
+    ("matiassingers__ipa-metadata/testApp-binaryPlist.ipa", None),
+];
+
+/// Every real IPA with loose icons yields standard 57 and 512 PNGs (CgBI converted); the rest
+/// fall back to a placeholder. Read through the library, so that App Store-signed IPAs, which
+/// never build, are checked too.
 #[test]
-fn a_real_ipa_without_version_builds_when_its_notes_give_one() {
+fn real_icons_become_standard_pngs_or_placeholders() {
+    use relsite::ipa::BundleIcon;
     let Some(dir) = fixtures_dir() else { return };
-    let (site, _) = site_with(
+    for (file, expected) in ICONS {
+        let info = relsite::ipa::read(&dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        match (expected, &info.icon) {
+            (
+                Some(cgbi),
+                BundleIcon::Found {
+                    was_cgbi,
+                    icons,
+                    entry,
+                },
+            ) => {
+                assert_eq!(was_cgbi, cgbi, "{file}: {entry}");
+                crate::signing::assert_standard_png(&icons.small, 57);
+                crate::signing::assert_standard_png(&icons.large, 512);
+            }
+            (None, BundleIcon::Missing) => {}
+            (expected, got) => panic!("{file}: expected {expected:?}, got {got:?}"),
+        }
+    }
+    let (site, _) = site_with(&dir, "icyleaf__app-info/apple-tv.ipa", None);
+    let run = site.build();
+    run.assert_ok();
+    assert_eq!(
+        run.lines_with("has no loose icon PNG").len(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.lines_with("is built for AppleTVOS, not iOS").len(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let icon = site
+        .tree("public")
+        .into_iter()
+        .find(|(p, _)| p.ends_with("icon-512.png"))
+        .expect("a placeholder icon");
+    crate::signing::assert_standard_png(&icon.1, 512);
+}
+
+/// The profile facts of every real IPA, App Store-signed ones included, read through the library.
+#[test]
+fn real_profiles_read_as_their_readme_says() {
+    let Some(dir) = fixtures_dir() else { return };
+    for facts in ipa_facts(&dir) {
+        let info = relsite::ipa::read(&dir.join(&facts.file)).unwrap();
+        let Some((kind, team, devices)) = profile_facts(&facts.facts) else {
+            assert!(info.profile.profile().is_none(), "{}", facts.file);
+            continue;
+        };
+        let profile = info
+            .profile
+            .profile()
+            .unwrap_or_else(|| panic!("{}: profile", facts.file));
+        assert_eq!(profile.distribution.as_str(), kind, "{}", facts.file);
+        assert_eq!(
+            profile.team_id.as_deref(),
+            Some(team.as_str()),
+            "{}",
+            facts.file
+        );
+        assert_eq!(profile.devices.len(), devices, "{}", facts.file);
+    }
+}
+
+#[test]
+fn a_real_ipa_without_version_takes_the_version_of_its_notes() {
+    let Some(dir) = fixtures_dir() else { return };
+    let (site, rel) = site_with(
         &dir,
         "shorebirdtech__shorebird/no_version.ipa",
         Some("version: 1.0.0\n"),
     );
-    site.build().assert_ok();
-    let (id, version, _, _) = manifest_of(&site);
-    assert_eq!(id, "com.example.iosBuildTest");
-    assert_eq!(version, "1.0.0");
+    let run = site.build();
+    run.assert_fails_with(&format!(
+        "{rel}: error: is signed with the App Store profile"
+    ));
+    assert!(
+        run.lines_with("has no version").is_empty(),
+        "notes supply the version: {}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -154,3 +154,131 @@ pub fn zip_bytes(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     }
     zip.finish().expect("zip finish").into_inner()
 }
+
+/// A provisioning profile's content, for [`ProfileSpec::der`].
+#[derive(Debug, Clone)]
+pub struct ProfileSpec {
+    pub name: String,
+    pub team_name: String,
+    pub team_id: String,
+    /// With the team prefix, e.g. `ABCDE12345.com.acme.field` or `ABCDE12345.*`.
+    pub app_id: String,
+    /// `None`: no ProvisionedDevices key.
+    pub devices: Option<Vec<String>>,
+    pub all_devices: bool,
+    pub get_task_allow: bool,
+    pub created: std::time::SystemTime,
+    pub expires: std::time::SystemTime,
+    /// DER certificates for DeveloperCertificates.
+    pub certificates: Vec<Vec<u8>>,
+}
+
+impl ProfileSpec {
+    /// An ad-hoc profile for `bundle_id` with two devices, valid for a year from 2024-01-01.
+    pub fn ad_hoc(bundle_id: &str) -> ProfileSpec {
+        let day = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        ProfileSpec {
+            name: format!("{bundle_id} AdHoc"),
+            team_name: "Example Co.".into(),
+            team_id: "EXAMPLE123".into(),
+            app_id: format!("EXAMPLE123.{bundle_id}"),
+            devices: Some(vec![
+                "00008030-001A2B3C4D5E6F01".into(),
+                "00008101-000A1B2C3D4E5F02".into(),
+            ]),
+            all_devices: false,
+            get_task_allow: false,
+            created: day(1_704_067_200),
+            expires: day(1_735_603_200),
+            certificates: Vec::new(),
+        }
+    }
+
+    pub fn plist(&self) -> Vec<u8> {
+        let mut d = Dictionary::new();
+        d.insert("AppIDName".into(), self.name.clone().into());
+        d.insert("Name".into(), self.name.clone().into());
+        d.insert("TeamName".into(), self.team_name.clone().into());
+        d.insert(
+            "TeamIdentifier".into(),
+            Value::Array(vec![self.team_id.clone().into()]),
+        );
+        d.insert("UUID".into(), "12345678-1234-1234-1234-123456789012".into());
+        d.insert("Platform".into(), Value::Array(vec!["iOS".into()]));
+        d.insert("CreationDate".into(), Value::Date(self.created.into()));
+        d.insert("ExpirationDate".into(), Value::Date(self.expires.into()));
+        if let Some(devices) = &self.devices {
+            d.insert(
+                "ProvisionedDevices".into(),
+                Value::Array(devices.iter().map(|u| u.clone().into()).collect()),
+            );
+        }
+        if self.all_devices {
+            d.insert("ProvisionsAllDevices".into(), true.into());
+        }
+        let mut ent = Dictionary::new();
+        ent.insert("application-identifier".into(), self.app_id.clone().into());
+        ent.insert("get-task-allow".into(), self.get_task_allow.into());
+        ent.insert(
+            "com.apple.developer.team-identifier".into(),
+            self.team_id.clone().into(),
+        );
+        d.insert("Entitlements".into(), Value::Dictionary(ent));
+        d.insert(
+            "DeveloperCertificates".into(),
+            Value::Array(
+                self.certificates
+                    .iter()
+                    .map(|c| Value::Data(c.clone()))
+                    .collect(),
+            ),
+        );
+        plist_bytes(&Value::Dictionary(d), PlistFormat::Xml)
+    }
+
+    /// A CMS SignedData (DER) carrying the plist, with no signer: the shape of
+    /// embedded.mobileprovision, deterministic, for tests that do not need a signature.
+    pub fn der(&self) -> Vec<u8> {
+        cms_signed_data(&self.plist())
+    }
+}
+
+/// `SEQUENCE { signedData OID, [0] { SEQUENCE { 1, {}, { data OID, [0] { OCTET STRING } }, {} } } }`
+pub fn cms_signed_data(content: &[u8]) -> Vec<u8> {
+    const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+    const DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+    let encap = der(
+        0x30,
+        &[der(0x06, DATA), der(0xa0, &der(0x04, content))].concat(),
+    );
+    let signed = der(
+        0x30,
+        &[der(0x02, &[1]), der(0x31, &[]), encap, der(0x31, &[])].concat(),
+    );
+    der(0x30, &[der(0x06, SIGNED_DATA), der(0xa0, &signed)].concat())
+}
+
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = body.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+impl IpaBuilder {
+    /// Embeds `profile` as the app's embedded.mobileprovision.
+    pub fn profile(self, profile: &[u8]) -> Self {
+        self.app_file("embedded.mobileprovision", profile)
+    }
+}

@@ -6,4 +6,5 @@ mod example_ipas;
 mod example_site;
 mod fixtures;
 mod ipa_builder;
+mod signing;
 mod support;

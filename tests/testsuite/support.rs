@@ -40,6 +40,11 @@ impl Run {
         self
     }
 
+    /// The lines of stderr that mention `file` and contain `text`.
+    pub fn lines_with(&self, text: &str) -> Vec<&str> {
+        self.stderr.lines().filter(|l| l.contains(text)).collect()
+    }
+
     #[track_caller]
     pub fn assert_fails_with(&self, line: &str) -> &Self {
         assert_eq!(
@@ -97,14 +102,21 @@ impl TestSite {
 
     /// Runs relsite with `args`, then `--root <site>`.
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_relsite"))
+        self.run_at(args, None)
+    }
+
+    /// Runs relsite with the clock pinned to `now` (seconds since 1970, `SOURCE_DATE_EPOCH`).
+    pub fn run_at(&self, args: &[&str], now: Option<u64>) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_relsite"));
+        command
             .args(args)
             .arg("--root")
             .arg(self.root())
-            .env_remove("NO_COLOR")
-            .output()
-            .expect("run relsite");
-        Run::from(output)
+            .env_remove("SOURCE_DATE_EPOCH");
+        if let Some(now) = now {
+            command.env("SOURCE_DATE_EPOCH", now.to_string());
+        }
+        Run::from(command.output().expect("run relsite"))
     }
 
     pub fn build(&self) -> Run {

@@ -1,0 +1,808 @@
+//! Icon PNG handling for app bundles.
+//!
+//! Icons inside an `.ipa` are often not standard PNGs: Xcode rewrites them into
+//! Apple's "CgBI" variant (an extra `CgBI` chunk before `IHDR`, headerless raw
+//! deflate in `IDAT`, BGRA channel order and premultiplied alpha), which
+//! browsers and ordinary decoders cannot display. This module turns both
+//! standard and CgBI PNGs into straight RGBA8, resizes them, and writes
+//! standard PNGs so the generated site can show the icons.
+//!
+//! CgBI files are decoded by rewriting them into a standard PNG byte stream
+//! (inflating the raw deflate data, re-wrapping it in zlib, dropping the
+//! ancillary chunks) and handing that to the `png` crate, which then does the
+//! unfiltering and Adam7 de-interlacing; the channel swap and un-premultiplying
+//! happen afterwards on the RGBA8 output.
+
+use std::io::{Cursor, Read, Write};
+
+use fast_image_resize::images::Image;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+/// Largest accepted width or height, in pixels.
+pub const MAX_DIMENSION: u32 = 8192;
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+const MAX_CHUNK_LEN: u32 = 0x7FFF_FFFF;
+/// Size of each `IDAT` chunk written when re-wrapping CgBI data.
+const IDAT_SPLIT: usize = 1 << 18;
+/// Upper bound of the deflate expansion ratio, used only to size allocations.
+const MAX_DEFLATE_RATIO: usize = 1032;
+
+/// A decoded image: straight (non-premultiplied) RGBA, 8 bits per channel,
+/// rows top to bottom, `pixels.len() == width * height * 4`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rgba {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PngError {
+    #[error("not a PNG")]
+    NotPng,
+    #[error("truncated chunk")]
+    TruncatedChunk,
+    #[error("bad IHDR")]
+    BadIhdr,
+    #[error("image too large ({width}x{height})")]
+    TooLarge { width: u32, height: u32 },
+    #[error("corrupt image data: {0}")]
+    Corrupt(String),
+    #[error("invalid RGBA buffer: {width}x{height} needs {expected} bytes, got {actual}")]
+    InvalidBuffer {
+        width: u32,
+        height: u32,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("PNG encoding failed: {0}")]
+    Encode(String),
+}
+
+/// True when `bytes` is a PNG whose first chunk is Apple's `CgBI` chunk.
+pub fn is_cgbi(bytes: &[u8]) -> bool {
+    bytes.len() >= 16 && bytes[..8] == PNG_SIGNATURE && &bytes[12..16] == b"CgBI"
+}
+
+/// Decodes a standard PNG or an Apple CgBI PNG into straight RGBA8.
+pub fn decode(bytes: &[u8]) -> Result<Rgba, PngError> {
+    if !bytes.starts_with(&PNG_SIGNATURE) {
+        return Err(PngError::NotPng);
+    }
+    if is_cgbi(bytes) {
+        let plain = cgbi_to_standard_png(bytes)?;
+        let mut img = decode_standard(&plain)?;
+        bgra_premultiplied_to_rgba(&mut img.pixels);
+        Ok(img)
+    } else {
+        decode_standard(bytes)
+    }
+}
+
+/// Encodes straight RGBA8 as a standard PNG. The same input always yields the
+/// same bytes (fixed compression and filter settings, no time or text chunks).
+pub fn encode_png(img: &Rgba) -> Result<Vec<u8>, PngError> {
+    check_dimensions(img.width, img.height)?;
+    let expected = rgba_len(img.width, img.height);
+    if img.pixels.len() != expected {
+        return Err(PngError::InvalidBuffer {
+            width: img.width,
+            height: img.height,
+            expected,
+            actual: img.pixels.len(),
+        });
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, img.width, img.height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Balanced);
+    encoder.set_filter(png::Filter::Adaptive);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| PngError::Encode(e.to_string()))?;
+    writer
+        .write_image_data(&img.pixels)
+        .map_err(|e| PngError::Encode(e.to_string()))?;
+    writer
+        .finish()
+        .map_err(|e| PngError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Resamples `img` to `width` x `height` with a Lanczos3 convolution, both for
+/// shrinking and enlarging. Colour is filtered in premultiplied-alpha space
+/// (multiplied before and divided after), so transparent pixels do not bleed
+/// dark fringes into their neighbours.
+///
+/// Degenerate input never panics: a zero target size yields an image with no
+/// pixels, and a source whose buffer does not match its dimensions (or that is
+/// empty) yields a fully transparent image of the requested size.
+pub fn resize(img: &Rgba, width: u32, height: u32) -> Rgba {
+    let transparent = || Rgba {
+        width,
+        height,
+        pixels: vec![0; rgba_len(width, height)],
+    };
+    if width == 0 || height == 0 {
+        return transparent();
+    }
+    if img.width == 0 || img.height == 0 || img.pixels.len() != rgba_len(img.width, img.height) {
+        return transparent();
+    }
+    if img.width == width && img.height == height {
+        return img.clone();
+    }
+    let Ok(src) = Image::from_vec_u8(img.width, img.height, img.pixels.clone(), PixelType::U8x4)
+    else {
+        return transparent();
+    };
+    let mut dst = Image::new(width, height, PixelType::U8x4);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(true);
+    match Resizer::new().resize(&src, &mut dst, &options) {
+        Ok(()) => Rgba {
+            width,
+            height,
+            pixels: dst.into_vec(),
+        },
+        Err(_) => transparent(),
+    }
+}
+
+fn rgba_len(width: u32, height: u32) -> usize {
+    (width as usize)
+        .saturating_mul(height as usize)
+        .saturating_mul(4)
+}
+
+fn check_dimensions(width: u32, height: u32) -> Result<(), PngError> {
+    if width == 0 || height == 0 {
+        return Err(PngError::BadIhdr);
+    }
+    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(PngError::TooLarge { width, height });
+    }
+    Ok(())
+}
+
+fn map_decoding_error(err: png::DecodingError) -> PngError {
+    match err {
+        png::DecodingError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PngError::TruncatedChunk
+        }
+        other => PngError::Corrupt(other.to_string()),
+    }
+}
+
+/// Decodes a standard PNG with the `png` crate and normalizes it to RGBA8.
+fn decode_standard(bytes: &[u8]) -> Result<Rgba, PngError> {
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    decoder.set_ignore_text_chunk(true);
+    decoder.set_ignore_iccp_chunk(true);
+    let mut reader = decoder.read_info().map_err(map_decoding_error)?;
+    let (width, height) = {
+        let info = reader.info();
+        (info.width, info.height)
+    };
+    check_dimensions(width, height)?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or(PngError::TooLarge { width, height })?;
+    let mut buf = vec![0; size];
+    let out = reader.next_frame(&mut buf).map_err(map_decoding_error)?;
+    if out.bit_depth != png::BitDepth::Eight {
+        return Err(PngError::Corrupt(format!(
+            "unexpected output bit depth {:?}",
+            out.bit_depth
+        )));
+    }
+    let channels = match out.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => {
+            return Err(PngError::Corrupt("palette was not expanded".into()));
+        }
+    };
+    let (w, h) = (out.width as usize, out.height as usize);
+    let row_len = w * channels;
+    if out.line_size < row_len || buf.len() < out.line_size.saturating_mul(h) {
+        return Err(PngError::Corrupt(
+            "decoder output is shorter than expected".into(),
+        ));
+    }
+    let mut pixels = Vec::with_capacity(rgba_len(out.width, out.height));
+    for row in buf.chunks_exact(out.line_size).take(h) {
+        for px in row[..row_len].chunks_exact(channels) {
+            match *px {
+                [g] => pixels.extend_from_slice(&[g, g, g, 255]),
+                [g, a] => pixels.extend_from_slice(&[g, g, g, a]),
+                [r, g, b] => pixels.extend_from_slice(&[r, g, b, 255]),
+                [r, g, b, a] => pixels.extend_from_slice(&[r, g, b, a]),
+                _ => {}
+            }
+        }
+    }
+    Ok(Rgba {
+        width: out.width,
+        height: out.height,
+        pixels,
+    })
+}
+
+/// Swaps BGRA to RGBA and undoes alpha premultiplication in place.
+fn bgra_premultiplied_to_rgba(pixels: &mut [u8]) {
+    for px in pixels.chunks_exact_mut(4) {
+        px.swap(0, 2);
+        let a = u32::from(px[3]);
+        if a > 0 && a < 255 {
+            for c in &mut px[..3] {
+                let v = (u32::from(*c) * 255 + a / 2) / a;
+                *c = v.min(255) as u8;
+            }
+        }
+    }
+}
+
+struct Ihdr {
+    width: u32,
+    height: u32,
+    bit_depth: u8,
+    color_type: u8,
+    interlaced: bool,
+}
+
+impl Ihdr {
+    fn parse(data: &[u8]) -> Result<Ihdr, PngError> {
+        let data: &[u8; 13] = data.try_into().map_err(|_| PngError::BadIhdr)?;
+        let width = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+        let height = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+        let (bit_depth, color_type) = (data[8], data[9]);
+        let depth_ok = match color_type {
+            0 => matches!(bit_depth, 1 | 2 | 4 | 8 | 16),
+            3 => matches!(bit_depth, 1 | 2 | 4 | 8),
+            2 | 4 | 6 => matches!(bit_depth, 8 | 16),
+            _ => false,
+        };
+        if !depth_ok || data[10] != 0 || data[11] != 0 || data[12] > 1 {
+            return Err(PngError::BadIhdr);
+        }
+        check_dimensions(width, height)?;
+        Ok(Ihdr {
+            width,
+            height,
+            bit_depth,
+            color_type,
+            interlaced: data[12] == 1,
+        })
+    }
+
+    fn bits_per_pixel(&self) -> u64 {
+        let channels: u64 = match self.color_type {
+            2 => 3,
+            4 => 2,
+            6 => 4,
+            _ => 1,
+        };
+        channels * u64::from(self.bit_depth)
+    }
+
+    /// Exact length of the filtered scanline data (filter bytes included).
+    fn raw_data_len(&self) -> u64 {
+        let bpp = self.bits_per_pixel();
+        let pass_len = |w: u64, h: u64| {
+            if w == 0 || h == 0 {
+                0
+            } else {
+                h * (1 + (w * bpp).div_ceil(8))
+            }
+        };
+        let (w, h) = (u64::from(self.width), u64::from(self.height));
+        if !self.interlaced {
+            return pass_len(w, h);
+        }
+        const ADAM7: [(u64, u64, u64, u64); 7] = [
+            (0, 0, 8, 8),
+            (4, 0, 8, 8),
+            (0, 4, 4, 8),
+            (2, 0, 4, 4),
+            (0, 2, 2, 4),
+            (1, 0, 2, 2),
+            (0, 1, 1, 2),
+        ];
+        ADAM7
+            .iter()
+            .map(|&(x0, y0, dx, dy)| {
+                let pw = w.saturating_sub(x0).div_ceil(dx);
+                let ph = h.saturating_sub(y0).div_ceil(dy);
+                pass_len(pw, ph)
+            })
+            .sum()
+    }
+}
+
+/// Rewrites a CgBI PNG into a standard PNG byte stream holding the same
+/// (still BGRA, premultiplied) scanlines: keeps `IHDR`, `PLTE` and `tRNS`,
+/// replaces the raw-deflate `IDAT` data with a zlib stream, drops everything
+/// else, and writes fresh CRCs.
+fn cgbi_to_standard_png(bytes: &[u8]) -> Result<Vec<u8>, PngError> {
+    let mut ihdr_data: Option<&[u8]> = None;
+    let mut plte: Option<&[u8]> = None;
+    let mut trns: Option<&[u8]> = None;
+    let mut idat = Vec::new();
+    let mut saw_iend = false;
+
+    let mut pos = PNG_SIGNATURE.len();
+    while pos < bytes.len() {
+        let header = bytes.get(pos..pos + 8).ok_or(PngError::TruncatedChunk)?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        if len > MAX_CHUNK_LEN {
+            return Err(PngError::Corrupt(format!(
+                "chunk length {len} out of range"
+            )));
+        }
+        let kind = &header[4..8];
+        let data_start = pos + 8;
+        let data_end = data_start
+            .checked_add(len as usize)
+            .ok_or(PngError::TruncatedChunk)?;
+        let data = bytes
+            .get(data_start..data_end)
+            .ok_or(PngError::TruncatedChunk)?;
+        if bytes.len() - data_end < 4 {
+            return Err(PngError::TruncatedChunk);
+        }
+        pos = data_end + 4;
+
+        match kind {
+            b"CgBI" => {}
+            b"IHDR" => {
+                if ihdr_data.is_some() {
+                    return Err(PngError::BadIhdr);
+                }
+                ihdr_data = Some(data);
+            }
+            _ if ihdr_data.is_none() => return Err(PngError::BadIhdr),
+            b"PLTE" => plte = Some(data),
+            b"tRNS" => trns = Some(data),
+            b"IDAT" => idat.extend_from_slice(data),
+            b"IEND" => {
+                saw_iend = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !saw_iend && idat.is_empty() {
+        return Err(PngError::TruncatedChunk);
+    }
+    let ihdr_data = ihdr_data.ok_or(PngError::BadIhdr)?;
+    let ihdr = Ihdr::parse(ihdr_data)?;
+    if idat.is_empty() {
+        return Err(PngError::Corrupt("no IDAT data".into()));
+    }
+
+    let expected = usize::try_from(ihdr.raw_data_len()).map_err(|_| PngError::TooLarge {
+        width: ihdr.width,
+        height: ihdr.height,
+    })?;
+    let raw = inflate_cgbi(&idat, expected)?;
+
+    let mut zlib = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(raw.len() + raw.len() / 8 + 64),
+        flate2::Compression::none(),
+    );
+    zlib.write_all(&raw)
+        .map_err(|e| PngError::Corrupt(e.to_string()))?;
+    let zlib = zlib
+        .finish()
+        .map_err(|e| PngError::Corrupt(e.to_string()))?;
+
+    let mut out = Vec::with_capacity(zlib.len() + 1024);
+    out.extend_from_slice(&PNG_SIGNATURE);
+    write_chunk(&mut out, b"IHDR", ihdr_data);
+    if let Some(p) = plte {
+        write_chunk(&mut out, b"PLTE", p);
+    }
+    if let Some(t) = trns {
+        write_chunk(&mut out, b"tRNS", t);
+    }
+    for part in zlib.chunks(IDAT_SPLIT) {
+        write_chunk(&mut out, b"IDAT", part);
+    }
+    write_chunk(&mut out, b"IEND", &[]);
+    Ok(out)
+}
+
+/// Inflates CgBI `IDAT` data to exactly `expected` bytes. The data is normally
+/// raw deflate; a zlib-wrapped stream is accepted as a fallback. Output beyond
+/// `expected` is never produced, which bounds memory use.
+fn inflate_cgbi(idat: &[u8], expected: usize) -> Result<Vec<u8>, PngError> {
+    let capacity = expected.min(idat.len().saturating_mul(MAX_DEFLATE_RATIO));
+    let limit = expected as u64;
+
+    let mut raw = Vec::with_capacity(capacity);
+    let raw_result = flate2::bufread::DeflateDecoder::new(idat)
+        .take(limit)
+        .read_to_end(&mut raw);
+    if raw_result.is_ok() && raw.len() == expected {
+        return Ok(raw);
+    }
+
+    let mut wrapped = Vec::with_capacity(capacity);
+    let zlib_result = flate2::bufread::ZlibDecoder::new(idat)
+        .take(limit)
+        .read_to_end(&mut wrapped);
+    if zlib_result.is_ok() && wrapped.len() == expected {
+        return Ok(wrapped);
+    }
+
+    match raw_result {
+        Err(e) => Err(PngError::Corrupt(format!("deflate stream: {e}"))),
+        Ok(_) => Err(PngError::Corrupt(format!(
+            "image data ends early ({} of {expected} bytes)",
+            raw.len()
+        ))),
+    }
+}
+
+fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    // Callers pass chunk data no longer than `IDAT_SPLIT` or an input chunk,
+    // both of which fit in the 31-bit PNG chunk length.
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(p: &str) -> PathBuf {
+        crate::test_fixtures::dir().join(p)
+    }
+
+    fn read(p: &str) -> Vec<u8> {
+        std::fs::read(fixture(p)).unwrap_or_else(|e| panic!("reading fixture {p}: {e}"))
+    }
+
+    const CGBI: &str = "an3park__async-cgbi-to-png/cgbi.png";
+    const PLAIN: &str = "an3park__async-cgbi-to-png/png.png";
+    const CGBI_INTERLACED: &str = "an3park__async-cgbi-to-png/cgbi2.png";
+    const PLAIN_RGB: &str = "an3park__async-cgbi-to-png/png2.png";
+    const PINCRUSH: &str = "mosra__magnum-plugins/rgba-binary-alpha-iphone.png";
+    const PINCRUSH_SOURCE: &str = "mosra__magnum-plugins/rgba-binary-alpha.png";
+    const DEFRY_ICON: &str = "leenxyz__node-pngdefry/icon.png";
+
+    const ALL_PNGS: [&str; 7] = [
+        CGBI,
+        PLAIN,
+        CGBI_INTERLACED,
+        PLAIN_RGB,
+        PINCRUSH,
+        PINCRUSH_SOURCE,
+        DEFRY_ICON,
+    ];
+
+    /// Compares a decoded CgBI image with its plain counterpart. RGB is
+    /// compared only where alpha is non-zero, with a tolerance covering the
+    /// precision lost by premultiplication; alpha may differ by at most 1.
+    fn assert_close(cgbi: &Rgba, plain: &Rgba) {
+        assert_eq!((cgbi.width, cgbi.height), (plain.width, plain.height));
+        assert_eq!(cgbi.pixels.len(), plain.pixels.len());
+        for (i, (c, p)) in cgbi
+            .pixels
+            .chunks_exact(4)
+            .zip(plain.pixels.chunks_exact(4))
+            .enumerate()
+        {
+            let (x, y) = (i as u32 % cgbi.width, i as u32 / cgbi.width);
+            assert!(
+                c[3].abs_diff(p[3]) <= 1,
+                "alpha at ({x},{y}): cgbi {c:?} plain {p:?}"
+            );
+            let a = u32::from(c[3].min(p[3]));
+            if a == 0 {
+                continue;
+            }
+            let tolerance = 255u32.div_ceil(a) + 1;
+            for ch in 0..3 {
+                assert!(
+                    u32::from(c[ch].abs_diff(p[ch])) <= tolerance,
+                    "channel {ch} at ({x},{y}): cgbi {c:?} plain {p:?} tolerance {tolerance}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn detects_cgbi_only_on_cgbi_files() {
+        crate::test_fixtures::require_fixtures!();
+        assert!(is_cgbi(&read(CGBI)));
+        assert!(is_cgbi(&read(CGBI_INTERLACED)));
+        assert!(is_cgbi(&read(PINCRUSH)));
+        assert!(is_cgbi(&read(DEFRY_ICON)));
+        assert!(!is_cgbi(&read(PLAIN)));
+        assert!(!is_cgbi(&read(PLAIN_RGB)));
+        assert!(!is_cgbi(&read(PINCRUSH_SOURCE)));
+        assert!(!is_cgbi(b""));
+        assert!(!is_cgbi(b"CgBI CgBI CgBI CgBI"));
+    }
+
+    #[test]
+    fn decodes_cgbi_like_its_plain_counterpart() {
+        crate::test_fixtures::require_fixtures!();
+        let cgbi = decode(&read(CGBI)).expect("cgbi.png decodes");
+        let plain = decode(&read(PLAIN)).expect("png.png decodes");
+        assert_eq!((cgbi.width, cgbi.height), (120, 120));
+        assert_close(&cgbi, &plain);
+    }
+
+    #[test]
+    fn decodes_interlaced_cgbi_like_its_rgb_counterpart_up_to_colour_conversion() {
+        crate::test_fixtures::require_fixtures!();
+        let cgbi = decode(&read(CGBI_INTERLACED)).expect("cgbi2.png decodes");
+        let plain = decode(&read(PLAIN_RGB)).expect("png2.png decodes");
+        assert_eq!((cgbi.width, cgbi.height), (180, 180));
+        assert_eq!((plain.width, plain.height), (180, 180));
+        // png2.png has no alpha channel; cgbi2.png is fully opaque.
+        assert!(plain.pixels.chunks_exact(4).all(|p| p[3] == 255));
+        assert!(cgbi.pixels.chunks_exact(4).all(|p| p[3] == 255));
+        // png2.png is not a lossless conversion: its colours went through the
+        // ICC profile embedded in cgbi2.png (iCCP) into sRGB. So instead of
+        // equality, check that every colour of the CgBI decode maps to one
+        // colour of png2.png (a per-colour transform, which a wrong
+        // de-interlacing or unfiltering would break) and that the shift is
+        // small.
+        let mut mapping = std::collections::HashMap::new();
+        for (c, p) in cgbi
+            .pixels
+            .chunks_exact(4)
+            .zip(plain.pixels.chunks_exact(4))
+        {
+            let seen = *mapping
+                .entry([c[0], c[1], c[2]])
+                .or_insert([p[0], p[1], p[2]]);
+            for ch in 0..3 {
+                assert!(
+                    seen[ch].abs_diff(p[ch]) <= 1,
+                    "{c:?} maps to {seen:?} and {p:?}"
+                );
+                assert!(c[ch].abs_diff(p[ch]) <= 24, "{c:?} vs {p:?}");
+            }
+        }
+        assert!(mapping.len() > 1000, "{} distinct colours", mapping.len());
+    }
+
+    #[test]
+    fn decodes_cgbi_fixtures_to_reference_pixels() {
+        crate::test_fixtures::require_fixtures!();
+        // CRC-32 of the RGBA output as computed by an independent decoder
+        // (raw inflate, per-pass unfiltering, BGRA swap, un-premultiply).
+        for (name, size, crc) in [
+            (CGBI, 120, 0x51f5_229a),
+            (CGBI_INTERLACED, 180, 0x072b_bbd1),
+            (PINCRUSH, 3, 0x49ae_9351),
+            (DEFRY_ICON, 60, 0x27a1_0511),
+        ] {
+            let img = decode(&read(name)).expect("decodes");
+            assert_eq!(img.width, size, "{name}");
+            assert_eq!(crc32fast::hash(&img.pixels), crc, "{name}");
+        }
+    }
+
+    #[test]
+    fn decodes_pincrush_cgbi_like_its_source() {
+        crate::test_fixtures::require_fixtures!();
+        let cgbi = decode(&read(PINCRUSH)).expect("iphone png decodes");
+        let plain = decode(&read(PINCRUSH_SOURCE)).expect("source png decodes");
+        assert_eq!((cgbi.width, cgbi.height), (3, 2));
+        assert!(cgbi.pixels.chunks_exact(4).any(|p| p[3] == 0));
+        assert_close(&cgbi, &plain);
+    }
+
+    #[test]
+    fn decodes_pngdefry_icon_at_60_by_60() {
+        crate::test_fixtures::require_fixtures!();
+        let img = decode(&read(DEFRY_ICON)).expect("icon.png decodes");
+        assert_eq!((img.width, img.height), (60, 60));
+        assert_eq!(img.pixels.len(), 60 * 60 * 4);
+    }
+
+    #[test]
+    fn unpremultiplies_and_swaps_channels() {
+        let mut px = vec![
+            10, 20, 30, 128, 0, 0, 0, 0, 1, 2, 3, 255, 200, 200, 200, 100,
+        ];
+        bgra_premultiplied_to_rgba(&mut px);
+        assert_eq!(
+            px,
+            vec![
+                60, 40, 20, 128, 0, 0, 0, 0, 3, 2, 1, 255, 255, 255, 255, 100
+            ]
+        );
+    }
+
+    #[test]
+    fn encode_then_decode_round_trips() {
+        crate::test_fixtures::require_fixtures!();
+        for name in ALL_PNGS {
+            let img = decode(&read(name)).expect("fixture decodes");
+            let bytes = encode_png(&img).expect("encodes");
+            assert!(!is_cgbi(&bytes));
+            let again = decode(&bytes).expect("re-decodes");
+            assert_eq!(img, again, "{name}");
+        }
+    }
+
+    #[test]
+    fn encoding_is_deterministic() {
+        crate::test_fixtures::require_fixtures!();
+        let img = decode(&read(CGBI)).expect("decodes");
+        let a = encode_png(&img).expect("encodes");
+        let b = encode_png(&img).expect("encodes");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn encoding_rejects_mismatched_buffers() {
+        let bad = Rgba {
+            width: 2,
+            height: 2,
+            pixels: vec![0; 15],
+        };
+        assert!(matches!(
+            encode_png(&bad),
+            Err(PngError::InvalidBuffer {
+                expected: 16,
+                actual: 15,
+                ..
+            })
+        ));
+        let empty = Rgba {
+            width: 0,
+            height: 0,
+            pixels: vec![],
+        };
+        assert!(encode_png(&empty).is_err());
+    }
+
+    #[test]
+    fn resizes_down_and_up_to_requested_sizes() {
+        crate::test_fixtures::require_fixtures!();
+        let img = decode(&read(CGBI_INTERLACED)).expect("decodes");
+        for (w, h) in [(57, 57), (512, 512), (1, 1), (90, 30)] {
+            let out = resize(&img, w, h);
+            assert_eq!((out.width, out.height), (w, h));
+            assert_eq!(out.pixels.len(), (w * h * 4) as usize);
+        }
+    }
+
+    #[test]
+    fn resizing_keeps_colour_of_pixels_next_to_transparency() {
+        // Left half transparent black, right half opaque white: filtering in
+        // straight alpha would darken the edge, premultiplied filtering keeps
+        // every visible pixel white.
+        let (w, h) = (16u32, 16u32);
+        let mut pixels = Vec::new();
+        for _y in 0..h {
+            for x in 0..w {
+                if x < w / 2 {
+                    pixels.extend_from_slice(&[0, 0, 0, 0]);
+                } else {
+                    pixels.extend_from_slice(&[255, 255, 255, 255]);
+                }
+            }
+        }
+        let img = Rgba {
+            width: w,
+            height: h,
+            pixels,
+        };
+        for size in [5, 7, 40] {
+            let out = resize(&img, size, size);
+            for p in out.pixels.chunks_exact(4) {
+                if p[3] >= 16 {
+                    assert!(p[0] >= 240 && p[1] >= 240 && p[2] >= 240, "{p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn resizing_degenerate_input_does_not_panic() {
+        let empty = Rgba {
+            width: 0,
+            height: 0,
+            pixels: vec![],
+        };
+        let out = resize(&empty, 4, 4);
+        assert_eq!((out.width, out.height, out.pixels.len()), (4, 4, 64));
+        let short = Rgba {
+            width: 4,
+            height: 4,
+            pixels: vec![1; 3],
+        };
+        assert_eq!(resize(&short, 2, 2).pixels, vec![0; 16]);
+        let ok = Rgba {
+            width: 1,
+            height: 1,
+            pixels: vec![9; 4],
+        };
+        assert_eq!(resize(&ok, 0, 3).pixels.len(), 0);
+    }
+
+    #[test]
+    fn rejects_non_png_input_with_clear_errors() {
+        crate::test_fixtures::require_fixtures!();
+        assert!(matches!(decode(b""), Err(PngError::NotPng)));
+        assert!(matches!(decode(b"GIF89a......"), Err(PngError::NotPng)));
+        let sig_only = PNG_SIGNATURE.to_vec();
+        assert!(decode(&sig_only).is_err());
+        let mut cgbi = read(CGBI);
+        cgbi.truncate(40);
+        assert!(matches!(decode(&cgbi), Err(PngError::TruncatedChunk)));
+    }
+
+    #[test]
+    fn rejects_oversized_cgbi_dimensions() {
+        crate::test_fixtures::require_fixtures!();
+        let mut bytes = read(PINCRUSH);
+        // The IHDR data follows the signature and the CgBI chunk.
+        let cgbi_len = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        let ihdr_data = 8 + 12 + cgbi_len + 8;
+        bytes[ihdr_data..ihdr_data + 4].copy_from_slice(&20_000u32.to_be_bytes());
+        let err = decode(&bytes).expect_err("too large");
+        assert_eq!(err.to_string(), "image too large (20000x2)");
+    }
+
+    #[test]
+    fn malformed_variants_of_the_fixtures_never_panic() {
+        crate::test_fixtures::require_fixtures!();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for name in ALL_PNGS {
+            let original = read(name);
+            // Every prefix length near the start and a sample of the rest.
+            let step = (original.len() / 100).max(1);
+            for cut in (0..original.len().min(120)).chain((120..original.len()).step_by(step)) {
+                let _ = decode(&original[..cut]);
+            }
+            // Single bit flips and random byte overwrites.
+            for _ in 0..150 {
+                let mut bytes = original.clone();
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] ^= 1 << (next() % 8);
+                let _ = decode(&bytes);
+                let mut bytes = original.clone();
+                for _ in 0..4 {
+                    let at = (next() % bytes.len() as u64) as usize;
+                    bytes[at] = next() as u8;
+                }
+                let _ = decode(&bytes);
+            }
+            // Garbage after a valid signature, and the CgBI header on garbage.
+            let mut garbage = PNG_SIGNATURE.to_vec();
+            garbage.extend((0..512).map(|_| next() as u8));
+            let _ = decode(&garbage);
+            let mut cgbi_garbage = original[..original.len().min(33)].to_vec();
+            cgbi_garbage.extend((0..512).map(|_| next() as u8));
+            let _ = decode(&cgbi_garbage);
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! App icons: find the loose icon PNGs the Info.plist names, take the largest, turn Apple's CgBI
+//! encoding into a standard PNG, and make the sizes the manifest and pages need. Apps whose icons
+//! live only in Assets.car get the configured icon or a placeholder: never a broken image.
+
+use crate::ipa::cgbi::{self, PngError, Rgba};
+
+/// The largest icon file relsite will read.
+pub const ICON_CAP: u64 = 8 * 1024 * 1024;
+
+/// The icon files a build publishes, as standard PNG bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IconSet {
+    /// 57×57, the manifest's `display-image`.
+    pub small: Vec<u8>,
+    /// 512×512, the manifest's `full-size-image` and the pages' icon.
+    pub large: Vec<u8>,
+}
+
+impl IconSet {
+    pub fn from_image(image: &Rgba) -> Result<IconSet, PngError> {
+        Ok(IconSet {
+            small: cgbi::encode_png(&cgbi::resize(image, 57, 57))?,
+            large: cgbi::encode_png(&cgbi::resize(image, 512, 512))?,
+        })
+    }
+
+    /// Decodes any PNG (standard or CgBI) and makes the set from it.
+    pub fn from_png(bytes: &[u8]) -> Result<IconSet, PngError> {
+        IconSet::from_image(&cgbi::decode(bytes)?)
+    }
+}
+
+/// Where an icon came from, for the pages and for warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IconSource {
+    /// A loose PNG in the app bundle.
+    Bundle,
+    /// The `icon` of the app's settings in relsite.yaml.
+    Configured,
+    /// Generated from the app's name and bundle identifier.
+    Placeholder,
+}
+
+/// The entries of the app folder (not nested bundles) that are PNGs named by one of `names`,
+/// matched by prefix, since names in the plist lack `@2x`, `~ipad` and `.png`.
+pub fn candidates<'a>(
+    entries: impl Iterator<Item = &'a str>,
+    app_dir: &str,
+    names: &[String],
+) -> Vec<String> {
+    let mut found: Vec<String> = entries
+        .filter_map(|entry| {
+            let file = entry.strip_prefix(app_dir)?;
+            if file.contains('/') || !file.to_ascii_lowercase().ends_with(".png") {
+                return None;
+            }
+            let stem = &file[..file.len() - 4];
+            names
+                .iter()
+                .any(|n| stem.starts_with(n.strip_suffix(".png").unwrap_or(n)))
+                .then(|| entry.to_string())
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Width and height from a PNG's IHDR, CgBI or not, without decoding pixels.
+pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let mut at = SIGNATURE.len();
+    if !bytes.starts_with(SIGNATURE) {
+        return None;
+    }
+    while at + 8 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?) as usize;
+        let kind = &bytes[at + 4..at + 8];
+        if kind == b"IHDR" {
+            let data = bytes.get(at + 8..at + 16)?;
+            let w = u32::from_be_bytes(data[0..4].try_into().ok()?);
+            let h = u32::from_be_bytes(data[4..8].try_into().ok()?);
+            return Some((w, h));
+        }
+        at = at.checked_add(12)?.checked_add(len)?;
+    }
+    None
+}
+
+/// A square placeholder: the name's initial on a colour derived from the bundle identifier.
+pub fn placeholder(bundle_id: &str, name: &str) -> Result<IconSet, PngError> {
+    const GRID: u32 = 64;
+    let (r, g, b) = colour_for(bundle_id);
+    let mut pixels = Vec::with_capacity((GRID * GRID * 4) as usize);
+    for _ in 0..GRID * GRID {
+        pixels.extend_from_slice(&[r, g, b, 255]);
+    }
+    if let Some(glyph) = name
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .and_then(|c| glyph(c.to_ascii_uppercase()))
+    {
+        // 5×7 glyph drawn at 6 grid cells a dot, centred.
+        let dot = 6;
+        let left = (GRID - 5 * dot) / 2;
+        let top = (GRID - 7 * dot) / 2;
+        for (row, bits) in glyph.iter().enumerate() {
+            for col in 0..5u32 {
+                if bits & (0b10000 >> col) == 0 {
+                    continue;
+                }
+                for y in 0..dot {
+                    for x in 0..dot {
+                        let px = left + col * dot + x;
+                        let py = top + row as u32 * dot + y;
+                        let i = ((py * GRID + px) * 4) as usize;
+                        pixels[i..i + 3].copy_from_slice(&[255, 255, 255]);
+                    }
+                }
+            }
+        }
+    }
+    IconSet::from_image(&Rgba {
+        width: GRID,
+        height: GRID,
+        pixels,
+    })
+}
+
+/// A stable, readable colour: the hue comes from the bundle id, saturation and lightness are
+/// fixed so that white text stays legible.
+fn colour_for(bundle_id: &str) -> (u8, u8, u8) {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bundle_id.as_bytes());
+    let hue = f64::from(u16::from_be_bytes([digest[0], digest[1]]) % 360);
+    let (s, l) = (0.55, 0.42);
+    let c = (1.0 - (2.0 * l - 1.0_f64).abs()) * s;
+    let h = hue / 60.0;
+    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
+    let (r, g, b) = match h as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    let to_byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    (to_byte(r), to_byte(g), to_byte(b))
+}
+
+/// Rows of a 5×7 bitmap font for A–Z and 0–9, high bit on the left.
+fn glyph(c: char) -> Option<[u8; 7]> {
+    Some(match c {
+        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
+        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
+        'D' => [0x1E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1E],
+        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
+        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
+        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
+        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
+        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
+        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
+        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
+        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
+        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
+        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
+        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
+        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
+        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
+        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
+        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
+        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
+        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
+        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
+        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
+        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
+        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
+        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
+        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
+        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
+        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
+        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_match_by_prefix_in_the_app_folder_only() {
+        let entries = [
+            "Payload/A.app/AppIcon60x60@2x.png",
+            "Payload/A.app/AppIcon60x60@3x.png",
+            "Payload/A.app/AppIcon76x76@2x~ipad.png",
+            "Payload/A.app/Other.png",
+            "Payload/A.app/PlugIns/E.appex/AppIcon60x60@2x.png",
+            "Payload/A.app/AppIcon60x60.car",
+        ];
+        let got = candidates(
+            entries.iter().copied(),
+            "Payload/A.app/",
+            &["AppIcon60x60".into(), "AppIcon76x76".into()],
+        );
+        assert_eq!(
+            got,
+            vec![
+                "Payload/A.app/AppIcon60x60@2x.png",
+                "Payload/A.app/AppIcon60x60@3x.png",
+                "Payload/A.app/AppIcon76x76@2x~ipad.png"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_with_png_suffix_still_match() {
+        let got = candidates(
+            ["Payload/A.app/Icon.png"].into_iter(),
+            "Payload/A.app/",
+            &["Icon.png".into()],
+        );
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn reads_dimensions_without_decoding() {
+        let set = placeholder("com.a.b", "Field").unwrap();
+        assert_eq!(dimensions(&set.small), Some((57, 57)));
+        assert_eq!(dimensions(&set.large), Some((512, 512)));
+        assert_eq!(dimensions(b"nope"), None);
+        assert_eq!(dimensions(b"\x89PNG\r\n\x1a\n\xff\xff\xff\xffIDAT"), None);
+    }
+
+    #[test]
+    fn placeholder_colour_follows_the_bundle_id() {
+        let a = cgbi::decode(&placeholder("com.a.one", "One").unwrap().large).unwrap();
+        let b = cgbi::decode(&placeholder("com.a.two", "One").unwrap().large).unwrap();
+        assert_ne!(a.pixels[..4], b.pixels[..4], "corner colours differ");
+        assert_eq!(a.pixels[3], 255, "opaque");
+        assert_eq!(
+            placeholder("com.a.one", "One").unwrap(),
+            placeholder("com.a.one", "One").unwrap()
+        );
+    }
+
+    #[test]
+    fn placeholder_draws_the_initial() {
+        let img = cgbi::decode(&placeholder("com.a.b", "field").unwrap().large).unwrap();
+        let centre = ((256 * 512 + 256) * 4) as usize;
+        let corner = 0;
+        assert_ne!(
+            img.pixels[centre..centre + 3],
+            img.pixels[corner..corner + 3]
+        );
+        assert!(
+            placeholder("com.a.b", "版本").is_ok(),
+            "no glyph: a plain square"
+        );
+    }
+}
