@@ -5,7 +5,6 @@
 #[path = "../tests/testsuite/example_ipas.rs"]
 mod example_ipas;
 #[path = "../tests/testsuite/ipa_builder.rs"]
-#[allow(dead_code)]
 mod ipa_builder;
 
 fn main() -> std::io::Result<()> {
