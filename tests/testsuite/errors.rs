@@ -193,16 +193,7 @@ fn two_ipas_that_map_to_the_same_url() {
         },
         "maps to the same URL as",
     );
-    assert!(
-        run.stderr.contains("releases/copy/Good.ipa"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("releases/good/Good.ipa"),
-        "{}",
-        run.stderr
-    );
+    run.assert_mentions(&["releases/copy/Good.ipa", "releases/good/Good.ipa"]);
 }
 
 #[test]
@@ -219,16 +210,7 @@ fn two_apps_that_map_to_the_same_slug() {
         },
         "both map to `com.acme.good/`",
     );
-    assert!(
-        run.stderr.contains("releases/other/O.ipa"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("releases/good/Good.ipa"),
-        "{}",
-        run.stderr
-    );
+    run.assert_mentions(&["releases/other/O.ipa", "releases/good/Good.ipa"]);
 }
 
 #[test]
@@ -304,13 +286,11 @@ fn every_problem_of_a_run_is_reported() {
         },
         "found 3 problems",
     );
-    for file in [
+    run.assert_mentions(&[
         "releases/a/A.ipa",
         "releases/b/B.ipa",
         "releases/good/Good.yaml",
-    ] {
-        assert!(run.stderr.contains(file), "{file} missing:\n{}", run.stderr);
-    }
+    ]);
 }
 
 #[test]

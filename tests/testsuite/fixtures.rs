@@ -194,6 +194,8 @@ const ICONS: &[(&str, Option<bool>)] = &[
     ("shorebirdtech__shorebird/no_version.ipa", None),
     ("matiassingers__ipa-metadata/testApp.ipa", None),
     ("matiassingers__ipa-metadata/testApp-binaryPlist.ipa", None),
+    ("fastlane__fastlane/very-capable-app.ipa", None),
+    ("fastlane__fastlane/very capable app.ipa", None),
 ];
 
 /// Every real IPA with loose icons yields standard 57 and 512 PNGs (CgBI converted); the rest
@@ -203,6 +205,13 @@ const ICONS: &[(&str, Option<bool>)] = &[
 fn real_icons_become_standard_pngs_or_placeholders() {
     use relsite::ipa::BundleIcon;
     let Some(dir) = fixtures_dir() else { return };
+    for facts in ipa_facts(&dir) {
+        assert!(
+            ICONS.iter().any(|(f, _)| *f == facts.file),
+            "{} has no icon expectation",
+            facts.file
+        );
+    }
     for (file, expected) in ICONS {
         let info = relsite::ipa::read(&dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         match (expected, &info.icon) {

@@ -45,6 +45,19 @@ impl Run {
         self.stderr.lines().filter(|l| l.contains(text)).collect()
     }
 
+    /// Checks that stderr names every one of `needles` (files, mostly).
+    #[track_caller]
+    pub fn assert_mentions(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "{needle} missing from stderr:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
     #[track_caller]
     pub fn assert_fails_with(&self, line: &str) -> &Self {
         assert_eq!(
