@@ -83,7 +83,50 @@ pub struct Build {
     pub not_installable: Option<String>,
 }
 
+impl App {
+    /// The build `latest/` presents: the newest that can be installed, else the newest.
+    pub fn latest(&self) -> Option<&Build> {
+        newest_installable(self.builds.iter())
+    }
+
+    /// The channels, each with the build its `latest/<channel>/` presents, newest first.
+    pub fn latest_per_channel(&self) -> Vec<&Build> {
+        let mut channels: Vec<&str> = Vec::new();
+        for build in &self.builds {
+            if !channels.contains(&build.channel.as_str()) {
+                channels.push(&build.channel);
+            }
+        }
+        let mut latest: Vec<&Build> = channels
+            .into_iter()
+            .filter_map(|c| newest_installable(self.builds.iter().filter(|b| b.channel == c)))
+            .collect();
+        latest.sort_by(|a, b| newest_first(a, b));
+        latest
+    }
+}
+
+/// The first installable build of `builds` (newest first), else the first.
+fn newest_installable<'a>(
+    mut builds: impl Iterator<Item = &'a Build> + Clone,
+) -> Option<&'a Build> {
+    builds
+        .clone()
+        .find(|b| b.installable())
+        .or_else(|| builds.next())
+}
+
 impl Build {
+    /// Whether testers can install it now: not expired, and built for iOS.
+    pub fn installable(&self) -> bool {
+        !self.expired && self.not_installable.is_none()
+    }
+
+    /// When the build came out: its notes' date, else when its Info.plist was written.
+    pub fn published(&self) -> Option<OffsetDateTime> {
+        self.date.map(|d| d.0).or(self.ipa.built_at)
+    }
+
     /// The build's folder below the output root: `<app>/<version>`.
     pub fn dir(&self, app: &App) -> String {
         format!("{}/{}", app.slug, self.slug)
@@ -525,15 +568,25 @@ fn collisions(apps: &[App]) -> Vec<Diagnostic> {
                 problems.push(Diagnostic::error(
                     build.source.ipa.clone(),
                     format!(
-                        "maps to the same URL as {}: both are `{}/` (same bundle id, version and build); remove one or give it a new build number",
+                        "maps to the same URL as {}: both are `{}/` (version {} and {}); remove one or give it a new build number",
                         display_path(&other.source.ipa),
-                        build.dir(app)
+                        build.dir(app),
+                        describe_version(build),
+                        describe_version(other),
                     ),
                 ));
             }
         }
     }
     problems
+}
+
+/// `1.0 build 7`, for messages.
+fn describe_version(build: &Build) -> String {
+    match &build.build_number {
+        Some(b) => format!("{} build {b}", build.version),
+        None => build.version.clone(),
+    }
 }
 
 fn first_source(app: &App) -> PathBuf {

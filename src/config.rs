@@ -43,6 +43,10 @@ pub struct Config {
     /// Publish the UDIDs of provisioned devices on build pages.
     #[serde(default)]
     pub show_devices: bool,
+    /// Let search engines index the site; by default pages say `noindex` and robots.txt
+    /// disallows everything (in-house apps must not be found publicly).
+    #[serde(default)]
+    pub public: bool,
     /// `base_url`, checked.
     #[serde(skip, default = "HttpsUrl::placeholder")]
     pub base_url: HttpsUrl,

@@ -118,7 +118,12 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
     };
     let plan_options = plan::PlanOptions {
         show_devices: config.show_devices,
+        public: config.public,
+        external_ipas: config.ipa_base_url.is_some(),
     };
+    if !plan_options.external_ipas {
+        diagnostics.extend(crate::hosting::size_warnings(&catalog));
+    }
     let plan = plan::plan(&catalog, &theme, root, plan_options).map_err(|problems| {
         let mut all = diagnostics.clone();
         all.extend(problems);
@@ -182,47 +187,75 @@ fn read_release(root: &Path, source: ReleaseSource) -> Result<ReadRelease, Vec<D
     }
 }
 
-/// The output is replaced wholesale, so it must not be the site itself or hold its sources.
+/// The output is replaced wholesale, so it must not be the site itself, hold any of its inputs,
+/// or sit inside a folder of inputs.
 fn check_output_dir(root: &Path, config: &Config, output: &Path) -> Result<(), Diagnostic> {
     let out = absolute(output);
-    let site = absolute(root);
-    let guarded = [
-        site.clone(),
-        absolute(&root.join(&config.releases_dir)),
-        absolute(&root.join("themes")),
-        absolute(&root.join("static")),
+    let input_dirs = [
+        config.releases_dir.clone(),
+        PathBuf::from("themes"),
+        PathBuf::from("static"),
     ];
-    for dir in &guarded {
-        if dir.starts_with(&out) || out.starts_with(dir) && *dir != site {
-            return Err(Diagnostic::error(
-                None,
-                format!(
-                    "output folder `{}` overlaps `{}`: the output is replaced on every build, so it must be a folder of its own",
-                    output.display(),
-                    dir.display()
-                ),
-            ));
+    let input_files = config
+        .apps
+        .values()
+        .filter_map(|a| a.icon.clone())
+        .chain([PathBuf::from(crate::config::CONFIG_FILE)]);
+    let overlap = |what: &Path| {
+        Diagnostic::error(
+            None,
+            format!(
+                "output folder `{}` overlaps `{}`: the output is replaced on every build, so it must be a folder of its own",
+                output.display(),
+                what.display()
+            ),
+        )
+    };
+    for dir in &input_dirs {
+        let abs = absolute(&root.join(dir));
+        if abs.starts_with(&out) || out.starts_with(&abs) {
+            return Err(overlap(&root.join(dir)));
         }
+    }
+    for file in input_files {
+        if absolute(&root.join(&file)).starts_with(&out) {
+            return Err(overlap(&root.join(file)));
+        }
+    }
+    if absolute(root).starts_with(&out) {
+        return Err(overlap(root));
     }
     Ok(())
 }
 
-/// An absolute, lexically normalised path (the folder may not exist yet).
+/// An absolute path with symlinks resolved as far as the path exists; the rest (a folder not
+/// made yet) is appended as written, without `.` and `..`.
 fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().unwrap_or_default().join(path)
     };
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
+    let mut existing = joined.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
             }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
+            _ => break,
         }
     }
-    std::fs::canonicalize(&out).unwrap_or(out)
+    let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        match part.to_str() {
+            Some("..") => {
+                out.pop();
+            }
+            Some(".") => {}
+            _ => out.push(part),
+        }
+    }
+    out
 }

@@ -9,6 +9,7 @@ use tera::Context;
 
 use crate::catalog::{App, Build, Catalog};
 use crate::diag::{Diagnostic, display_path};
+use crate::feeds;
 use crate::manifest::{Manifest, ManifestIcons};
 use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
 use crate::render::{StaticFile, Theme};
@@ -76,6 +77,10 @@ struct PageJob {
 pub struct PlanOptions {
     /// Publish provisioned device UDIDs on build pages.
     pub show_devices: bool,
+    /// Let search engines index the site.
+    pub public: bool,
+    /// IPAs are hosted elsewhere (`ipa_base_url`): keep them out of the output.
+    pub external_ipas: bool,
 }
 
 /// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
@@ -89,12 +94,62 @@ pub fn plan(
     let mut files: Vec<(String, Content, String)> = Vec::new();
 
     let site_description = catalog.description_html.as_deref();
-    let site = SiteView::new(catalog, site_description);
+    let site = SiteView::new(catalog, site_description, !options.public);
     let mut jobs = vec![catalog_page(catalog, &site)];
+    files.push((
+        "feed.xml".into(),
+        Content::Bytes(feeds::site_atom(catalog)),
+        "the site feed".into(),
+    ));
     for app in &catalog.apps {
-        jobs.push(app_page(app, &site));
+        jobs.extend(app_pages(app, &site));
+        for (name, bytes) in [
+            ("releases.json", feeds::releases_json(app)),
+            ("latest.json", feeds::latest_json(app)),
+        ] {
+            match bytes {
+                Ok(bytes) => files.push((
+                    format!("{}/{name}", app.slug),
+                    Content::Bytes(bytes),
+                    format!("the feeds of app {}", app.bundle_id),
+                )),
+                Err(e) => problems.push(Diagnostic::error(
+                    None,
+                    format!("cannot write {}/{name}: {e}", app.slug),
+                )),
+            }
+        }
+        files.push((
+            format!("{}/feed.xml", app.slug),
+            Content::Bytes(feeds::app_atom(app)),
+            format!("the feeds of app {}", app.bundle_id),
+        ));
+        if let Some(latest) = app.latest() {
+            jobs.push(build_page(
+                app,
+                latest,
+                &site,
+                options.show_devices,
+                Latest::App,
+            ));
+        }
+        for latest in app.latest_per_channel() {
+            jobs.push(build_page(
+                app,
+                latest,
+                &site,
+                options.show_devices,
+                Latest::Channel,
+            ));
+        }
         for build in &app.builds {
-            jobs.push(build_page(app, build, &site, options.show_devices));
+            jobs.push(build_page(
+                app,
+                build,
+                &site,
+                options.show_devices,
+                Latest::No,
+            ));
             for (name, bytes) in [
                 ("icon-57.png", &build.icons.small),
                 ("icon-512.png", &build.icons.large),
@@ -113,11 +168,13 @@ pub fn plan(
                 )),
                 Err(d) => problems.push(d),
             }
-            files.push((
-                format!("{}/{}", build.dir(app), build.ipa_file_name),
-                Content::Copy(root.join(&build.source.ipa)),
-                display_path(&build.source.ipa),
-            ));
+            if !options.external_ipas {
+                files.push((
+                    format!("{}/{}", build.dir(app), build.ipa_file_name),
+                    Content::Copy(canonical(&root.join(&build.source.ipa))),
+                    display_path(&build.source.ipa),
+                ));
+            }
         }
     }
 
@@ -139,15 +196,22 @@ pub fn plan(
     for (path, file) in &theme.static_files {
         let content = match file {
             StaticFile::Builtin(bytes) => Content::Bytes(bytes.to_vec()),
-            StaticFile::Site(rel) => Content::Copy(root.join(rel)),
+            StaticFile::Site(rel) => Content::Copy(canonical(&root.join(rel))),
         };
         files.push((path.clone(), content, format!("theme file {path}")));
     }
     files.push((
-        "robots.txt".into(),
-        Content::Bytes(b"User-agent: *\nDisallow: /\n".to_vec()),
-        "robots.txt".into(),
+        crate::write::MARKER.to_string(),
+        Content::Bytes(crate::write::MARKER_TEXT.to_vec()),
+        "the output marker".into(),
     ));
+    for (path, bytes) in crate::hosting::files(options.public) {
+        files.push((
+            path.to_string(),
+            Content::Bytes(bytes),
+            "host configuration".into(),
+        ));
+    }
 
     let mut plan = OutputPlan::default();
     for (path, content, origin) in files {
@@ -160,6 +224,11 @@ pub fn plan(
     } else {
         Err(problems)
     }
+}
+
+/// The file a path names, through any symlinks, so a hard link never copies a link.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn page_context(site: &SiteView<'_>, root: &str) -> Context {
@@ -185,28 +254,125 @@ fn catalog_page(catalog: &Catalog, site: &SiteView<'_>) -> PageJob {
     }
 }
 
-fn app_page(app: &App, site: &SiteView<'_>) -> PageJob {
-    let mut context = page_context(site, "../");
-    context.insert("app", &AppCard::new(app, app.description_html.as_deref()));
-    let builds: Vec<BuildCard<'_>> = app.builds.iter().map(|b| BuildCard::new(app, b)).collect();
-    context.insert("builds", &builds);
+/// Builds listed on one app page; later builds go to `<app>/page/<n>/`.
+pub const BUILDS_PER_PAGE: usize = 50;
+
+/// The app's pages: the first at `<app>/`, the rest at `<app>/page/<n>/`.
+fn app_pages(app: &App, site: &SiteView<'_>) -> Vec<PageJob> {
+    let chunks: Vec<&[Build]> = app.builds.chunks(BUILDS_PER_PAGE).collect();
+    let total = chunks.len();
+    let page_path = |n: usize| {
+        if n == 1 {
+            format!("{}/", app.slug)
+        } else {
+            format!("{}/page/{n}/", app.slug)
+        }
+    };
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, builds)| {
+            let n = i + 1;
+            let root = if n == 1 { "../" } else { "../../../" };
+            let mut context = page_context(site, root);
+            context.insert("app", &AppCard::new(app, app.description_html.as_deref()));
+            let builds: Vec<BuildCard<'_>> =
+                builds.iter().map(|b| BuildCard::new(app, b)).collect();
+            context.insert("builds", &builds);
+            context.insert(
+                "pagination",
+                &Pagination {
+                    current: n,
+                    total,
+                    previous: (n > 1).then(|| page_path(n - 1)),
+                    next: (n < total).then(|| page_path(n + 1)),
+                },
+            );
+            PageJob {
+                path: format!("{}index.html", page_path(n)),
+                template: "app.html",
+                context,
+                origin: format!("the page of app {}", app.bundle_id),
+            }
+        })
+        .collect()
+}
+
+#[derive(serde::Serialize)]
+struct Pagination {
+    current: usize,
+    total: usize,
+    /// Paths relative to the output root.
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// Which page of a build to render: its own, or the app's `latest/` or `latest/<channel>/`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Latest {
+    No,
+    App,
+    Channel,
+}
+
+fn build_page(
+    app: &App,
+    build: &Build,
+    site: &SiteView<'_>,
+    show_devices: bool,
+    latest: Latest,
+) -> PageJob {
+    let (dir, root, page_url) = match latest {
+        Latest::No => (build.dir(app), "../../", build.page_url.clone()),
+        Latest::App => (
+            format!("{}/latest", app.slug),
+            "../../",
+            crate::urls::join_dir(&app.page_url, &["latest"]),
+        ),
+        Latest::Channel => {
+            let channel = crate::urls::slugify(&build.channel, "c");
+            (
+                format!("{}/latest/{channel}", app.slug),
+                "../../../",
+                crate::urls::join_dir(&app.page_url, &["latest", &channel]),
+            )
+        }
+    };
+    let mut context = page_context(site, root);
+    context.insert("app", &AppCard::new(app, None));
+    context.insert("build", &BuildView::new(app, build, show_devices));
+    context.insert("page_url", page_url.as_str());
+    context.insert("qr_svg", &qr_svg(page_url.as_str()));
+    context.insert("latest", &(latest != Latest::No));
     PageJob {
-        path: format!("{}/index.html", app.slug),
-        template: "app.html",
+        path: format!("{dir}/index.html"),
+        template: "build.html",
         context,
-        origin: format!("the page of app {}", app.bundle_id),
+        origin: match latest {
+            Latest::No => display_path(&build.source.ipa),
+            _ => format!("the latest page of app {}", app.bundle_id),
+        },
     }
 }
 
-fn build_page(app: &App, build: &Build, site: &SiteView<'_>, show_devices: bool) -> PageJob {
-    let mut context = page_context(site, "../../");
-    context.insert("app", &AppCard::new(app, None));
-    context.insert("build", &BuildView::new(app, build, show_devices));
-    PageJob {
-        path: format!("{}/index.html", build.dir(app)),
-        template: "build.html",
-        context,
-        origin: display_path(&build.source.ipa),
+/// A QR code of `url` as inline SVG, dark modules on white so phones read it in dark mode too.
+fn qr_svg(url: &str) -> String {
+    use qrcode::render::svg;
+    match qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .dark_color(svg::Color("#000000"))
+                .light_color(svg::Color("#ffffff"))
+                .quiet_zone(true)
+                .build();
+            match svg.find("<svg") {
+                Some(start) => svg[start..].to_string(),
+                None => svg,
+            }
+        }
+        Err(_) => String::new(),
     }
 }
 

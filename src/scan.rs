@@ -98,15 +98,25 @@ fn pair_folder(
     let single = folder.ipas.len() == 1;
     for ipa in &folder.ipas {
         let stem = &ipa[..ipa.len() - ".ipa".len()];
-        let own: Vec<String> = ["yaml", "yml"]
+        let own: Vec<String> = folder
+            .yamls
             .iter()
-            .map(|ext| format!("{stem}.{ext}"))
-            .filter(|n| folder.yamls.contains(n))
+            .filter(|y| {
+                ["yaml", "yml"]
+                    .iter()
+                    .any(|ext| y.eq_ignore_ascii_case(&format!("{stem}.{ext}")))
+            })
+            .cloned()
             .collect();
-        let shared: Vec<String> = ["notes.yaml", "notes.yml"]
+        let shared: Vec<String> = folder
+            .yamls
             .iter()
-            .map(|n| (*n).to_string())
-            .filter(|n| folder.yamls.contains(n))
+            .filter(|y| {
+                ["notes.yaml", "notes.yml"]
+                    .iter()
+                    .any(|n| y.eq_ignore_ascii_case(n))
+            })
+            .cloned()
             .collect();
         let candidates = if !own.is_empty() {
             own
@@ -256,8 +266,15 @@ mod tests {
     }
 
     #[test]
-    fn ipa_extension_is_case_insensitive() {
-        let (releases, _) = run(&["releases/a/A.IPA"]);
-        assert_eq!(releases.len(), 1);
+    fn extensions_are_case_insensitive() {
+        let (releases, problems) = run(&[
+            "releases/a/A.IPA",
+            "releases/a/A.YAML",
+            "releases/b/B.ipa",
+            "releases/b/Notes.YML",
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(releases[0].1.as_deref(), Some("releases/a/A.YAML"));
+        assert_eq!(releases[1].1.as_deref(), Some("releases/b/Notes.YML"));
     }
 }

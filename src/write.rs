@@ -21,7 +21,18 @@ pub enum WriteError {
     NotADir(PathBuf),
     #[error("output folder `{}` has no parent folder", .0.display())]
     NoParent(PathBuf),
+    #[error("`{}` is not empty and was not written by relsite (it has no {MARKER}): the output is replaced on every build, so choose an empty or new folder", .0.display())]
+    NotOurs(PathBuf),
+    #[error("another build is writing `{}`", .0.display())]
+    Locked(PathBuf),
 }
+
+/// The file that marks a folder as relsite's output, so a build never replaces anything else.
+pub const MARKER: &str = ".relsite-output";
+
+/// What the marker says, to whoever opens it.
+pub const MARKER_TEXT: &[u8] =
+    b"This folder is written by `relsite build` and replaced on every build: edit the site, not this folder.\n";
 
 /// How many files were written anew and how many kept from the previous output.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,19 +54,39 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 }
 
 /// Writes the plan to `output`, replacing what was there only once all of it is written.
+/// A symlinked output folder is written through: the link stays, its target is replaced.
 pub fn write_site(plan: &OutputPlan, output: &Path) -> Result<WriteStats, WriteError> {
+    let resolved;
+    let output = if output.is_symlink() {
+        resolved = std::fs::canonicalize(output).map_err(|source| FsError {
+            action: "resolve",
+            path: output.to_path_buf(),
+            source,
+        })?;
+        resolved.as_path()
+    } else {
+        output
+    };
     if output.exists() && !output.is_dir() {
         return Err(WriteError::NotADir(output.to_path_buf()));
     }
     let staging = sibling(output, "staging")?;
     let retired = sibling(output, "old")?;
+    if let Some(parent) = staging.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let _lock = lock(&sibling(output, "lock")?)?;
+    // A build that stopped between its two renames left the previous site retired: restore it.
+    if !output.exists() && retired.is_dir() {
+        fs::rename(&retired, output)?;
+    }
+    if output.is_dir() && !output.join(MARKER).is_file() && !is_empty_dir(output) {
+        return Err(WriteError::NotOurs(output.to_path_buf()));
+    }
     for leftover in [&staging, &retired] {
         if leftover.exists() {
             fs::remove_dir_all(leftover)?;
         }
-    }
-    if let Some(parent) = staging.parent() {
-        fs::create_dir_all(parent)?;
     }
     fs::create_dir_all(&staging)?;
 
@@ -81,7 +112,39 @@ pub fn write_site(plan: &OutputPlan, output: &Path) -> Result<WriteStats, WriteE
     Ok(stats)
 }
 
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Holds an exclusive lock on `path` while the returned file lives, so two builds of one output
+/// never share a staging folder.
+fn lock(path: &Path) -> Result<std::fs::File, WriteError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|source| FsError {
+            action: "create",
+            path: path.to_path_buf(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(WriteError::Locked(path.to_path_buf())),
+        Err(std::fs::TryLockError::Error(source)) => Err(FsError {
+            action: "lock",
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()),
+    }
+}
+
 fn stage(plan: &OutputPlan, output: &Path, staging: &Path) -> Result<WriteStats, WriteError> {
+    if !plan.files.contains_key(MARKER) {
+        fs::write(&staging.join(MARKER), MARKER_TEXT)?;
+    }
     let dirs: BTreeSet<PathBuf> = plan
         .files
         .keys()
@@ -119,7 +182,7 @@ fn stage(plan: &OutputPlan, output: &Path, staging: &Path) -> Result<WriteStats,
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
-    match std::fs::metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {
             std::fs::read(path).is_ok_and(|old| old == bytes)
         }
@@ -129,7 +192,7 @@ fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
 
 /// Whether two files hold the same bytes: the same inode, or equal sizes and contents.
 fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+    let (Ok(ma), Ok(mb)) = (std::fs::symlink_metadata(a), std::fs::metadata(b)) else {
         return false;
     };
     if !ma.is_file() || ma.len() != mb.len() {
@@ -199,10 +262,14 @@ mod tests {
         assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "A2");
         assert_eq!(std::fs::read_to_string(out.join("b/c.html")).unwrap(), "C");
         assert!(!out.join("old").exists());
-        let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        let mut siblings: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        siblings.sort();
         assert_eq!(
-            siblings.len(),
-            1,
+            siblings,
+            [".public.relsite-lock", "public"],
             "no staging or retired folder left behind"
         );
     }
@@ -242,6 +309,55 @@ mod tests {
         write_site(&plan_of(&[("a.html", "A")]), &out).unwrap();
         assert!(!dir.path().join(".public.relsite-staging").exists());
         assert!(out.join("a.html").exists());
+    }
+
+    #[test]
+    fn refuses_to_replace_a_folder_it_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("Documents");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("thesis.txt"), "years of work").unwrap();
+        assert!(matches!(
+            write_site(&plan_of(&[("a.html", "A")]), &out),
+            Err(WriteError::NotOurs(_))
+        ));
+        assert_eq!(
+            std::fs::read_to_string(out.join("thesis.txt")).unwrap(),
+            "years of work"
+        );
+        let empty = dir.path().join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        write_site(&plan_of(&[("a.html", "A")]), &empty).unwrap();
+        write_site(&plan_of(&[("a.html", "B")]), &empty).unwrap();
+        assert_eq!(std::fs::read_to_string(empty.join("a.html")).unwrap(), "B");
+    }
+
+    #[test]
+    fn writes_through_a_symlinked_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("www");
+        let link = dir.path().join("public");
+        std::os::unix::fs::symlink(&target, &link).unwrap_or(());
+        std::fs::create_dir_all(&target).unwrap();
+        write_site(&plan_of(&[("a.html", "A")]), &link).unwrap();
+        assert!(link.is_symlink(), "the link stays");
+        assert_eq!(std::fs::read_to_string(target.join("a.html")).unwrap(), "A");
+    }
+
+    #[test]
+    fn restores_a_site_retired_by_an_interrupted_swap() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_site(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        let inode = std::fs::metadata(out.join("a.html")).unwrap().ino();
+        std::fs::rename(&out, dir.path().join(".public.relsite-old")).unwrap();
+        let stats = write_site(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        assert_eq!(
+            stats.unchanged, 1,
+            "the retired site was put back and reused"
+        );
+        assert_eq!(std::fs::metadata(out.join("a.html")).unwrap().ino(), inode);
     }
 
     #[test]

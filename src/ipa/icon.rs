@@ -57,13 +57,39 @@ pub fn candidates<'a>(
             let stem = &file[..file.len() - 4];
             names
                 .iter()
-                .any(|n| stem.starts_with(n.strip_suffix(".png").unwrap_or(n)))
+                .any(|n| {
+                    let n = n.strip_suffix(".png").unwrap_or(n);
+                    stem.strip_prefix(n).is_some_and(is_icon_suffix)
+                })
                 .then(|| entry.to_string())
         })
         .collect();
     found.sort();
     found.dedup();
     found
+}
+
+/// What may follow an icon's name in its file name: a size (`60x60`, `83.5x83.5`), a scale
+/// (`@2x`), an idiom (`~ipad`), each optional, in that order. Anything else is another icon,
+/// such as an alternate `AppIcon-Dark` for the name `AppIcon`.
+fn is_icon_suffix(rest: &str) -> bool {
+    let rest = rest
+        .strip_suffix("~ipad")
+        .or_else(|| rest.strip_suffix("~iphone"))
+        .unwrap_or(rest);
+    let rest = ["@2x", "@3x", "@1x"]
+        .iter()
+        .find_map(|s| rest.strip_suffix(s))
+        .unwrap_or(rest);
+    if rest.is_empty() {
+        return true;
+    }
+    let number = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    matches!(rest.split_once('x'), Some((w, h)) if number(w) && number(h))
 }
 
 /// Width and height from a PNG's IHDR, CgBI or not, without decoding pixels.
@@ -218,6 +244,30 @@ mod tests {
                 "Payload/A.app/AppIcon60x60@2x.png",
                 "Payload/A.app/AppIcon60x60@3x.png",
                 "Payload/A.app/AppIcon76x76@2x~ipad.png"
+            ]
+        );
+    }
+
+    #[test]
+    fn alternate_icons_do_not_match_the_primary_name() {
+        let entries = [
+            "Payload/A.app/AppIcon60x60@2x.png",
+            "Payload/A.app/AppIcon83.5x83.5@2x~ipad.png",
+            "Payload/A.app/AppIcon-Dark60x60@2x.png",
+            "Payload/A.app/AppIconOld.png",
+            "Payload/A.app/AppIcon.png",
+        ];
+        let got = candidates(
+            entries.iter().copied(),
+            "Payload/A.app/",
+            &["AppIcon".into()],
+        );
+        assert_eq!(
+            got,
+            vec![
+                "Payload/A.app/AppIcon.png",
+                "Payload/A.app/AppIcon60x60@2x.png",
+                "Payload/A.app/AppIcon83.5x83.5@2x~ipad.png"
             ]
         );
     }

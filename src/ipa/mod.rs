@@ -125,6 +125,17 @@ impl IpaArchive {
         Ok(bytes)
     }
 
+    /// When the app's Info.plist was written, from its zip entry: a date that travels with the
+    /// IPA (unlike the file's modification time), for builds whose notes give none.
+    pub fn built_at(&mut self) -> Option<time::OffsetDateTime> {
+        let name = format!("{}Info.plist", self.app_dir);
+        let at = self.zip.by_name(&name).ok()?.last_modified()?;
+        let month = time::Month::try_from(at.month()).ok()?;
+        let date = time::Date::from_calendar_date(i32::from(at.year()), month, at.day()).ok()?;
+        let clock = time::Time::from_hms(at.hour(), at.minute(), at.second()).ok()?;
+        Some(time::PrimitiveDateTime::new(date, clock).assume_utc())
+    }
+
     /// Reads and parses the app's own Info.plist.
     pub fn info_plist(&mut self) -> Result<InfoPlist, IpaError> {
         let name = format!("{}Info.plist", self.app_dir);
@@ -202,6 +213,8 @@ pub struct IpaInfo {
     pub size: u64,
     /// SHA-256 of the IPA file, lowercase hex.
     pub sha256: String,
+    /// When the Info.plist was written, by its zip entry.
+    pub built_at: Option<time::OffsetDateTime>,
 }
 
 /// Reads what the site needs from the IPA at `path`: the central directory, the app's
@@ -211,8 +224,10 @@ pub fn read(path: &Path) -> Result<IpaInfo, IpaError> {
     let plist = archive.info_plist()?;
     let profile = archive.profile();
     let icon = archive.icon(&plist.icon_names);
+    let built_at = archive.built_at();
     let (size, sha256) = hash_file(path).map_err(IpaError::Open)?;
     Ok(IpaInfo {
+        built_at,
         app_dir: archive.app_dir().to_string(),
         plist,
         profile,
@@ -261,37 +276,37 @@ impl IpaArchive {
         }
     }
 
-    /// Finds the largest loose icon named by the Info.plist and converts it.
+    /// Finds the largest loose icon named by the Info.plist and converts it; when the largest
+    /// cannot be decoded, the next largest is tried.
     pub fn icon(&mut self, names: &[String]) -> BundleIcon {
         let candidates = icon::candidates(self.names(), &self.app_dir, names);
-        let mut best: Option<(u64, usize, String, Vec<u8>)> = None;
+        let mut readable: Vec<((u64, usize), String, Vec<u8>)> = Vec::new();
         let mut last_error = None;
         for entry in candidates {
             match self.read_capped(&entry, icon::ICON_CAP, "icon") {
-                Ok(bytes) => {
-                    let Some((w, h)) = icon::dimensions(&bytes) else {
-                        last_error = Some(format!("`{entry}` is not a PNG"));
-                        continue;
-                    };
-                    let key = (u64::from(w) * u64::from(h), bytes.len());
-                    if best.as_ref().is_none_or(|b| key > (b.0, b.1)) {
-                        best = Some((key.0, key.1, entry, bytes));
+                Ok(bytes) => match icon::dimensions(&bytes) {
+                    Some((w, h)) => {
+                        readable.push(((u64::from(w) * u64::from(h), bytes.len()), entry, bytes))
                     }
-                }
+                    None => last_error = Some(format!("`{entry}` is not a PNG")),
+                },
                 Err(e) => last_error = Some(e.to_string()),
             }
         }
-        match best {
-            Some((_, _, entry, bytes)) => match IconSet::from_png(&bytes) {
-                Ok(icons) => BundleIcon::Found {
-                    was_cgbi: cgbi::is_cgbi(&bytes),
-                    entry,
-                    icons,
-                },
-                Err(e) => BundleIcon::Unreadable(format!("`{entry}`: {e}")),
-            },
-            None => last_error.map_or(BundleIcon::Missing, BundleIcon::Unreadable),
+        readable.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, entry, bytes) in readable {
+            match IconSet::from_png(&bytes) {
+                Ok(icons) => {
+                    return BundleIcon::Found {
+                        was_cgbi: cgbi::is_cgbi(&bytes),
+                        entry,
+                        icons,
+                    };
+                }
+                Err(e) => last_error = Some(format!("`{entry}`: {e}")),
+            }
         }
+        last_error.map_or(BundleIcon::Missing, BundleIcon::Unreadable)
     }
 }
 

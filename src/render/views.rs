@@ -16,12 +16,12 @@ pub struct SiteView<'a> {
 }
 
 impl<'a> SiteView<'a> {
-    pub fn new(catalog: &'a Catalog, description_html: Option<&'a str>) -> Self {
+    pub fn new(catalog: &'a Catalog, description_html: Option<&'a str>, noindex: bool) -> Self {
         SiteView {
             title: &catalog.title,
             description_html,
             base_url: catalog.base_url.as_str(),
-            noindex: true,
+            noindex,
         }
     }
 }
@@ -68,6 +68,7 @@ impl<'a> BuildCard<'a> {
 #[derive(Debug, Serialize)]
 pub struct AppCard<'a> {
     pub name: &'a str,
+    pub slug: &'a str,
     pub bundle_id: &'a str,
     /// The app page, relative to the output root.
     pub path: String,
@@ -82,6 +83,7 @@ pub struct AppCard<'a> {
 impl<'a> AppCard<'a> {
     pub fn new(app: &'a App, description_html: Option<&'a str>) -> Self {
         AppCard {
+            slug: &app.slug,
             name: &app.name,
             bundle_id: &app.bundle_id,
             path: format!("{}/", app.slug),
@@ -90,22 +92,14 @@ impl<'a> AppCard<'a> {
                 .first()
                 .map(|b| format!("{}/icon-512.png", b.dir(app))),
             description_html,
-            channels: latest_per_channel(app)
+            channels: app
+                .latest_per_channel()
                 .into_iter()
                 .map(|b| BuildCard::new(app, b))
                 .collect(),
             build_count: app.builds.len(),
         }
     }
-}
-
-/// The newest build of each channel, in the order of the app's builds (newest first).
-pub fn latest_per_channel(app: &App) -> Vec<&Build> {
-    let mut seen = std::collections::BTreeSet::new();
-    app.builds
-        .iter()
-        .filter(|b| seen.insert(b.channel.as_str()))
-        .collect()
 }
 
 /// Everything the build page shows.

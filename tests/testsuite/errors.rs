@@ -319,3 +319,28 @@ fn usage_errors_exit_with_2() {
     let site = TestSite::new();
     assert_eq!(site.run(&["build", "--no-such-flag"]).code, 2);
 }
+
+#[test]
+fn an_output_folder_relsite_did_not_write_is_left_alone() {
+    let site = good_site();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("thesis.txt"), "years of work").unwrap();
+    site.run(&["build", "--output", elsewhere.path().to_str().unwrap()])
+        .assert_fails_with("is not empty and was not written by relsite");
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.path().join("thesis.txt")).unwrap(),
+        "years of work"
+    );
+}
+
+#[test]
+fn an_output_folder_holding_a_configured_icon_is_refused() {
+    let site = good_site();
+    site.file("icons/app.png", b"png");
+    site.config(&format!(
+        "title: T\nbase_url: {BASE_URL}\noutput_dir: icons\napps:\n  com.acme.good:\n    icon: icons/app.png\n"
+    ));
+    site.build()
+        .assert_fails_with("must be a folder of its own");
+    assert!(site.path("icons/app.png").exists());
+}

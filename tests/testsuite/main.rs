@@ -4,6 +4,7 @@ mod build;
 mod errors;
 mod example_ipas;
 mod example_site;
+mod feeds;
 mod fixtures;
 mod ipa_builder;
 mod signing;

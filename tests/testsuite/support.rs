@@ -150,6 +150,7 @@ impl TestSite {
         let mut names: Vec<String> = std::fs::read_dir(self.root())
             .expect("read root")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".relsite-lock"))
             .collect();
         names.sort();
         names

@@ -1,0 +1,83 @@
+//! What static hosts need besides the pages: content types and caching for Netlify and
+//! Cloudflare Pages (`_headers`), robots.txt, and warnings for hosts' per-file size limits.
+
+use crate::catalog::Catalog;
+use crate::diag::Diagnostic;
+use crate::render::views::human_size;
+
+/// Per-file limits of hosts that have one, in bytes.
+pub const HOST_FILE_LIMITS: &[(&str, u64)] = &[
+    ("Cloudflare Pages", 25 * 1024 * 1024),
+    ("GitHub Pages", 100 * 1000 * 1000),
+];
+
+/// GitHub Pages' limit for a whole site.
+pub const GITHUB_PAGES_SITE_LIMIT: u64 = 1000 * 1000 * 1000;
+
+/// `_headers` for Netlify and Cloudflare Pages. Both join a header set by several matching
+/// rules, and Netlify rejects text after a `*`, so rules name fixed per-build files through
+/// `:placeholder` segments and set nothing site-wide that a narrower rule sets again. Pages and
+/// feeds keep the hosts' default, a cache that revalidates on every request; manifests get a
+/// content type iOS accepts and a short cache (their title or IPA URL can change), icons a
+/// long one. IPAs are served as `application/octet-stream` by both hosts' defaults.
+pub fn headers(public: bool) -> String {
+    let robots = if public {
+        ""
+    } else {
+        "  X-Robots-Tag: noindex, nofollow\n"
+    };
+    format!(
+        "# Content types and caching for Netlify and Cloudflare Pages, made by relsite.\n\
+         /*\n  X-Content-Type-Options: nosniff\n{robots}\
+         /:app/:version/manifest.plist\n  Content-Type: text/xml; charset=utf-8\n  Cache-Control: public, max-age=300\n\
+         /:app/:version/icon-57.png\n  Cache-Control: public, max-age=31536000, immutable\n\
+         /:app/:version/icon-512.png\n  Cache-Control: public, max-age=31536000, immutable\n"
+    )
+}
+
+/// The host configuration files, by output path.
+pub fn files(public: bool) -> Vec<(&'static str, Vec<u8>)> {
+    let robots: &[u8] = if public {
+        b"User-agent: *\nAllow: /\n"
+    } else {
+        b"User-agent: *\nDisallow: /\n"
+    };
+    vec![
+        ("_headers", headers(public).into_bytes()),
+        ("robots.txt", robots.to_vec()),
+    ]
+}
+
+/// Warnings for IPAs over a host's per-file limit, and a site over GitHub Pages' total.
+pub fn size_warnings(catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let mut total = 0u64;
+    for build in catalog.apps.iter().flat_map(|a| &a.builds) {
+        total += build.ipa.size;
+        let over: Vec<&str> = HOST_FILE_LIMITS
+            .iter()
+            .filter(|(_, limit)| build.ipa.size > *limit)
+            .map(|(host, _)| *host)
+            .collect();
+        if !over.is_empty() {
+            warnings.push(Diagnostic::warning(
+                build.source.ipa.clone(),
+                format!(
+                    "is {}, over the per-file limit of {}: if you deploy there, host IPAs elsewhere with `ipa_base_url`",
+                    human_size(build.ipa.size),
+                    over.join(" and ")
+                ),
+            ));
+        }
+    }
+    if total > GITHUB_PAGES_SITE_LIMIT {
+        warnings.push(Diagnostic::warning(
+            None,
+            format!(
+                "the IPAs add up to {}, over GitHub Pages' 1 GB per site: if you deploy there, host IPAs elsewhere with `ipa_base_url`",
+                human_size(total)
+            ),
+        ));
+    }
+    warnings
+}
