@@ -29,6 +29,31 @@ pub enum Command {
         after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts"
     )]
     Check(SiteArgs),
+    /// Work with the site's theme
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThemeCommand {
+    /// Write the built-in theme to themes/<NAME>/ for editing, then set `theme: <NAME>`
+    #[command(
+        after_help = "Examples:\n  relsite theme eject\n  relsite theme eject --name brand --root my-site"
+    )]
+    Eject(EjectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EjectArgs {
+    /// The site folder, holding relsite.yaml
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Folder name under themes/
+    #[arg(long, default_value = "custom")]
+    pub name: String,
+    /// Overwrite files that already exist
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options shared by every command that reads a site.

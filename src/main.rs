@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use relsite::cli::{Cli, Command};
+use relsite::cli::{Cli, Command, ThemeCommand};
 use relsite::cmd;
 
 fn main() -> ExitCode {
@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let ok = match &cli.command {
         Command::Build(args) => cmd::build::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Theme(ThemeCommand::Eject(args)) => cmd::theme::eject(args),
     };
     if ok {
         ExitCode::SUCCESS

@@ -178,19 +178,31 @@ pub fn plan(
         }
     }
 
-    let rendered: Vec<Result<(String, Content, String), Diagnostic>> = jobs
+    let rendered: Vec<Result<(String, Content, String), (Diagnostic, String)>> = jobs
         .into_par_iter()
-        .map(|job| {
-            theme
-                .render(job.template, &job.context, &job.path)
-                .map(|html| (job.path, Content::Bytes(html.into_bytes()), job.origin))
+        .map(|job| match theme.render(job.template, &job.context) {
+            Ok(html) => Ok((job.path, Content::Bytes(html.into_bytes()), job.origin)),
+            Err(d) => Err((d, job.path)),
         })
         .collect();
+    // One broken template fails every page made with it: report it once, with the pages.
+    let mut failed: Vec<(Diagnostic, Vec<String>)> = Vec::new();
     for result in rendered {
         match result {
             Ok(file) => files.push(file),
-            Err(d) => problems.push(d),
+            Err((d, page)) => match failed.iter_mut().find(|(seen, _)| *seen == d) {
+                Some((_, pages)) => pages.push(page),
+                None => failed.push((d, vec![page])),
+            },
         }
+    }
+    for (mut d, pages) in failed {
+        let others = match pages.len() {
+            1 => String::new(),
+            n => format!(" and {} other page{}", n - 1, if n == 2 { "" } else { "s" }),
+        };
+        d.message = format!("while rendering `{}`{others}: {}", pages[0], d.message);
+        problems.push(d);
     }
 
     for (path, file) in &theme.static_files {

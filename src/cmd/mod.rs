@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check;
+pub mod theme;
 
 use crate::diag::Diagnostics;
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 use walkdir::WalkDir;
 
-use crate::diag::{Diagnostic, display_path};
+use crate::diag::{Diagnostic, Location, display_path};
 
 /// The built-in templates, by name.
 pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
@@ -37,10 +37,16 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// The built-in static files, by path below the output root.
-pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[(
-    "assets/relsite.css",
-    include_bytes!("../../themes/default/static/assets/relsite.css"),
-)];
+pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
+    (
+        "assets/favicon.svg",
+        include_bytes!("../../themes/default/static/assets/favicon.svg"),
+    ),
+    (
+        "assets/relsite.css",
+        include_bytes!("../../themes/default/static/assets/relsite.css"),
+    ),
+];
 
 pub struct Theme {
     tera: Tera,
@@ -123,22 +129,16 @@ impl Theme {
         }
     }
 
-    /// Renders `template` for the page at `page` (an output path, named in errors).
-    pub fn render(
-        &self,
-        template: &str,
-        context: &Context,
-        page: &str,
-    ) -> Result<String, Diagnostic> {
-        self.tera.render(template, context).map_err(|err| {
-            let mut d = template_problem(&self.origins, &err);
-            d.message = format!("while rendering `{page}`: {}", d.message);
-            d
-        })
+    /// Renders `template`; an error names the template file, line and column.
+    pub fn render(&self, template: &str, context: &Context) -> Result<String, Diagnostic> {
+        self.tera
+            .render(template, context)
+            .map_err(|err| template_problem(&self.origins, &err))
     }
 }
 
-/// A template error, attributed to the template file it names.
+/// A template error, attributed to the template file and position its report points at
+/// (` --> build.html:4:13`), with the report's source excerpt kept below the message.
 fn template_problem(origins: &BTreeMap<String, String>, err: &tera::Error) -> Diagnostic {
     let mut message = err.to_string();
     let mut source = err as &dyn std::error::Error;
@@ -147,17 +147,43 @@ fn template_problem(origins: &BTreeMap<String, String>, err: &tera::Error) -> Di
         message.push_str(&next.to_string());
         source = next;
     }
-    let file = origins
-        .iter()
-        .find(|(name, _)| message.contains(name.as_str()))
-        .map(|(_, origin)| origin.clone());
-    match file {
+    let pointer = message
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(str::to_string);
+    let (name, location) = match pointer.as_deref().and_then(parse_pointer) {
+        Some((name, line, column)) => (Some(name), Some(Location { line, column })),
+        None => (None, None),
+    };
+    let message = message
+        .trim_start_matches("error: ")
+        .replacen("\nerror: ", "\n", 1)
+        .trim_end()
+        .to_string();
+    let origin = name
+        .and_then(|n| origins.get(n))
+        .or_else(|| {
+            origins
+                .iter()
+                .find(|(n, _)| message.contains(n.as_str()))
+                .map(|(_, o)| o)
+        })
+        .cloned();
+    match origin {
         Some(origin) if !origin.starts_with("built-in") => {
-            Diagnostic::error(PathBuf::from(origin), message)
+            Diagnostic::error(PathBuf::from(origin), message).at(location)
         }
         Some(origin) => Diagnostic::error(None, format!("{origin}: {message}")),
         None => Diagnostic::error(None, message),
     }
+}
+
+/// `build.html:4:13` → (`build.html`, 4, 13).
+fn parse_pointer(pointer: &str) -> Option<(&str, usize, usize)> {
+    let mut parts = pointer.trim().rsplitn(3, ':');
+    let column = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    Some((parts.next()?, line, column))
 }
 
 /// Files below `root/dir`, as (path below dir with `/`, path relative to root), sorted.

@@ -9,3 +9,4 @@ mod fixtures;
 mod ipa_builder;
 mod signing;
 mod support;
+mod theme;
