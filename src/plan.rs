@@ -64,6 +64,9 @@ impl OutputPlan {
     }
 }
 
+/// A file on its way into the plan: output path, content, and what asked for it.
+type Entry = (String, Content, String);
+
 /// A page to render: where it goes, with which template and data.
 struct PageJob {
     path: String,
@@ -91,7 +94,7 @@ pub fn plan(
     options: PlanOptions,
 ) -> Result<OutputPlan, Vec<Diagnostic>> {
     let mut problems = Vec::new();
-    let mut files: Vec<(String, Content, String)> = Vec::new();
+    let mut files: Vec<Entry> = Vec::new();
 
     let site_description = catalog.description_html.as_deref();
     let site = SiteView::new(catalog, site_description, !options.public);
@@ -178,7 +181,7 @@ pub fn plan(
         }
     }
 
-    let rendered: Vec<Result<(String, Content, String), (Diagnostic, String)>> = jobs
+    let rendered: Vec<Result<Entry, (Diagnostic, String)>> = jobs
         .into_par_iter()
         .map(|job| match theme.render(job.template, &job.context) {
             Ok(html) => Ok((job.path, Content::Bytes(html.into_bytes()), job.origin)),
