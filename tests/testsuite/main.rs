@@ -7,6 +7,7 @@ mod example_site;
 mod feeds;
 mod fixtures;
 mod ipa_builder;
+mod readme;
 mod signing;
 mod support;
 mod theme;

@@ -1,0 +1,230 @@
+//! The README's examples work: its commands run, its YAML parses with relsite's own parsers, and
+//! its JSON and Swift use the feed fields the schemas define.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// Fenced code blocks as (language, text).
+fn blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.strip_prefix("```")) {
+            (None, Some(lang)) => current = Some((lang.trim().to_string(), String::new())),
+            (Some(_), Some(_)) => out.extend(current.take()),
+            (Some((_, text)), None) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// Shell lines of `sh` blocks, with `\` continuations joined.
+fn shell_lines(markdown: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (_, text) in blocks(markdown).into_iter().filter(|(l, _)| l == "sh") {
+        let mut pending = String::new();
+        for line in text.lines() {
+            match line.trim_end().strip_suffix('\\') {
+                Some(part) => pending.push_str(part),
+                None => {
+                    pending.push_str(line);
+                    lines.push(pending.split_whitespace().collect::<Vec<_>>().join(" "));
+                    pending.clear();
+                }
+            }
+        }
+    }
+    lines
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        if rel.starts_with("public") {
+            continue;
+        }
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn relsite(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_relsite"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn readme_commands_run() {
+    let work = tempfile::tempdir().unwrap();
+    let example = work.path().join("example-site");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
+        &example,
+    );
+    let mut ran = 0;
+    for line in shell_lines(&readme()) {
+        let words: Vec<&str> = line.split(' ').collect();
+        let (args, cwd): (Vec<&str>, PathBuf) = match words.as_slice() {
+            ["cargo", "run", "--release", "--", rest @ ..] => {
+                (rest.to_vec(), work.path().to_path_buf())
+            }
+            ["relsite", rest @ ..] => (rest.to_vec(), example.clone()),
+            ["cargo", "test", ..]
+            | ["aws", "s3", "sync", ..]
+            | ["npx", "netlify-cli" | "wrangler", ..] => continue,
+            _ => panic!("README runs a command this test does not know: {line}"),
+        };
+        let out = relsite(&args, &cwd);
+        assert!(
+            out.status.success(),
+            "`{line}` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 3, "only {ran} relsite commands found");
+    assert!(example.join("public/field/latest/index.html").is_file());
+}
+
+#[test]
+fn every_relsite_command_the_readme_names_exists() {
+    let text = readme();
+    let mut named = 0;
+    for span in text.split('`').skip(1).step_by(2) {
+        let Some(rest) = span.strip_prefix("relsite ") else {
+            continue;
+        };
+        let words: Vec<&str> = rest
+            .split_whitespace()
+            .take_while(|w| !w.starts_with(['[', '-', '<']))
+            .collect();
+        let mut args = words.clone();
+        args.push("--help");
+        let out = relsite(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
+        assert!(
+            out.status.success(),
+            "`relsite {}` does not exist: {}",
+            words.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for flag in rest
+            .split_whitespace()
+            .filter_map(|w| w.trim_start_matches('[').strip_prefix("--"))
+        {
+            let flag = flag.trim_end_matches(']');
+            let help = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                help.contains(&format!("--{flag}")),
+                "`relsite {}` has no --{flag}",
+                words.join(" ")
+            );
+        }
+        named += 1;
+    }
+    assert!(named >= 4, "only {named} commands named");
+}
+
+#[test]
+fn readme_yaml_examples_parse() {
+    let mut configs = 0;
+    let mut notes = 0;
+    for (lang, text) in blocks(&readme()) {
+        if lang != "yaml" {
+            continue;
+        }
+        if text.contains("base_url:") {
+            relsite::config::Config::parse(&text, Path::new("README.md"))
+                .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+            configs += 1;
+        } else if text.starts_with("notes:") {
+            relsite::notes::Notes::parse(&text, Path::new("README.md"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+            notes += 1;
+        }
+    }
+    assert_eq!((configs, notes), (1, 1));
+}
+
+#[test]
+fn readme_feed_examples_use_the_schema_fields() {
+    let schema = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("schemas")
+                    .join(name),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let build = schema("build.schema.json");
+    let fields: Vec<&str> = build["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let all = blocks(&readme());
+    let json = &all
+        .iter()
+        .find(|(l, _)| l == "json")
+        .expect("a JSON example")
+        .1;
+    let example: serde_json::Value = serde_json::from_str(json).expect("the JSON example parses");
+    let mut keys: Vec<&str> = example
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = fields.clone();
+    expected.sort_unstable();
+    assert_eq!(
+        keys, expected,
+        "the README's build entry lists exactly the schema's fields"
+    );
+
+    let swift = &all
+        .iter()
+        .find(|(l, _)| l == "swift")
+        .expect("a Swift example")
+        .1;
+    for declared in swift
+        .split("let ")
+        .skip(1)
+        .filter_map(|s| s.split(':').next())
+    {
+        let name = declared.trim();
+        if name.contains(' ') || name.contains('(') || name.contains('=') {
+            continue;
+        }
+        let known = fields.contains(&name)
+            || schema("latest.schema.json")["properties"]
+                .get(name)
+                .is_some();
+        let local = ["url", "data", "newest", "mine"].contains(&name);
+        assert!(
+            known || local,
+            "the Swift example decodes `{name}`, which no feed has"
+        );
+    }
+    assert!(swift.contains("latest.json"));
+}
