@@ -83,6 +83,13 @@ pub struct Build {
     pub not_installable: Option<String>,
 }
 
+impl Catalog {
+    /// How many builds the catalog publishes.
+    pub fn build_count(&self) -> usize {
+        self.apps.iter().map(|a| a.builds.len()).sum()
+    }
+}
+
 impl App {
     /// The build `latest/` presents: the newest that can be installed, else the newest.
     pub fn latest(&self) -> Option<&Build> {
@@ -193,10 +200,7 @@ pub fn model(
     let mut apps = Vec::new();
     for (bundle_id, releases) in by_app {
         let settings = config.apps.get(&bundle_id).cloned().unwrap_or_default();
-        let slug = settings
-            .slug
-            .clone()
-            .unwrap_or_else(|| urls::slugify(&bundle_id, "app-"));
+        let slug = app_slug(config, &bundle_id);
         let page_url = urls::join_dir(base_url, &[&slug]);
         let mut builds: Vec<Build> = releases
             .into_iter()
@@ -324,10 +328,7 @@ fn model_build(
         }
     }
     let build_number = plist.build.clone();
-    let slug = match &build_number {
-        Some(b) if *b != version => urls::slugify(&format!("{version}-{b}"), "v"),
-        _ => urls::slugify(&version, "v"),
-    };
+    let slug = version_slug(&version, build_number.as_deref());
     let stem = source
         .ipa
         .file_stem()
@@ -543,6 +544,24 @@ fn invalid_version(version: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A build's path segment: `<version>-<build>`, or the version alone when the build number is
+/// missing or the same, so two builds of one version get two stable paths.
+pub fn version_slug(version: &str, build: Option<&str>) -> String {
+    match build {
+        Some(b) if b != version => urls::slugify(&format!("{version}-{b}"), "v"),
+        _ => urls::slugify(version, "v"),
+    }
+}
+
+/// The path segment of an app: its configured slug, else its bundle identifier.
+pub fn app_slug(config: &Config, bundle_id: &str) -> String {
+    config
+        .apps
+        .get(bundle_id)
+        .and_then(|a| a.slug.clone())
+        .unwrap_or_else(|| urls::slugify(bundle_id, "app-"))
 }
 
 /// Two apps with one slug, or two builds of an app with one slug, would overwrite each other.

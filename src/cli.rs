@@ -10,28 +10,130 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Static site generator for over-the-air iOS release catalogs",
     long_about = "relsite turns a folder of iOS builds (.ipa) and their release notes (YAML) into a static site from which testers install the builds over the air.",
-    after_help = "Examples:\n  relsite build                      build the site in the current folder into public/\n  relsite build --root my-site       build another folder\n  relsite check --root my-site       validate without writing"
+    after_help = "Examples:\n  relsite init my-site                     start a site\n  relsite add Field.ipa --root my-site     add a build to it\n  relsite build --root my-site             write my-site/public/\n  relsite serve --root my-site             preview it with live reload"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Print what each stage did
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a new site: relsite.yaml, releases/ and .gitignore
+    #[command(after_help = "Examples:\n  relsite init my-site\n  relsite init . --force")]
+    Init(InitArgs),
+    /// Copy an IPA into releases/ with its notes
+    #[command(
+        after_help = "Examples:\n  relsite add build/Field.ipa --channel beta --notes 'Fixes sync'\n  relsite add Field.ipa --notes-file CHANGELOG.md --date 2024-05-01 --root my-site"
+    )]
+    Add(AddArgs),
     /// Build the site into the output folder
     #[command(
         after_help = "Examples:\n  relsite build\n  relsite build --root example-site\n  relsite build --drafts --output /tmp/preview --base-url https://staging.example.com/"
     )]
     Build(BuildArgs),
-    /// Run every check of `build` without writing anything
+    /// Run every check of `build` without writing anything, or check a deployed site
     #[command(
-        after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts"
+        after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts\n  relsite check --deployed\n  relsite check --deployed --ca-file corp-root.pem"
     )]
-    Check(SiteArgs),
+    Check(CheckArgs),
+    /// Build and serve the site on 127.0.0.1, rebuilding and reloading on change
+    #[command(
+        after_help = "Examples:\n  relsite serve\n  relsite serve --root example-site --port 8080 --drafts"
+    )]
+    Serve(ServeArgs),
     /// Work with the site's theme
     #[command(subcommand)]
     Theme(ThemeCommand),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  relsite completions bash > /etc/bash_completion.d/relsite\n  relsite completions zsh > \"${fpath[1]}/_relsite\""
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Options shared by every command that reads a site.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The site folder, holding relsite.yaml
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Use this base URL instead of the config's `base_url` (http:// only for localhost)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Publish builds whose notes say `draft: true`
+    #[arg(long)]
+    pub drafts: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Write the site here instead of the config's `output_dir` (relative to the current folder)
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Fetch the live site at the base URL and check what iOS will fetch: manifests and IPAs
+    #[arg(long)]
+    pub deployed: bool,
+    /// Trust this PEM certificate authority too, for a site behind a private CA (with --deployed)
+    #[arg(long, value_name = "FILE", requires = "deployed")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder for the new site (created if missing)
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Write into a folder that is not empty, replacing files relsite makes
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The .ipa to add
+    pub ipa: PathBuf,
+    /// The site folder, holding relsite.yaml
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Release channel, e.g. beta (default: stable)
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+    /// Release notes (Markdown)
+    #[arg(long, value_name = "TEXT", conflicts_with = "notes_file")]
+    pub notes: Option<String>,
+    /// Read the release notes (Markdown) from a file
+    #[arg(long, value_name = "FILE")]
+    pub notes_file: Option<PathBuf>,
+    /// Release date, YYYY-MM-DD or RFC 3339 (default: today)
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Publish only with --drafts until the notes say otherwise
+    #[arg(long)]
+    pub draft: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, short, default_value_t = 1111)]
+    pub port: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,27 +158,10 @@ pub struct EjectArgs {
     pub force: bool,
 }
 
-/// Options shared by every command that reads a site.
 #[derive(Debug, Args)]
-pub struct SiteArgs {
-    /// The site folder, holding relsite.yaml
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub root: PathBuf,
-    /// Use this base URL instead of the config's `base_url` (http:// only for localhost)
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Publish builds whose notes say `draft: true`
-    #[arg(long)]
-    pub drafts: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct BuildArgs {
-    #[command(flatten)]
-    pub site: SiteArgs,
-    /// Write the site here instead of the config's `output_dir` (relative to the current folder)
-    #[arg(long, short, value_name = "DIR")]
-    pub output: Option<PathBuf>,
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    pub shell: clap_complete::Shell,
 }
 
 #[cfg(test)]

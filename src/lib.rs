@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod scan;
+pub mod ui;
 pub mod urls;
 pub mod version;
 pub mod write;

@@ -7,6 +7,8 @@ use rayon::prelude::*;
 
 use std::collections::BTreeMap;
 
+use std::time::Instant;
+
 use time::OffsetDateTime;
 
 use crate::catalog::{self, Catalog, ModelOptions, ReadRelease};
@@ -17,6 +19,7 @@ use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
 use crate::render::Theme;
 use crate::scan::{self, ReleaseSource};
+use crate::ui::{Ui, plural};
 
 /// What a run was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +45,8 @@ pub struct Prepared {
 }
 
 /// Runs every stage but the write. On failure, returns every problem found.
-pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
+pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
+    let started = Instant::now();
     let root = &options.root;
     let mut diagnostics = Diagnostics::default();
     let config = Config::from_root(root).map_err(|ds| {
@@ -56,6 +60,18 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
         })?,
         None => config.base_url.clone(),
     };
+    if base_url
+        .as_url()
+        .host_str()
+        .is_some_and(|h| h.ends_with(".invalid"))
+    {
+        diagnostics.push(Diagnostic::warning(
+            PathBuf::from(crate::config::CONFIG_FILE),
+            format!(
+                "base_url {base_url} is a placeholder: set it to the https URL where the output will be served"
+            ),
+        ));
+    }
     if !base_url.is_https() {
         diagnostics.push(Diagnostic::warning(
             None,
@@ -80,10 +96,28 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
         ));
     }
 
+    ui.detail(format!(
+        "scanned {}: {} in {:.2}s",
+        crate::diag::display_path(&config.releases_dir),
+        plural(sources.len(), "release"),
+        started.elapsed().as_secs_f64()
+    ));
+    let bar = ui.progress(sources.len() as u64, "Reading");
     let read: Vec<Result<ReadRelease, Vec<Diagnostic>>> = sources
         .into_par_iter()
-        .map(|source| read_release(root, source))
+        .map(|source| {
+            bar.set_message(crate::diag::display_path(&source.ipa));
+            let read = read_release(root, source);
+            bar.inc(1);
+            read
+        })
         .collect();
+    bar.finish_and_clear();
+    ui.detail(format!(
+        "read {} in {:.2}s",
+        plural(read.len(), "IPA"),
+        started.elapsed().as_secs_f64()
+    ));
     let mut releases = Vec::new();
     for result in read {
         match result {
@@ -129,6 +163,13 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
         all.extend(problems);
         all
     })?;
+    ui.detail(format!(
+        "planned {} for {} and {} in {:.2}s",
+        plural(plan.len(), "file"),
+        plural(catalog.apps.len(), "app"),
+        plural(catalog.build_count(), "build"),
+        started.elapsed().as_secs_f64()
+    ));
     Ok(Prepared {
         config,
         catalog,
@@ -140,7 +181,7 @@ pub fn prepare(options: &Options) -> Result<Prepared, Diagnostics> {
 
 /// The time profiles are checked against: `SOURCE_DATE_EPOCH` (seconds since 1970) when set, so
 /// a build can be reproduced later, else the current time.
-fn now() -> OffsetDateTime {
+pub fn now() -> OffsetDateTime {
     std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::fs::{self, FsError};
@@ -56,6 +57,15 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 /// Writes the plan to `output`, replacing what was there only once all of it is written.
 /// A symlinked output folder is written through: the link stays, its target is replaced.
 pub fn write_site(plan: &OutputPlan, output: &Path) -> Result<WriteStats, WriteError> {
+    write_site_with_progress(plan, output, &ProgressBar::hidden())
+}
+
+/// [`write_site`], advancing `progress` by one for each file.
+pub fn write_site_with_progress(
+    plan: &OutputPlan,
+    output: &Path,
+    progress: &ProgressBar,
+) -> Result<WriteStats, WriteError> {
     let resolved;
     let output = if output.is_symlink() {
         resolved = std::fs::canonicalize(output).map_err(|source| FsError {
@@ -90,7 +100,7 @@ pub fn write_site(plan: &OutputPlan, output: &Path) -> Result<WriteStats, WriteE
     }
     fs::create_dir_all(&staging)?;
 
-    let result = stage(plan, output, &staging);
+    let result = stage(plan, output, &staging, progress);
     let stats = match result {
         Ok(stats) => stats,
         Err(err) => {
@@ -141,7 +151,12 @@ fn lock(path: &Path) -> Result<std::fs::File, WriteError> {
     }
 }
 
-fn stage(plan: &OutputPlan, output: &Path, staging: &Path) -> Result<WriteStats, WriteError> {
+fn stage(
+    plan: &OutputPlan,
+    output: &Path,
+    staging: &Path,
+    progress: &ProgressBar,
+) -> Result<WriteStats, WriteError> {
     if !plan.files.contains_key(MARKER) {
         fs::write(&staging.join(MARKER), MARKER_TEXT)?;
     }
@@ -158,6 +173,7 @@ fn stage(plan: &OutputPlan, output: &Path, staging: &Path) -> Result<WriteStats,
         .files
         .par_iter()
         .map(|(path, file)| {
+            progress.inc(1);
             let dest = staging.join(path);
             let previous = output.join(path);
             let unchanged = match &file.content {

@@ -3,45 +3,55 @@
 use std::time::Instant;
 
 use crate::cli::BuildArgs;
-use crate::cmd::{plural, report};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::pipeline::{self, Options};
+use crate::pipeline::{self, Options, Prepared};
+use crate::ui::{Ui, plural};
 use crate::write;
 
 /// Builds the site; returns whether it succeeded.
-pub fn run(args: &BuildArgs) -> bool {
-    let started = Instant::now();
+pub fn run(args: &BuildArgs, ui: &Ui) -> bool {
     let options = Options {
         root: args.site.root.clone(),
         output: args.output.clone(),
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
     };
-    let prepared = match pipeline::prepare(&options) {
+    build(&options, ui).is_some()
+}
+
+/// Runs the pipeline and writes the site, reporting as it goes; `None` when it failed.
+pub fn build(options: &Options, ui: &Ui) -> Option<Prepared> {
+    let started = Instant::now();
+    let prepared = match pipeline::prepare(options, ui) {
         Ok(prepared) => prepared,
         Err(diagnostics) => {
-            report(&diagnostics);
-            return false;
+            ui.report_unwritten(&diagnostics);
+            return None;
         }
     };
-    report(&prepared.diagnostics);
-    let stats = match write::write_site(&prepared.plan, &prepared.output_dir) {
+    ui.report(&prepared.diagnostics);
+    let bar = ui.progress(prepared.plan.len() as u64, "Writing");
+    let written = write::write_site_with_progress(&prepared.plan, &prepared.output_dir, &bar);
+    bar.finish_and_clear();
+    let stats = match written {
         Ok(stats) => stats,
         Err(err) => {
-            report(&Diagnostics::from(Diagnostic::error(None, err.to_string())));
-            return false;
+            ui.report_unwritten(&Diagnostics::from(Diagnostic::error(None, err.to_string())));
+            return None;
         }
     };
-    let builds: usize = prepared.catalog.apps.iter().map(|a| a.builds.len()).sum();
-    println!(
-        "built {} and {} into {} ({} written, {} unchanged, {}) in {:.2}s",
-        plural(prepared.catalog.apps.len(), "app"),
-        plural(builds, "build"),
-        prepared.output_dir.display(),
+    ui.detail(format!(
+        "wrote {} and kept {} unchanged",
         plural(stats.written, "file"),
-        stats.unchanged,
+        stats.unchanged
+    ));
+    ui.status(format!(
+        "built {} and {} into {} with {} in {:.2}s",
+        plural(prepared.catalog.apps.len(), "app"),
+        plural(prepared.catalog.build_count(), "build"),
+        prepared.output_dir.display(),
         plural(prepared.diagnostics.warning_count(), "warning"),
         started.elapsed().as_secs_f64()
-    );
-    true
+    ));
+    Some(prepared)
 }

@@ -1,33 +1,34 @@
-//! `relsite check`: every stage but the write.
+//! `relsite check`: every stage but the write, or with `--deployed`, the live site.
 
-use crate::cli::SiteArgs;
-use crate::cmd::{plural, report};
+use crate::cli::CheckArgs;
 use crate::pipeline::{self, Options};
+use crate::ui::{Ui, plural};
 
-/// Validates the site; returns whether it would build.
-pub fn run(args: &SiteArgs) -> bool {
+/// Validates the site (or its deployment); returns whether all is well.
+pub fn run(args: &CheckArgs, ui: &Ui) -> bool {
     let options = Options {
-        root: args.root.clone(),
+        root: args.site.root.clone(),
         output: None,
-        base_url: args.base_url.clone(),
-        drafts: args.drafts,
+        base_url: args.site.base_url.clone(),
+        drafts: args.site.drafts,
     };
-    match pipeline::prepare(&options) {
-        Ok(prepared) => {
-            report(&prepared.diagnostics);
-            let builds: usize = prepared.catalog.apps.iter().map(|a| a.builds.len()).sum();
-            println!(
-                "ok: {} and {} would be published ({} files, {})",
-                plural(prepared.catalog.apps.len(), "app"),
-                plural(builds, "build"),
-                prepared.plan.len(),
-                plural(prepared.diagnostics.warning_count(), "warning")
-            );
-            true
-        }
+    let prepared = match pipeline::prepare(&options, ui) {
+        Ok(prepared) => prepared,
         Err(diagnostics) => {
-            report(&diagnostics);
-            false
+            ui.report(&diagnostics);
+            return false;
         }
+    };
+    ui.report(&prepared.diagnostics);
+    if args.deployed {
+        return crate::cmd::deployed::run(&prepared, args.ca_file.as_deref(), ui);
     }
+    ui.status(format!(
+        "ok: {} and {} would be published ({}, {})",
+        plural(prepared.catalog.apps.len(), "app"),
+        plural(prepared.catalog.build_count(), "build"),
+        plural(prepared.plan.len(), "file"),
+        plural(prepared.diagnostics.warning_count(), "warning")
+    ));
+    true
 }

@@ -1,25 +1,24 @@
 //! One function per subcommand.
 
+pub mod add;
 pub mod build;
 pub mod check;
+pub mod deployed;
+pub mod init;
+pub mod serve;
 pub mod theme;
 
-use crate::diag::Diagnostics;
+use clap::CommandFactory;
 
-/// Prints every problem to standard error, sorted, then a count of each kind.
-pub fn report(diagnostics: &Diagnostics) {
-    for d in diagnostics.sorted() {
-        eprintln!("{d}");
-    }
-    let errors = diagnostics.error_count();
-    if errors > 0 {
-        eprintln!(
-            "error: found {errors} problem{}, nothing was written",
-            if errors == 1 { "" } else { "s" }
-        );
-    }
-}
+use crate::cli::{Cli, CompletionsArgs};
 
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+/// `relsite completions <shell>`: the completion script on standard output.
+pub fn completions(args: &CompletionsArgs) -> bool {
+    clap_complete::generate(
+        args.shell,
+        &mut Cli::command(),
+        "relsite",
+        &mut std::io::stdout(),
+    );
+    true
 }

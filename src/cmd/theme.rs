@@ -3,15 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::EjectArgs;
-use crate::cmd::{plural, report};
 use crate::config::CONFIG_FILE;
 use crate::diag::{Diagnostic, Diagnostics, display_path};
 use crate::render::{BUILTIN_STATIC, BUILTIN_TEMPLATES};
+use crate::ui::{Ui, plural};
 
 /// Writes every built-in template and static file below `themes/<name>/`; returns success.
-pub fn eject(args: &EjectArgs) -> bool {
+pub fn eject(args: &EjectArgs, ui: &Ui) -> bool {
     let fail = |d: Diagnostic| {
-        report(&Diagnostics::from(d));
+        ui.report_unwritten(&Diagnostics::from(d));
         false
     };
     if !args.root.join(CONFIG_FILE).is_file() {
@@ -63,11 +63,11 @@ pub fn eject(args: &EjectArgs) -> bool {
             return fail(Diagnostic::error(path.clone(), e.to_string()));
         }
     }
-    println!(
+    ui.status(format!(
         "wrote {} to {}: set `theme: {}` in {CONFIG_FILE} to use them, and delete any file you do not change so it follows the built-in theme",
         plural(files.len(), "file"),
         display_path(&theme),
         args.name
-    );
+    ));
     true
 }

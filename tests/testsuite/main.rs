@@ -1,6 +1,8 @@
 //! Runs the real `relsite` binary against site folders built by [`support::TestSite`].
 
 mod build;
+mod commands;
+mod deployed;
 mod errors;
 mod example_ipas;
 mod example_site;

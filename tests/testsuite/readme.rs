@@ -77,20 +77,46 @@ fn readme_commands_run() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
         &example,
     );
+    let artifact =
+        crate::ipa_builder::IpaBuilder::new("Field", "com.acme.readme", "1.0", "1").build();
+    std::fs::create_dir_all(example.join("build")).unwrap();
+    std::fs::write(example.join("build/Field.ipa"), artifact).unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_relsite"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut ran = 0;
     for line in shell_lines(&readme()) {
-        let words: Vec<&str> = line.split(' ').collect();
-        let (args, cwd): (Vec<&str>, PathBuf) = match words.as_slice() {
-            ["cargo", "run", "--release", "--", rest @ ..] => {
-                (rest.to_vec(), work.path().to_path_buf())
-            }
-            ["relsite", rest @ ..] => (rest.to_vec(), example.clone()),
-            ["cargo", "test", ..]
-            | ["aws", "s3", "sync", ..]
-            | ["npx", "netlify-cli" | "wrangler", ..] => continue,
-            _ => panic!("README runs a command this test does not know: {line}"),
-        };
-        let out = relsite(&args, &cwd);
+        let (command, cwd): (String, PathBuf) =
+            if let Some(rest) = line.strip_prefix("cargo run --release -- ") {
+                (format!("relsite {rest}"), work.path().to_path_buf())
+            } else if line.starts_with("relsite ") {
+                (line.clone(), example.clone())
+            } else if [
+                "cargo test",
+                "aws s3 sync",
+                "npx netlify-cli",
+                "npx wrangler",
+            ]
+            .iter()
+            .any(|p| line.starts_with(p))
+            {
+                continue;
+            } else {
+                panic!("README runs a command this test does not know: {line}");
+            };
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(&cwd)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "`{line}` failed:\n{}",
@@ -100,19 +126,34 @@ fn readme_commands_run() {
     }
     assert!(ran >= 3, "only {ran} relsite commands found");
     assert!(example.join("public/field/latest/index.html").is_file());
+    assert!(
+        example
+            .join("demo/public/com.acme.readme/1.0-1/manifest.plist")
+            .is_file(),
+        "the README's new site built"
+    );
 }
 
 #[test]
 fn every_relsite_command_the_readme_names_exists() {
     let text = readme();
     let mut named = 0;
-    for span in text.split('`').skip(1).step_by(2) {
+    let table: Vec<String> = blocks(&text)
+        .into_iter()
+        .filter(|(lang, _)| lang.is_empty())
+        .flat_map(|(_, body)| body.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter_map(|l| l.trim().split("  ").next().map(str::to_string))
+        .filter(|l| l.starts_with("relsite "))
+        .collect();
+    let spans = text.split('`').skip(1).step_by(2).map(str::to_string);
+    for span in spans.chain(table) {
+        let span = span.as_str();
         let Some(rest) = span.strip_prefix("relsite ") else {
             continue;
         };
         let words: Vec<&str> = rest
             .split_whitespace()
-            .take_while(|w| !w.starts_with(['[', '-', '<']))
+            .take_while(|w| !w.starts_with(['[', '-', '<']) && *w != w.to_uppercase())
             .collect();
         let mut args = words.clone();
         args.push("--help");
@@ -137,7 +178,7 @@ fn every_relsite_command_the_readme_names_exists() {
         }
         named += 1;
     }
-    assert!(named >= 4, "only {named} commands named");
+    assert!(named >= 10, "only {named} commands named");
 }
 
 #[test]

@@ -1,0 +1,175 @@
+//! `relsite add`: put an IPA and its notes where `build` finds them, in one step from CI.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::catalog::{app_slug, version_slug};
+use crate::cli::AddArgs;
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics, display_path};
+use crate::ipa::IpaArchive;
+use crate::notes::ReleaseDate;
+use crate::ui::Ui;
+
+/// The notes file `add` writes; serde_yaml quotes and escapes what needs it.
+#[derive(Serialize)]
+struct NotesFile<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    draft: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+}
+
+/// Adds the IPA; returns success.
+pub fn run(args: &AddArgs, ui: &Ui) -> bool {
+    match add(args) {
+        Ok((ipa, notes, what)) => {
+            ui.status(format!(
+                "added {what} as {} with notes {}",
+                display_path(&ipa),
+                display_path(&notes)
+            ));
+            true
+        }
+        Err(problems) => {
+            let mut all = Diagnostics::default();
+            all.extend(problems);
+            ui.report_unwritten(&all);
+            false
+        }
+    }
+}
+
+/// Copies the IPA into `releases/<app>/<version>/` and writes its notes beside it. Returns the
+/// two paths (relative to the site root) and a description of the build.
+fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
+    let root = &args.root;
+    let config = Config::from_root(root)?;
+    // The flags first, so one run reports their problems together with the IPA's.
+    let mut problems = Vec::new();
+    let notes_text = match (&args.notes, &args.notes_file) {
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(file)) => crate::fs::read_to_string(file)
+            .map_err(|e| problems.push(Diagnostic::error(file.clone(), e.to_string())))
+            .ok(),
+        (None, None) => None,
+    };
+    let date = match &args.date {
+        Some(given) => ReleaseDate::parse(given)
+            .map(|_| given.trim().to_string())
+            .map_err(|why| problems.push(Diagnostic::error(None, format!("--date: {why}"))))
+            .ok(),
+        None => Some(ReleaseDate(crate::pipeline::now()).day()),
+    };
+    if args.channel.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        problems.push(Diagnostic::error(None, "--channel must not be empty"));
+    }
+    let source = &args.ipa;
+    let named = |e: &dyn std::fmt::Display| Diagnostic::error(source.clone(), e.to_string());
+    let plist = match IpaArchive::open(source).and_then(|mut a| a.info_plist()) {
+        Ok(plist) => plist,
+        Err(e) => {
+            problems.push(named(&e));
+            return Err(problems);
+        }
+    };
+    let version = match plist.short_version.clone().or_else(|| plist.build.clone()) {
+        Some(version) => version,
+        None => {
+            problems.push(Diagnostic::error(
+                source.clone(),
+                "has no version (neither CFBundleShortVersionString nor CFBundleVersion): put it in releases/ by hand with `version:` in its notes",
+            ));
+            return Err(problems);
+        }
+    };
+    let what = match &plist.build {
+        Some(b) if *b != version => format!("{} {version} ({b})", plist.bundle_id),
+        _ => format!("{} {version}", plist.bundle_id),
+    };
+
+    if let Some(existing) = find_duplicate(
+        root,
+        &config,
+        &plist.bundle_id,
+        &plist.short_version,
+        &plist.build,
+    ) {
+        problems.push(Diagnostic::error(
+            source.clone(),
+            format!(
+                "{what} is already in the catalog as {}: give the new build a new build number",
+                display_path(&existing)
+            ),
+        ));
+    }
+
+    let dir = config
+        .releases_dir
+        .join(app_slug(&config, &plist.bundle_id))
+        .join(version_slug(&version, plist.build.as_deref()));
+    let file_name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| n.to_ascii_lowercase().ends_with(".ipa"))
+        .unwrap_or_else(|| "App.ipa".into());
+    let stem = &file_name[..file_name.len() - 4];
+    let ipa_rel = dir.join(&file_name);
+    let notes_rel = dir.join(format!("{stem}.yaml"));
+    if root.join(&dir).exists() && problems.is_empty() {
+        problems.push(Diagnostic::error(
+            dir.clone(),
+            format!("already exists: {what} would go there; remove it or give the build a new build number"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let yaml = serde_yaml::to_string(&NotesFile {
+        date,
+        channel: args.channel.as_deref().map(str::trim),
+        draft: args.draft,
+        notes: notes_text,
+    })
+    .map_err(|e| vec![Diagnostic::error(notes_rel.clone(), e.to_string())])?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: crate::fs::FsError| vec![Diagnostic::error(path, e.to_string())]
+    };
+    crate::fs::create_dir_all(&root.join(&dir)).map_err(io(&dir))?;
+    // Copied under a hidden name and renamed, so a build never meets half an IPA.
+    let partial = root.join(&dir).join(format!(".{file_name}.part"));
+    std::fs::copy(source, &partial).map_err(|e| {
+        vec![Diagnostic::error(
+            source.clone(),
+            format!("cannot copy: {e}"),
+        )]
+    })?;
+    crate::fs::write(&root.join(&notes_rel), yaml.as_bytes()).map_err(io(&notes_rel))?;
+    crate::fs::rename(&partial, &root.join(&ipa_rel)).map_err(io(&ipa_rel))?;
+    Ok((ipa_rel, notes_rel, what))
+}
+
+/// A release already in the catalog with the same bundle id, version and build.
+fn find_duplicate(
+    root: &Path,
+    config: &Config,
+    bundle_id: &str,
+    version: &Option<String>,
+    build: &Option<String>,
+) -> Option<PathBuf> {
+    let (sources, _) = crate::scan::scan(root, &config.releases_dir);
+    sources.into_iter().map(|s| s.ipa).find(|ipa| {
+        IpaArchive::open(&root.join(ipa))
+            .and_then(|mut a| a.info_plist())
+            .is_ok_and(|p| {
+                p.bundle_id == bundle_id && p.short_version == *version && p.build == *build
+            })
+    })
+}

@@ -1,0 +1,223 @@
+//! `relsite check --deployed`: fetch what iOS will fetch from the live site, the way iOS does
+//! (HTTPS, no redirects followed), and check every manifest and IPA against the local build.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::tls::{PemItem, RootCerts, TlsConfig};
+
+use crate::catalog::Build;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::pipeline::Prepared;
+use crate::ui::{Ui, plural};
+
+/// Checks every build's manifest and IPA at their URLs; returns whether all is well.
+pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> bool {
+    let agent = match agent(ca_file) {
+        Ok(agent) => agent,
+        Err(d) => {
+            ui.report(&Diagnostics::from(d));
+            return false;
+        }
+    };
+    let builds: Vec<&Build> = prepared
+        .catalog
+        .apps
+        .iter()
+        .flat_map(|a| &a.builds)
+        .collect();
+    let bar = ui.progress(builds.len() as u64, "Checking");
+    let mut problems = Diagnostics::default();
+    for build in &builds {
+        bar.set_message(build.manifest_url.to_string());
+        problems.extend(check_manifest(&agent, build));
+        problems.extend(check_ipa(&agent, build));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    ui.report(&problems);
+    if problems.has_errors() {
+        return false;
+    }
+    ui.status(format!(
+        "ok: {} and their IPAs at {} answer as iOS needs",
+        plural(builds.len(), "manifest"),
+        prepared.catalog.base_url
+    ));
+    true
+}
+
+/// An HTTPS client that follows no redirect (iOS does not, reliably) and trusts the web's
+/// public roots, or only the given CA.
+fn agent(ca_file: Option<&Path>) -> Result<Agent, Diagnostic> {
+    let roots = match ca_file {
+        None => RootCerts::WebPki,
+        Some(file) => {
+            let pem = crate::fs::read(file)
+                .map_err(|e| Diagnostic::error(file.to_path_buf(), e.to_string()))?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(cert)) => Some(cert.to_owned()),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Diagnostic::error(
+                    file.to_path_buf(),
+                    "holds no PEM certificate",
+                ));
+            }
+            RootCerts::new_with_certs(&certs)
+        }
+    };
+    Ok(Agent::config_builder()
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .new_agent())
+}
+
+fn problem(url: &str, message: String) -> Diagnostic {
+    Diagnostic::error(PathBuf::from(url), message)
+}
+
+/// The first problem of an answer that is not a plain 200.
+fn status_problem(url: &str, response: &ureq::http::Response<ureq::Body>) -> Option<Diagnostic> {
+    let status = response.status();
+    if status.is_redirection() {
+        let to = header(response, "location").unwrap_or_default();
+        return Some(problem(
+            url,
+            format!(
+                "answers {status} redirecting to `{to}`: iOS does not follow redirects reliably, so base_url must be the final URL"
+            ),
+        ));
+    }
+    (status != 200).then(|| problem(url, format!("answers {status}, not 200")))
+}
+
+fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn check_manifest(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
+    let url = build.manifest_url.as_str();
+    let mut response = match agent.get(url).call() {
+        Ok(r) => r,
+        Err(e) => return vec![problem(url, format!("cannot be fetched: {e}"))],
+    };
+    if let Some(d) = status_problem(url, &response) {
+        return vec![d];
+    }
+    let mut problems = Vec::new();
+    let content_type = header(&response, "content-type").unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "text/xml" && essence != "application/xml" {
+        problems.push(problem(url, format!(
+            "header Content-Type is `{content_type}`: a manifest must be served as text/xml or application/xml"
+        )));
+    }
+    let body = match response
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+    {
+        Ok(body) => body,
+        Err(e) => {
+            problems.push(problem(url, format!("cannot be read: {e}")));
+            return problems;
+        }
+    };
+    match manifest_facts(&body) {
+        Some((id, version, package)) => {
+            if id != build.bundle_id {
+                problems.push(problem(
+                    url,
+                    format!(
+                        "names bundle-identifier `{id}`, but the build is `{}`",
+                        build.bundle_id
+                    ),
+                ));
+            }
+            if version != build.version {
+                problems.push(problem(
+                    url,
+                    format!(
+                        "names bundle-version `{version}`, but the build is `{}`",
+                        build.version
+                    ),
+                ));
+            }
+            if package != build.ipa_url.as_str() {
+                problems.push(problem(url, format!("points to `{package}`, but the build's IPA is `{}`: deploy the current build", build.ipa_url)));
+            }
+        }
+        None => problems.push(problem(url, "is not a manifest property list".into())),
+    }
+    problems
+}
+
+/// (bundle-identifier, bundle-version, software-package URL) of a manifest.
+fn manifest_facts(bytes: &[u8]) -> Option<(String, String, String)> {
+    let value: plist::Value = plist::from_bytes(bytes).ok()?;
+    let item = value
+        .as_dictionary()?
+        .get("items")?
+        .as_array()?
+        .first()?
+        .as_dictionary()?;
+    let meta = item.get("metadata")?.as_dictionary()?;
+    let package = item
+        .get("assets")?
+        .as_array()?
+        .iter()
+        .filter_map(plist::Value::as_dictionary)
+        .find(|a| a.get("kind").and_then(plist::Value::as_string) == Some("software-package"))?
+        .get("url")?
+        .as_string()?;
+    Some((
+        meta.get("bundle-identifier")?.as_string()?.to_string(),
+        meta.get("bundle-version")?.as_string()?.to_string(),
+        package.to_string(),
+    ))
+}
+
+fn check_ipa(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
+    let url = build.ipa_url.as_str();
+    let response = match agent.head(url).call() {
+        Ok(r) => r,
+        Err(e) => return vec![problem(url, format!("cannot be fetched: {e}"))],
+    };
+    if let Some(d) = status_problem(url, &response) {
+        return vec![d];
+    }
+    let mut problems = Vec::new();
+    let content_type = header(&response, "content-type").unwrap_or_default();
+    if content_type.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
+        problems.push(problem(url, format!(
+            "header Content-Type is `{content_type}`: an IPA must be served as application/octet-stream"
+        )));
+    }
+    match header(&response, "content-length").and_then(|l| l.parse::<u64>().ok()) {
+        Some(len) if len == build.ipa.size => {}
+        Some(len) => problems.push(problem(url, format!(
+            "header Content-Length is {len}, but the IPA has {} bytes: deploy the current build", build.ipa.size
+        ))),
+        None => problems.push(problem(url, "has no Content-Length header: iOS shows no progress and may give up".into())),
+    }
+    problems
+}

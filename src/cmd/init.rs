@@ -1,0 +1,115 @@
+//! `relsite init`: a new site that builds at once.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::InitArgs;
+use crate::diag::{Diagnostic, Diagnostics, display_path};
+use crate::ui::Ui;
+
+/// The new site's configuration: every key, commented.
+pub const CONFIG_TEMPLATE: &str = r#"# relsite site configuration. `relsite build` writes the site into output_dir.
+
+# Catalog title, shown on every page.
+title: Test builds
+
+# Absolute https URL where output_dir will be served. Install links and manifests are built on
+# it, and iOS installs only over HTTPS with a trusted certificate. Change this placeholder.
+base_url: https://builds.example.invalid/
+
+# Markdown shown on the catalog page.
+# description: |
+#   Builds for registered testers. Open this page in Safari on your iPhone and tap Install.
+
+# Folder of .ipa files and their notes, and the output folder (both relative to this file).
+# releases_dir: releases
+# output_dir: public
+
+# A folder under themes/ whose files override the built-in theme (`relsite theme eject`).
+# theme: custom
+
+# Absolute https URL where IPAs are hosted instead, when the site's host caps file sizes.
+# ipa_base_url: https://ipas.example.com/
+
+# List provisioned device UDIDs on build pages.
+# show_devices: false
+
+# Let search engines index the site (in-house apps must not be found publicly).
+# public: false
+
+# Per-app settings, by bundle identifier.
+# apps:
+#   com.example.field:
+#     name: Field              # display name (default: from the newest IPA)
+#     slug: field              # URL segment (default: the bundle identifier)
+#     description: Survey app  # Markdown shown on the app page
+#     icon: icons/field.png    # for apps whose icons live only in Assets.car
+"#;
+
+/// What goes in releases/.
+pub const RELEASES_README: &str = "# Releases
+
+Every `.ipa` below this folder, at any depth, is one release. Its notes are the YAML file of the
+same name beside it (`Field.ipa` takes `Field.yaml`), or `notes.yaml` in a folder with one IPA:
+
+    field/1.4.0/Field.ipa
+    field/1.4.0/Field.yaml
+
+```yaml
+notes: |            # Markdown
+  - Faster sync
+date: 2024-05-01    # YYYY-MM-DD or RFC 3339
+channel: beta       # default: stable
+draft: true         # published only with --drafts
+title: Field beta   # overrides the app's name for this build
+version: 1.4.0      # only for an IPA whose Info.plist has none
+```
+
+`relsite add App.ipa --notes '…'` puts an IPA and its notes in place.
+";
+
+/// What git should not track.
+pub const GITIGNORE: &str = "/public/\n/.public.relsite-*\n";
+
+/// Creates the site; returns success.
+pub fn run(args: &InitArgs, ui: &Ui) -> bool {
+    let fail = |d: Diagnostic| {
+        ui.report_unwritten(&Diagnostics::from(d));
+        false
+    };
+    let dir = &args.dir;
+    if dir.exists() && !dir.is_dir() {
+        return fail(Diagnostic::error(dir.clone(), "exists and is not a folder"));
+    }
+    let busy = std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_some());
+    if busy && !args.force {
+        return fail(Diagnostic::error(
+            dir.clone(),
+            "is not empty: choose a new folder, or use --force to write relsite's files into it",
+        ));
+    }
+    let files: [(&str, &str); 3] = [
+        (crate::config::CONFIG_FILE, CONFIG_TEMPLATE),
+        ("releases/README.md", RELEASES_README),
+        (".gitignore", GITIGNORE),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        let written = path
+            .parent()
+            .map_or(Ok(()), crate::fs::create_dir_all)
+            .and_then(|()| crate::fs::write(&path, text.as_bytes()));
+        if let Err(e) = written {
+            return fail(Diagnostic::error(PathBuf::from(name), e.to_string()));
+        }
+    }
+    let root = shown(dir);
+    ui.status(format!(
+        "created a site in {root}: set base_url in {root}/relsite.yaml, then\n  relsite add App.ipa --root {root}\n  relsite build --root {root}"
+    ));
+    true
+}
+
+fn shown(dir: &Path) -> String {
+    let s = display_path(dir);
+    if s.is_empty() { ".".into() } else { s }
+}

@@ -1,0 +1,151 @@
+//! What the commands print: problems on standard error, results on standard output, colour and
+//! progress bars only on a terminal (and no colour when `NO_COLOR` is set), quiet in CI logs.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::diag::{Diagnostic, Diagnostics, Severity, display_path};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ui {
+    /// Print only errors.
+    pub quiet: bool,
+    /// Print what each stage did.
+    pub verbose: bool,
+    color: bool,
+    progress: bool,
+}
+
+impl Ui {
+    /// Decides colour and progress from the terminal and the environment.
+    pub fn new(quiet: bool, verbose: bool) -> Ui {
+        let terminal = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Ui {
+            quiet,
+            verbose: verbose && !quiet,
+            color: terminal && !no_color && !dumb,
+            progress: terminal && !quiet && !dumb,
+        }
+    }
+
+    /// Prints every problem (only errors when quiet), sorted, then a count of errors.
+    pub fn report(&self, diagnostics: &Diagnostics) {
+        self.report_then(diagnostics, None);
+    }
+
+    /// [`Ui::report`] for a command that would have written: the count says nothing was.
+    pub fn report_unwritten(&self, diagnostics: &Diagnostics) {
+        self.report_then(diagnostics, Some("nothing was written"));
+    }
+
+    fn report_then(&self, diagnostics: &Diagnostics, consequence: Option<&str>) {
+        for d in diagnostics.sorted() {
+            if self.quiet && d.severity == Severity::Warning {
+                continue;
+            }
+            eprintln!("{}", self.format(d));
+        }
+        let errors = diagnostics.error_count();
+        if errors > 0 {
+            let label = self.paint("error", "1;31");
+            eprintln!(
+                "{label}: found {errors} problem{}{}",
+                if errors == 1 { "" } else { "s" },
+                consequence.map(|c| format!(", {c}")).unwrap_or_default()
+            );
+        }
+    }
+
+    /// One problem, with its label coloured on a terminal.
+    pub fn format(&self, d: &Diagnostic) -> String {
+        if !self.color {
+            return d.to_string();
+        }
+        let mut out = String::new();
+        if let Some(file) = &d.file {
+            let mut place = display_path(file);
+            if let Some(loc) = d.location {
+                place.push_str(&format!(":{}:{}", loc.line, loc.column));
+            }
+            out.push_str(&self.paint(&format!("{place}:"), "1"));
+            out.push(' ');
+        }
+        let label = match d.severity {
+            Severity::Error => self.paint("error", "1;31"),
+            Severity::Warning => self.paint("warning", "1;33"),
+        };
+        out.push_str(&format!("{label}: {}", d.message));
+        out
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A result line on standard output, unless quiet.
+    pub fn status(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            println!("{}", message.as_ref());
+        }
+    }
+
+    /// A detail line on standard error, only when verbose.
+    pub fn detail(&self, message: impl AsRef<str>) {
+        if self.verbose {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+
+    /// A progress bar of `len` steps on a terminal; elsewhere a bar that draws nothing.
+    pub fn progress(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {wide_msg}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_prefix(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn plain_output_has_no_escape_codes() {
+        let ui = Ui::default();
+        let d = Diagnostic::warning(PathBuf::from("a.yaml"), "x");
+        assert_eq!(ui.format(&d), "a.yaml: warning: x");
+    }
+
+    #[test]
+    fn colour_paints_place_and_label() {
+        let ui = Ui {
+            color: true,
+            ..Ui::default()
+        };
+        let d = Diagnostic::error(PathBuf::from("a.yaml"), "x");
+        assert_eq!(
+            ui.format(&d),
+            "\x1b[1ma.yaml:\x1b[0m \x1b[1;31merror\x1b[0m: x"
+        );
+    }
+}

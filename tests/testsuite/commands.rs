@@ -1,0 +1,390 @@
+//! The commands a team lives in, through the real binary: init, add, check, serve, --help,
+//! completions, --version, and how output reads in a log.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ipa_builder::IpaBuilder;
+use crate::support::*;
+
+fn relsite_in(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_relsite"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_new_user_follows_the_readme() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("some.ipa"),
+        IpaBuilder::new("Some", "com.acme.some", "2.1", "40").build(),
+    )
+    .unwrap();
+    relsite_in(work.path(), &["init", "demo"]).assert_ok();
+    let added = relsite_in(work.path(), &["add", "some.ipa", "--root", "demo"]);
+    added.assert_ok();
+    assert!(
+        added
+            .stdout
+            .contains("added com.acme.some 2.1 (40) as releases/com.acme.some/2.1-40/some.ipa"),
+        "{}",
+        added.stdout
+    );
+    let built = relsite_in(work.path(), &["build", "--root", "demo"]);
+    built.assert_ok();
+    assert!(
+        built.stderr.contains(
+            "relsite.yaml: warning: base_url https://builds.example.invalid/ is a placeholder"
+        ),
+        "{}",
+        built.stderr
+    );
+    let public = work.path().join("demo/public");
+    let page = std::fs::read_to_string(public.join("com.acme.some/2.1-40/index.html")).unwrap();
+    let link = install_links(&page).pop().expect("an install link");
+    let manifest = manifest_url_of(&link);
+    let path = manifest
+        .strip_prefix("https://builds.example.invalid/")
+        .unwrap();
+    let (id, version, _, _) = manifest_facts(&std::fs::read(public.join(path)).unwrap());
+    assert_eq!((id.as_str(), version.as_str()), ("com.acme.some", "2.1"));
+}
+
+#[test]
+fn init_writes_a_commented_config_and_refuses_a_busy_folder() {
+    let work = tempfile::tempdir().unwrap();
+    relsite_in(work.path(), &["init", "site"]).assert_ok();
+    let config = std::fs::read_to_string(work.path().join("site/relsite.yaml")).unwrap();
+    for key in [
+        "title",
+        "base_url",
+        "description",
+        "releases_dir",
+        "output_dir",
+        "theme",
+        "ipa_base_url",
+        "show_devices",
+        "public",
+        "apps",
+    ] {
+        assert!(
+            config.contains(&format!("{key}:")),
+            "{key} missing from\n{config}"
+        );
+    }
+    assert!(work.path().join("site/releases/README.md").is_file());
+    assert!(
+        std::fs::read_to_string(work.path().join("site/.gitignore"))
+            .unwrap()
+            .contains("/public/")
+    );
+    relsite_in(work.path(), &["init", "site"]).assert_fails_with("site: error: is not empty");
+    relsite_in(work.path(), &["init", "site", "--force"]).assert_ok();
+    relsite_in(&work.path().join("site"), &["check"]).assert_ok();
+}
+
+#[test]
+fn add_writes_notes_and_refuses_a_duplicate_build() {
+    let site = TestSite::new();
+    let ipa = site.path("incoming/Field.ipa");
+    site.file(
+        "incoming/Field.ipa",
+        &IpaBuilder::new("Field", "com.acme.field", "1.4.0", "312").build(),
+    );
+    site.file(
+        "incoming/CHANGES.md",
+        b"- Faster *sync*\n- Fixes: \"quotes\" & colons\n",
+    );
+    let run = site.run(&[
+        "add",
+        ipa.to_str().unwrap(),
+        "--channel",
+        "beta",
+        "--notes-file",
+        site.path("incoming/CHANGES.md").to_str().unwrap(),
+        "--date",
+        "2024-05-01",
+        "--draft",
+    ]);
+    run.assert_ok();
+    let notes = site.read("releases/com.acme.field/1.4.0-312/Field.yaml");
+    assert!(
+        notes.contains("date: 2024-05-01")
+            && notes.contains("channel: beta")
+            && notes.contains("draft: true"),
+        "{notes}"
+    );
+    assert_eq!(
+        std::fs::read(site.path("releases/com.acme.field/1.4.0-312/Field.ipa")).unwrap(),
+        std::fs::read(&ipa).unwrap()
+    );
+    site.run(&["build", "--drafts"]).assert_ok();
+    let page = site.read("public/com.acme.field/1.4.0-312/index.html");
+    assert!(
+        page.contains("<em>sync</em>") && page.contains("Fixes: \"quotes\" &amp; colons"),
+        "{page}"
+    );
+
+    let again = site.run(&["add", ipa.to_str().unwrap()]);
+    again.assert_fails_with("com.acme.field 1.4.0 (312) is already in the catalog as releases/com.acme.field/1.4.0-312/Field.ipa");
+    site.run(&["add", ipa.to_str().unwrap(), "--date", "someday"])
+        .assert_fails_with("error: --date: `someday` is not a date")
+        .assert_fails_with("is already in the catalog")
+        .assert_fails_with("found 2 problems");
+    let both = site.run(&[
+        "add",
+        ipa.to_str().unwrap(),
+        "--notes",
+        "x",
+        "--notes-file",
+        "y",
+    ]);
+    assert_eq!(both.code, 2, "conflicting flags are a usage error");
+    site.run(&["add", site.path("incoming/CHANGES.md").to_str().unwrap()])
+        .assert_fails_with("error: not a readable IPA");
+}
+
+#[test]
+fn check_prints_a_summary_and_writes_nothing() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    let run = site.run(&["check"]);
+    run.assert_ok();
+    assert!(
+        run.stdout
+            .contains("ok: 1 app and 1 build would be published"),
+        "{}",
+        run.stdout
+    );
+    site.file("releases/a/A.yaml", b"chanel: x\n");
+    site.run(&["check"])
+        .assert_fails_with("releases/a/A.yaml:1:1: error: unknown field `chanel`");
+    assert!(!site.path("public").exists());
+}
+
+#[test]
+fn quiet_prints_only_errors_and_verbose_the_stages() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    let quiet = site.run(&["build", "--quiet"]);
+    quiet.assert_ok();
+    assert_eq!(
+        (quiet.stdout.as_str(), quiet.stderr.as_str()),
+        ("", ""),
+        "warnings and summary are hidden"
+    );
+    let verbose = site.run(&["build", "-v"]);
+    verbose.assert_ok();
+    for stage in [
+        "scanned releases: 1 release",
+        "read 1 IPA",
+        "planned ",
+        "wrote 0 files and kept ",
+    ] {
+        assert!(
+            verbose.stderr.contains(stage),
+            "{stage} missing:\n{}",
+            verbose.stderr
+        );
+    }
+    assert!(
+        verbose.stdout.contains("built 1 app and 1 build into"),
+        "{}",
+        verbose.stdout
+    );
+    site.file("releases/a/A.yaml", b"chanel: x\n");
+    let failed = site.run(&["build", "--quiet"]);
+    failed.assert_fails_with("unknown field `chanel`");
+}
+
+#[test]
+fn output_in_a_log_has_no_colour_or_progress_codes() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    let run = site.build();
+    assert!(
+        !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+        "{:?}",
+        run.stderr
+    );
+}
+
+#[test]
+fn version_help_and_completions() {
+    let dir = tempfile::tempdir().unwrap();
+    let version = relsite_in(dir.path(), &["--version"]);
+    version.assert_ok();
+    assert_eq!(
+        version.stdout.trim(),
+        concat!("relsite ", env!("CARGO_PKG_VERSION"))
+    );
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = relsite_in(dir.path(), &["completions", shell]);
+        run.assert_ok();
+        assert!(
+            run.stdout.contains("relsite") && run.stdout.contains("build"),
+            "{shell}"
+        );
+    }
+    assert_eq!(relsite_in(dir.path(), &["completions", "tcsh"]).code, 2);
+    assert_eq!(relsite_in(dir.path(), &["frobnicate"]).code, 2);
+    assert_eq!(relsite_in(dir.path(), &[]).code, 2);
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        vec![],
+        vec!["init"],
+        vec!["add"],
+        vec!["build"],
+        vec!["check"],
+        vec!["serve"],
+        vec!["theme"],
+        vec!["theme", "eject"],
+        vec!["completions"],
+    ] {
+        let mut args = command.clone();
+        args.push("--help");
+        let run = relsite_in(dir.path(), &args);
+        run.assert_ok();
+        if command != ["theme"] {
+            assert!(
+                run.stdout.contains("Examples:\n  relsite "),
+                "{command:?} has no example"
+            );
+        }
+        let name = std::iter::once("relsite")
+            .chain(command.iter().copied())
+            .collect::<Vec<_>>()
+            .join("-");
+        insta::assert_snapshot!(format!("help-{name}"), run.stdout);
+    }
+}
+
+/// A GET over loopback; returns the body.
+fn get(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_at(rest.find('/')?);
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn serve_rebuilds_when_notes_change_and_stops_cleanly() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    )
+    .file("releases/a/A.yaml", b"notes: first words\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relsite"))
+        .args(["serve", "--port", "0", "--root"])
+        .arg(site.root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("serve prints its address").unwrap();
+        if let Some(rest) = line.strip_prefix("serving ") {
+            break rest.split(' ').next().unwrap().to_string();
+        }
+    };
+    let page = format!("{address}com.acme.a/1.0-1/");
+    let first = get(&page).expect("the page is served");
+    assert!(first.contains("first words"));
+    assert!(
+        first.contains("__relsite/generation"),
+        "pages reload themselves"
+    );
+    assert!(
+        first.contains(&format!(
+            "url={}",
+            percent_encode(&format!("{address}com.acme.a/1.0-1/manifest.plist"))
+        )),
+        "base_url points at the preview"
+    );
+    let generation = get(&format!("{address}__relsite/generation")).unwrap();
+
+    site.file("releases/a/A.yaml", b"notes: second words\n");
+    wait_for("the rebuilt page", || {
+        get(&page).is_some_and(|p| p.contains("second words"))
+    });
+    assert_ne!(
+        get(&format!("{address}__relsite/generation")).unwrap(),
+        generation
+    );
+
+    site.file("releases/a/A.yaml", b"chanel: broken\n");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        get(&page).unwrap().contains("second words"),
+        "a failed rebuild keeps the last good site"
+    );
+    assert!(
+        !site.path("public").exists(),
+        "serve leaves the real output alone"
+    );
+
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(
+        child.try_wait().unwrap().is_some(),
+        "no process left behind"
+    );
+    assert!(get(&page).is_none(), "nothing answers after it stopped");
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

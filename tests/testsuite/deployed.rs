@@ -1,0 +1,257 @@
+//! `relsite check --deployed` against a site served by nginx over TLS on loopback, with a
+//! certificate authority the test makes: one good deployment, one with a wrong content type.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ipa_builder::IpaBuilder;
+use crate::support::*;
+
+fn nginx() -> Option<PathBuf> {
+    let found = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("nginx is missing: .ci/run installs it");
+        }
+        eprintln!("skipped: no nginx on this machine");
+    }
+    found
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and a server certificate for localhost signed by it.
+fn certificates(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=relsite test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(dir, &csr);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Serves `root` over TLS on `port`; `plist_type` is the MIME type given to `.plist`.
+fn serve(nginx: &Path, dir: &Path, root: &Path, port: u16, plist_type: &str) -> Nginx {
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+           types {{ text/html html; text/css css; image/png png; image/svg+xml svg; application/json json; {plist_type} plist; application/octet-stream ipa; }}\n\
+           default_type application/octet-stream;\n\
+           server {{ listen 127.0.0.1:{port} ssl; server_name localhost; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key; root {r}; index index.html; }}\n}}\n",
+        d = dir.display(),
+        r = root.display(),
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new(nginx)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Nginx(child)
+}
+
+#[test]
+fn check_deployed_passes_a_good_deployment_and_names_a_wrong_content_type() {
+    let Some(nginx) = nginx() else { return };
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    )
+    .ipa(
+        "releases/b/B.ipa",
+        &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
+    );
+    let tls = tempfile::tempdir().unwrap();
+    certificates(tls.path());
+    let ca = tls.path().join("ca.pem");
+    let port = free_port();
+    let base = format!("https://localhost:{port}/");
+    site.run(&["build", "--base-url", &base]).assert_ok();
+    let public = std::fs::canonicalize(site.path("public")).unwrap();
+
+    let good = serve(&nginx, tls.path(), &public, port, "text/xml");
+    let run = site.run(&[
+        "check",
+        "--deployed",
+        "--base-url",
+        &base,
+        "--ca-file",
+        ca.to_str().unwrap(),
+    ]);
+    run.assert_ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "ok: 2 manifests and their IPAs at {base} answer as iOS needs"
+        )),
+        "{}",
+        run.stdout
+    );
+    let untrusted = site.run(&["check", "--deployed", "--base-url", &base]);
+    untrusted.assert_fails_with("manifest.plist: error: cannot be fetched");
+    drop(good);
+
+    let _bad = serve(
+        &nginx,
+        tls.path(),
+        &public,
+        port,
+        "application/octet-stream",
+    );
+    let run = site.run(&[
+        "check",
+        "--deployed",
+        "--base-url",
+        &base,
+        "--ca-file",
+        ca.to_str().unwrap(),
+    ]);
+    run.assert_fails_with(&format!(
+        "{base}com.acme.a/1.0-1/manifest.plist: error: header Content-Type is `application/octet-stream`: a manifest must be served as text/xml or application/xml"
+    ));
+    run.assert_mentions(&[&format!("{base}com.acme.b/2.0-7/manifest.plist")]);
+    assert!(
+        run.lines_with(".ipa: error").is_empty(),
+        "the IPAs are fine: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn check_deployed_names_a_manifest_that_is_missing_or_stale() {
+    let Some(nginx) = nginx() else { return };
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    let tls = tempfile::tempdir().unwrap();
+    certificates(tls.path());
+    let ca = tls.path().join("ca.pem");
+    let port = free_port();
+    let base = format!("https://localhost:{port}/");
+    site.run(&["build", "--base-url", &base]).assert_ok();
+    let deployed = tempfile::tempdir().unwrap();
+    for (path, bytes) in site.tree("public") {
+        let target = deployed.path().join(&path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    site.ipa(
+        "releases/b/B.ipa",
+        &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
+    );
+    let _server = serve(&nginx, tls.path(), deployed.path(), port, "text/xml");
+    let run = site.run(&[
+        "check",
+        "--deployed",
+        "--base-url",
+        &base,
+        "--ca-file",
+        ca.to_str().unwrap(),
+    ]);
+    run.assert_fails_with(&format!(
+        "{base}com.acme.b/2.0-7/manifest.plist: error: answers 404 Not Found, not 200"
+    ));
+    assert!(run.lines_with("/com.acme.a/").is_empty(), "{}", run.stderr);
+}
