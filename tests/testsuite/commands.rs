@@ -388,3 +388,12 @@ fn percent_encode(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn serve_fails_cleanly_when_its_port_is_taken() {
+    let site = TestSite::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let run = site.run(&["serve", "--port", &port]);
+    run.assert_fails_with(&format!("error: cannot listen on 127.0.0.1:{port}"));
+}
