@@ -100,6 +100,36 @@ fn status_problem(url: &str, response: &ureq::http::Response<ureq::Body>) -> Opt
     (status != 200).then(|| problem(url, format!("answers {status}, not 200")))
 }
 
+/// Sends a GET or HEAD; a response is returned only when it is a plain 200.
+fn fetch(
+    agent: &Agent,
+    url: &str,
+    head: bool,
+) -> Result<ureq::http::Response<ureq::Body>, Diagnostic> {
+    let sent = if head {
+        agent.head(url).call()
+    } else {
+        agent.get(url).call()
+    };
+    let response = sent.map_err(|e| problem(url, format!("cannot be fetched: {e}")))?;
+    match status_problem(url, &response) {
+        Some(d) => Err(d),
+        None => Ok(response),
+    }
+}
+
+/// The Content-Type header as sent, and its media type alone (no parameters), lowercased.
+fn media_type(response: &ureq::http::Response<ureq::Body>) -> (String, String) {
+    let sent = header(response, "content-type").unwrap_or_default();
+    let essence = sent
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (sent, essence)
+}
+
 fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
     response
         .headers()
@@ -110,21 +140,12 @@ fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<Str
 
 fn check_manifest(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
     let url = build.manifest_url.as_str();
-    let mut response = match agent.get(url).call() {
-        Ok(r) => r,
-        Err(e) => return vec![problem(url, format!("cannot be fetched: {e}"))],
+    let mut response = match fetch(agent, url, false) {
+        Ok(response) => response,
+        Err(d) => return vec![d],
     };
-    if let Some(d) = status_problem(url, &response) {
-        return vec![d];
-    }
     let mut problems = Vec::new();
-    let content_type = header(&response, "content-type").unwrap_or_default();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let (content_type, essence) = media_type(&response);
     if essence != "text/xml" && essence != "application/xml" {
         problems.push(problem(url, format!(
             "header Content-Type is `{content_type}`: a manifest must be served as text/xml or application/xml"
@@ -198,16 +219,13 @@ fn manifest_facts(bytes: &[u8]) -> Option<(String, String, String)> {
 
 fn check_ipa(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
     let url = build.ipa_url.as_str();
-    let response = match agent.head(url).call() {
-        Ok(r) => r,
-        Err(e) => return vec![problem(url, format!("cannot be fetched: {e}"))],
+    let response = match fetch(agent, url, true) {
+        Ok(response) => response,
+        Err(d) => return vec![d],
     };
-    if let Some(d) = status_problem(url, &response) {
-        return vec![d];
-    }
     let mut problems = Vec::new();
-    let content_type = header(&response, "content-type").unwrap_or_default();
-    if content_type.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
+    let (content_type, essence) = media_type(&response);
+    if essence != "application/octet-stream" {
         problems.push(problem(url, format!(
             "header Content-Type is `{content_type}`: an IPA must be served as application/octet-stream"
         )));

@@ -23,19 +23,6 @@ fn nginx() -> Option<PathBuf> {
     found
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A CA and a server certificate for localhost signed by it.
 fn certificates(dir: &Path) {
     let ec = [
@@ -98,6 +85,17 @@ fn certificates(dir: &Path) {
             "server.ext",
         ],
     );
+}
+
+fn check_deployed(site: &TestSite, base: &str, ca: &Path) -> Run {
+    site.run(&[
+        "check",
+        "--deployed",
+        "--base-url",
+        base,
+        "--ca-file",
+        ca.to_str().unwrap(),
+    ])
 }
 
 fn free_port() -> u16 {
@@ -171,14 +169,7 @@ fn check_deployed_passes_a_good_deployment_and_names_a_wrong_content_type() {
     let public = std::fs::canonicalize(site.path("public")).unwrap();
 
     let good = serve(&nginx, tls.path(), &public, port, "text/xml");
-    let run = site.run(&[
-        "check",
-        "--deployed",
-        "--base-url",
-        &base,
-        "--ca-file",
-        ca.to_str().unwrap(),
-    ]);
+    let run = check_deployed(&site, &base, &ca);
     run.assert_ok();
     assert!(
         run.stdout.contains(&format!(
@@ -198,14 +189,7 @@ fn check_deployed_passes_a_good_deployment_and_names_a_wrong_content_type() {
         port,
         "application/octet-stream",
     );
-    let run = site.run(&[
-        "check",
-        "--deployed",
-        "--base-url",
-        &base,
-        "--ca-file",
-        ca.to_str().unwrap(),
-    ]);
+    let run = check_deployed(&site, &base, &ca);
     run.assert_fails_with(&format!(
         "{base}com.acme.a/1.0-1/manifest.plist: error: header Content-Type is `application/octet-stream`: a manifest must be served as text/xml or application/xml"
     ));
@@ -242,14 +226,7 @@ fn check_deployed_names_a_manifest_that_is_missing_or_stale() {
         &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
     );
     let _server = serve(&nginx, tls.path(), deployed.path(), port, "text/xml");
-    let run = site.run(&[
-        "check",
-        "--deployed",
-        "--base-url",
-        &base,
-        "--ca-file",
-        ca.to_str().unwrap(),
-    ]);
+    let run = check_deployed(&site, &base, &ca);
     run.assert_fails_with(&format!(
         "{base}com.acme.b/2.0-7/manifest.plist: error: answers 404 Not Found, not 200"
     ));

@@ -1,8 +1,6 @@
 //! What the IPA says about installing it: provisioning profile checks, platform, icons, and the
 //! facts build pages show.
 
-use std::process::Command;
-
 use crate::ipa_builder::{IpaBuilder, ProfileSpec};
 use crate::support::*;
 
@@ -260,18 +258,7 @@ fn a_non_ios_platform_is_a_warning_and_the_page_says_so() {
 fn a_signed_profile_expires_with_its_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n);
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .expect("openssl runs");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let openssl = |args: &[&str]| openssl(dir.path(), args);
     openssl(&[
         "req",
         "-x509",

@@ -263,3 +263,17 @@ pub fn site_path(url: &str) -> String {
         .expect("utf-8")
         .into_owned()
 }
+
+/// Runs the openssl command line in `dir`, failing the test with its message.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
