@@ -49,7 +49,10 @@ pub enum Command {
     )]
     Serve(ServeArgs),
     /// Work with the site's theme
-    #[command(subcommand, after_help = "Examples:\n  relsite theme eject --name brand")]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  relsite theme eject --name brand"
+    )]
     Theme(ThemeCommand),
     /// Print a shell completion script
     #[command(
