@@ -97,16 +97,21 @@ impl App {
     }
 
     /// The channels, each with the build its `latest/<channel>/` presents, newest first.
+    /// Channels that differ only in case or punctuation (`Beta`, `beta`) are one channel: they
+    /// share a `latest/` path.
     pub fn latest_per_channel(&self) -> Vec<&Build> {
-        let mut channels: Vec<&str> = Vec::new();
+        let mut channels: Vec<String> = Vec::new();
         for build in &self.builds {
-            if !channels.contains(&build.channel.as_str()) {
-                channels.push(&build.channel);
+            let slug = build.channel_slug();
+            if !channels.contains(&slug) {
+                channels.push(slug);
             }
         }
         let mut latest: Vec<&Build> = channels
-            .into_iter()
-            .filter_map(|c| newest_installable(self.builds.iter().filter(|b| b.channel == c)))
+            .iter()
+            .filter_map(|c| {
+                newest_installable(self.builds.iter().filter(|b| b.channel_slug() == *c))
+            })
             .collect();
         latest.sort_by(|a, b| newest_first(a, b));
         latest
@@ -124,6 +129,11 @@ fn newest_installable<'a>(
 }
 
 impl Build {
+    /// The channel as a path segment, for `latest/<channel>/`.
+    pub fn channel_slug(&self) -> String {
+        urls::slugify(&self.channel, "c")
+    }
+
     /// Whether testers can install it now: not expired, and built for iOS.
     pub fn installable(&self) -> bool {
         !self.expired && self.not_installable.is_none()

@@ -91,7 +91,7 @@ pub struct CheckArgs {
     /// Fetch the live site at the base URL and check what iOS will fetch: manifests and IPAs
     #[arg(long)]
     pub deployed: bool,
-    /// Trust this PEM certificate authority too, for a site behind a private CA (with --deployed)
+    /// Trust only this PEM certificate authority, for a site behind a private CA (with --deployed)
     #[arg(long, value_name = "FILE", requires = "deployed")]
     pub ca_file: Option<PathBuf>,
 }
@@ -132,8 +132,12 @@ pub struct AddArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    #[command(flatten)]
-    pub site: SiteArgs,
+    /// The site folder, holding relsite.yaml
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Publish builds whose notes say `draft: true`
+    #[arg(long)]
+    pub drafts: bool,
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, short, default_value_t = 1111)]
     pub port: u16,

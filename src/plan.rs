@@ -98,7 +98,7 @@ pub fn plan(
 
     let site_description = catalog.description_html.as_deref();
     let site = SiteView::new(catalog, site_description, !options.public);
-    let mut jobs = vec![catalog_page(catalog, &site)];
+    let mut jobs = vec![catalog_page(catalog, &site), not_found_page(catalog, &site)];
     files.push((
         "feed.xml".into(),
         Content::Bytes(feeds::site_atom(catalog)),
@@ -247,6 +247,7 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 fn page_context(site: &SiteView<'_>, root: &str) -> Context {
+    // `root` climbs from a page to the output root: relative on every page but 404.html.
     let mut context = Context::new();
     context.insert("site", site);
     context.insert("root", root);
@@ -266,6 +267,18 @@ fn catalog_page(catalog: &Catalog, site: &SiteView<'_>) -> PageJob {
         template: "catalog.html",
         context,
         origin: "the catalog page".into(),
+    }
+}
+
+/// `404.html` at the output root, which hosts serve for a missing path at any depth: its links
+/// use the base URL's path, not paths relative to one folder.
+fn not_found_page(catalog: &Catalog, site: &SiteView<'_>) -> PageJob {
+    let context = page_context(site, catalog.base_url.path());
+    PageJob {
+        path: "404.html".into(),
+        template: "404.html",
+        context,
+        origin: "the not-found page".into(),
     }
 }
 
@@ -345,7 +358,7 @@ fn build_page(
             crate::urls::join_dir(&app.page_url, &["latest"]),
         ),
         Latest::Channel => {
-            let channel = crate::urls::slugify(&build.channel, "c");
+            let channel = build.channel_slug();
             (
                 format!("{}/latest/{channel}", app.slug),
                 "../../../",

@@ -64,7 +64,7 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
             .map(|_| given.trim().to_string())
             .map_err(|why| problems.push(Diagnostic::error(None, format!("--date: {why}"))))
             .ok(),
-        None => Some(ReleaseDate(crate::pipeline::now()).day()),
+        None => Some(ReleaseDate(today()).day()),
     };
     if args.channel.as_deref().is_some_and(|c| c.trim().is_empty()) {
         problems.push(Diagnostic::error(None, "--channel must not be empty"));
@@ -154,6 +154,15 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
     crate::fs::write(&root.join(&notes_rel), yaml.as_bytes()).map_err(io(&notes_rel))?;
     crate::fs::rename(&partial, &root.join(&ipa_rel)).map_err(io(&ipa_rel))?;
     Ok((ipa_rel, notes_rel, what))
+}
+
+/// Now, in the local time zone when it is known (a team's "today"), else UTC;
+/// `SOURCE_DATE_EPOCH` wins, for reproducible runs.
+fn today() -> time::OffsetDateTime {
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+        return crate::pipeline::now();
+    }
+    time::OffsetDateTime::now_local().unwrap_or_else(|_| crate::pipeline::now())
 }
 
 /// A release already in the catalog with the same bundle id, version and build.

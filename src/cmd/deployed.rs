@@ -32,7 +32,12 @@ pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> bool {
     for build in &builds {
         bar.set_message(build.manifest_url.to_string());
         problems.extend(check_manifest(&agent, build));
-        problems.extend(check_ipa(&agent, build));
+        let ipa_key = if prepared.config.ipa_base_url.is_some() {
+            "ipa_base_url"
+        } else {
+            "base_url"
+        };
+        problems.extend(check_ipa(&agent, build, ipa_key));
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -85,34 +90,56 @@ fn problem(url: &str, message: String) -> Diagnostic {
     Diagnostic::error(PathBuf::from(url), message)
 }
 
-/// The first problem of an answer that is not a plain 200.
-fn status_problem(url: &str, response: &ureq::http::Response<ureq::Body>) -> Option<Diagnostic> {
+/// The first problem of an answer that is not a plain success (200, or 206 to a range).
+fn status_problem(
+    url: &str,
+    response: &ureq::http::Response<ureq::Body>,
+    key: &str,
+) -> Option<Diagnostic> {
     let status = response.status();
     if status.is_redirection() {
         let to = header(response, "location").unwrap_or_default();
         return Some(problem(
             url,
             format!(
-                "answers {status} redirecting to `{to}`: iOS does not follow redirects reliably, so base_url must be the final URL"
+                "answers {status} redirecting to `{to}`: iOS does not follow redirects reliably, so {key} must be the final URL"
             ),
         ));
     }
-    (status != 200).then(|| problem(url, format!("answers {status}, not 200")))
+    (status != 200 && status != 206).then(|| problem(url, format!("answers {status}, not 200")))
 }
 
-/// Sends a GET or HEAD; a response is returned only when it is a plain 200.
+/// How to ask for a URL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    Get,
+    Head,
+    /// A GET of the first byte, for hosts that refuse HEAD.
+    FirstByte,
+}
+
+/// Sends the request; a response is returned only when it is a plain success. `key` is the
+/// setting the URL is built on, named in advice about redirects.
 fn fetch(
     agent: &Agent,
     url: &str,
-    head: bool,
+    ask: Ask,
+    key: &str,
 ) -> Result<ureq::http::Response<ureq::Body>, Diagnostic> {
-    let sent = if head {
-        agent.head(url).call()
-    } else {
-        agent.get(url).call()
+    let sent = match ask {
+        Ask::Get => agent.get(url).call(),
+        Ask::Head => agent.head(url).call(),
+        Ask::FirstByte => agent.get(url).header("Range", "bytes=0-0").call(),
     };
-    let response = sent.map_err(|e| problem(url, format!("cannot be fetched: {e}")))?;
-    match status_problem(url, &response) {
+    let response = sent.map_err(|e| {
+        let hint = if e.to_string().to_lowercase().contains("certificate") {
+            " (a site behind a private certificate authority needs --ca-file)"
+        } else {
+            ""
+        };
+        problem(url, format!("cannot be fetched: {e}{hint}"))
+    })?;
+    match status_problem(url, &response, key) {
         Some(d) => Err(d),
         None => Ok(response),
     }
@@ -140,7 +167,7 @@ fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<Str
 
 fn check_manifest(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
     let url = build.manifest_url.as_str();
-    let mut response = match fetch(agent, url, false) {
+    let mut response = match fetch(agent, url, Ask::Get, "base_url") {
         Ok(response) => response,
         Err(d) => return vec![d],
     };
@@ -217,9 +244,16 @@ fn manifest_facts(bytes: &[u8]) -> Option<(String, String, String)> {
     ))
 }
 
-fn check_ipa(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
+fn check_ipa(agent: &Agent, build: &Build, key: &str) -> Vec<Diagnostic> {
     let url = build.ipa_url.as_str();
-    let response = match fetch(agent, url, true) {
+    // iOS downloads with GET; a host that refuses HEAD is asked for the first byte instead.
+    let head_refused =
+        |r: &ureq::http::Response<ureq::Body>| matches!(r.status().as_u16(), 403 | 405 | 501);
+    let response = match agent.head(url).call() {
+        Ok(r) if head_refused(&r) => fetch(agent, url, Ask::FirstByte, key),
+        _ => fetch(agent, url, Ask::Head, key),
+    };
+    let response = match response {
         Ok(response) => response,
         Err(d) => return vec![d],
     };
@@ -230,12 +264,24 @@ fn check_ipa(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
             "header Content-Type is `{content_type}`: an IPA must be served as application/octet-stream"
         )));
     }
-    match header(&response, "content-length").and_then(|l| l.parse::<u64>().ok()) {
+    // A ranged answer gives the whole size after the slash of `Content-Range: bytes 0-0/SIZE`.
+    let size = match header(&response, "content-range") {
+        Some(range) => range.rsplit('/').next().map(str::to_string),
+        None => header(&response, "content-length"),
+    };
+    match size.and_then(|l| l.trim().parse::<u64>().ok()) {
         Some(len) if len == build.ipa.size => {}
-        Some(len) => problems.push(problem(url, format!(
-            "header Content-Length is {len}, but the IPA has {} bytes: deploy the current build", build.ipa.size
-        ))),
-        None => problems.push(problem(url, "has no Content-Length header: iOS shows no progress and may give up".into())),
+        Some(len) => problems.push(problem(
+            url,
+            format!(
+                "is {len} bytes by its headers, but the IPA has {}: deploy the current build",
+                build.ipa.size
+            ),
+        )),
+        None => problems.push(problem(
+            url,
+            "has no Content-Length header: iOS shows no progress and may give up".into(),
+        )),
     }
     problems
 }

@@ -87,13 +87,18 @@ pub fn run(args: &InitArgs, ui: &Ui) -> bool {
             "is not empty: choose a new folder, or use --force to write relsite's files into it",
         ));
     }
-    let files: [(&str, &str); 3] = [
+    // With --force into a folder that has them, a config and release notes are kept, and
+    // .gitignore only gains the lines it lacks: nothing a user wrote is replaced.
+    let mut kept = Vec::new();
+    for (name, text) in [
         (crate::config::CONFIG_FILE, CONFIG_TEMPLATE),
         ("releases/README.md", RELEASES_README),
-        (".gitignore", GITIGNORE),
-    ];
-    for (name, text) in files {
+    ] {
         let path = dir.join(name);
+        if path.exists() {
+            kept.push(name);
+            continue;
+        }
         let written = path
             .parent()
             .map_or(Ok(()), crate::fs::create_dir_all)
@@ -102,9 +107,36 @@ pub fn run(args: &InitArgs, ui: &Ui) -> bool {
             return fail(Diagnostic::error(PathBuf::from(name), e.to_string()));
         }
     }
+    let gitignore = dir.join(".gitignore");
+    let existing = std::fs::read_to_string(&gitignore).unwrap_or_default();
+    let missing: Vec<&str> = GITIGNORE
+        .lines()
+        .filter(|l| !existing.lines().any(|e| e.trim() == *l))
+        .collect();
+    if !missing.is_empty() {
+        let mut text = existing.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        for line in missing {
+            text.push_str(line);
+            text.push('\n');
+        }
+        if let Err(e) = crate::fs::write(&gitignore, text.as_bytes()) {
+            return fail(Diagnostic::error(
+                PathBuf::from(".gitignore"),
+                e.to_string(),
+            ));
+        }
+    }
     let root = shown(dir);
+    let kept = if kept.is_empty() {
+        String::new()
+    } else {
+        format!(" (kept the existing {})", kept.join(" and "))
+    };
     ui.status(format!(
-        "created a site in {root}: set base_url in {root}/relsite.yaml, then\n  relsite add App.ipa --root {root}\n  relsite build --root {root}"
+        "created a site in {root}{kept}: set base_url in {root}/relsite.yaml, then\n  relsite add App.ipa --root {root}\n  relsite build --root {root}"
     ));
     true
 }

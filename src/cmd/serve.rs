@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
-use tiny_http::{Header, Response, Server};
+use tiny_http::{Header, Request, Response, Server};
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -22,6 +22,12 @@ const GENERATION_PATH: &str = "/__relsite/generation";
 
 /// Polls the generation and reloads when it changes; added to every HTML page served.
 const RELOAD_SCRIPT: &str = "<script>(function(){var g=null;setInterval(function(){fetch('/__relsite/generation',{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(g!==null&&t!==g){location.reload()}g=t}).catch(function(){})},1000)})();</script>";
+
+/// Shown until a first build succeeds; reloads itself once one does.
+const NO_BUILD_PAGE: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>relsite serve</title><body><h1>No site yet</h1><p>The build failed: the problems are in the terminal running <code>relsite serve</code>. This page reloads when they are fixed.</p></body></html>";
+
+/// Prefix of the private folders serve builds into, below the temp folder.
+const WORK_PREFIX: &str = "relsite-serve-";
 
 /// Serves until interrupted; returns false when it cannot start.
 pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
@@ -40,13 +46,21 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
     };
     let port = server.server_addr().to_ip().map_or(args.port, |a| a.port());
     let address = format!("http://127.0.0.1:{port}/");
-    remove_stale_outputs();
-    let output = std::env::temp_dir().join(format!("relsite-serve-{}-{port}", std::process::id()));
+    remove_stale_work_folders();
+    // The output and the write stage's siblings (staging, lock) all live in one folder of this
+    // run, removed when serve stops.
+    let work = std::env::temp_dir().join(format!("{WORK_PREFIX}{}-{port}", std::process::id()));
+    let output = work.join("site");
+    let cleanup = work.clone();
+    let _ = ctrlc::set_handler(move || {
+        let _ = std::fs::remove_dir_all(&cleanup);
+        std::process::exit(130);
+    });
     let options = Options {
-        root: args.site.root.clone(),
+        root: args.root.clone(),
         output: Some(output.clone()),
         base_url: Some(address.clone()),
-        drafts: args.site.drafts,
+        drafts: args.drafts,
     };
     let generation = Arc::new(AtomicU64::new(0));
     if crate::cmd::build::build(&options, ui).is_some() {
@@ -63,18 +77,21 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
             ));
         }
     };
-    for path in watched(&args.site.root) {
-        if let Err(e) = watcher.watch(&path, RecursiveMode::Recursive) {
-            return fail(Diagnostic::error(path, format!("cannot watch: {e}")));
+    let inputs = Inputs::of(&args.root);
+    for path in &inputs.watched {
+        if let Err(e) = watcher.watch(path, RecursiveMode::Recursive) {
+            return fail(Diagnostic::error(
+                path.clone(),
+                format!("cannot watch: {e}"),
+            ));
         }
     }
-    let ignored = ignored(&args.site.root);
     let rebuilds = Arc::clone(&generation);
     let rebuild_ui = *ui;
     std::thread::spawn(move || {
         let _watcher = watcher;
         while let Ok(event) = rx.recv() {
-            if !relevant(&event, &ignored) {
+            if !inputs.is_input_event(&event) {
                 continue;
             }
             // Let a burst of changes (an editor's save, a copy) settle into one rebuild.
@@ -89,18 +106,26 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
         }
     });
 
-    ui.status(format!(
-        "serving {address} (Ctrl-C stops)\nInstalling needs HTTPS with a certificate the device trusts: the Install button works only from the deployed site."
-    ));
+    // The address is printed even with --quiet: without it the preview cannot be found.
+    println!("serving {address} (Ctrl-C stops)");
+    ui.status(
+        "Installing needs HTTPS with a certificate the device trusts: the Install button works only from the deployed site.",
+    );
+    let site = Arc::new(Site {
+        output,
+        port,
+        generation,
+    });
     for request in server.incoming_requests() {
-        let response = respond(request.url(), &output, generation.load(Ordering::SeqCst));
-        let _ = request.respond(response);
+        let site = Arc::clone(&site);
+        std::thread::spawn(move || site.answer(request));
     }
+    let _ = std::fs::remove_dir_all(&work);
     true
 }
 
-/// Removes the private folders of serves that were interrupted (their process is gone).
-fn remove_stale_outputs() {
+/// Removes the folders of serves that stopped without cleaning up (their process is gone).
+fn remove_stale_work_folders() {
     let proc = Path::new("/proc");
     if !proc.is_dir() {
         return;
@@ -111,7 +136,7 @@ fn remove_stale_outputs() {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
-            .strip_prefix("relsite-serve-")
+            .strip_prefix(WORK_PREFIX)
             .and_then(|r| r.split('-').next())
         else {
             continue;
@@ -122,78 +147,119 @@ fn remove_stale_outputs() {
     }
 }
 
-/// The site's inputs: config, releases, themes and static files.
-fn watched(root: &Path) -> Vec<PathBuf> {
-    let mut paths = vec![root.to_path_buf()];
-    if let Ok(config) = Config::from_root(root) {
-        let releases = root.join(&config.releases_dir);
-        if releases.exists() && !releases.starts_with(root) {
-            paths.push(releases);
+/// What to watch, and which changes are not the site's inputs.
+struct Inputs {
+    watched: Vec<PathBuf>,
+    ignored: Vec<PathBuf>,
+}
+
+impl Inputs {
+    fn of(root: &Path) -> Inputs {
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let config = Config::from_root(&root).ok();
+        let mut watched = vec![root.clone()];
+        if let Some(config) = &config {
+            let releases = root.join(&config.releases_dir);
+            if releases.exists() && !releases.starts_with(&root) {
+                watched.push(releases);
+            }
+        }
+        let output = config.map_or_else(|| PathBuf::from("public"), |c| c.output_dir);
+        Inputs {
+            watched,
+            ignored: vec![root.join(output), root.join(".git")],
         }
     }
-    paths
-}
 
-/// Paths whose changes never need a rebuild: the output folder and relsite's own files.
-fn ignored(root: &Path) -> Vec<PathBuf> {
-    let output = Config::from_root(root).map_or_else(|_| PathBuf::from("public"), |c| c.output_dir);
-    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    vec![abs(&root.join(output)), abs(root).join(".git")]
-}
-
-fn relevant(event: &notify::Result<notify::Event>, ignored: &[PathBuf]) -> bool {
-    let Ok(event) = event else { return false };
-    if matches!(event.kind, notify::EventKind::Access(_)) {
-        return false;
+    /// A change to an input: not the output, not git's files, not relsite's staging or
+    /// partial files, not an editor's backup.
+    fn is_input_event(&self, event: &notify::Result<notify::Event>) -> bool {
+        let Ok(event) = event else { return false };
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return false;
+        }
+        event.paths.iter().any(|p| {
+            let relsite_own = p.components().any(|c| {
+                let part = c.as_os_str().to_string_lossy();
+                part.contains(".relsite-") || part.ends_with(".part")
+            });
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            !self.ignored.iter().any(|i| p.starts_with(i)) && !relsite_own && !name.ends_with('~')
+        })
     }
-    event.paths.iter().any(|p| {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        !ignored.iter().any(|i| p.starts_with(i))
-            && !name.contains(".relsite-")
-            && !name.ends_with(".part")
-            && !name.ends_with('~')
-    })
 }
 
-type Reply = Response<std::io::Cursor<Vec<u8>>>;
+/// The site being served.
+struct Site {
+    output: PathBuf,
+    port: u16,
+    generation: Arc<AtomicU64>,
+}
 
-/// Answers one request from the built site.
-fn respond(url: &str, output: &Path, generation: u64) -> Reply {
-    let path = url.split(['?', '#']).next().unwrap_or("/");
-    if path == GENERATION_PATH {
-        return reply(200, "text/plain", generation.to_string().into_bytes());
-    }
-    let Some(file) = resolve(output, path) else {
-        return reply(404, "text/plain", b"not found\n".to_vec());
-    };
-    let bytes = match std::fs::read(&file) {
-        Ok(bytes) => bytes,
-        Err(_) => return reply(404, "text/plain", b"not found\n".to_vec()),
-    };
-    let kind = content_type(&file);
-    if kind.starts_with("text/html") {
-        let html = String::from_utf8_lossy(&bytes);
-        let injected = match html.rfind("</body>") {
-            Some(at) => format!("{}{RELOAD_SCRIPT}{}", &html[..at], &html[at..]),
-            None => format!("{html}{RELOAD_SCRIPT}"),
+impl Site {
+    fn answer(&self, request: Request) {
+        let host_ok = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Host"))
+            .is_some_and(|h| {
+                let host = h.value.as_str();
+                host == format!("127.0.0.1:{}", self.port)
+                    || host == format!("localhost:{}", self.port)
+            });
+        if !host_ok {
+            // A page on another host name (DNS rebinding) must not read the preview.
+            let _ = request.respond(text(403, "forbidden\n"));
+            return;
+        }
+        let path = request
+            .url()
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("/")
+            .to_string();
+        let generation = self.generation.load(Ordering::SeqCst);
+        if path == GENERATION_PATH {
+            let _ = request.respond(text(200, &generation.to_string()));
+            return;
+        }
+        if generation == 0 {
+            let _ = request.respond(html(503, NO_BUILD_PAGE));
+            return;
+        }
+        let Some(file) = resolve(&self.output, &path) else {
+            let _ = request.respond(text(404, "not found\n"));
+            return;
         };
-        return reply(200, kind, injected.into_bytes());
+        let kind = content_type(&file);
+        if kind.starts_with("text/html") {
+            let page = std::fs::read_to_string(&file).unwrap_or_default();
+            let _ = request.respond(html(200, &page));
+            return;
+        }
+        match std::fs::File::open(&file) {
+            Ok(f) => {
+                let _ = request.respond(with_headers(Response::from_file(f), kind));
+            }
+            Err(_) => {
+                let _ = request.respond(text(404, "not found\n"));
+            }
+        }
     }
-    reply(200, kind, bytes)
 }
 
-/// The file a URL path names below `output`; folders serve their index.html. `..` never
-/// leaves the folder.
+/// The file a URL path names below `output`; folders serve their index.html. `..`, and any
+/// segment that could name another drive or root, never leave the folder.
 fn resolve(output: &Path, path: &str) -> Option<PathBuf> {
     let decoded = percent_encoding::percent_decode_str(path)
         .decode_utf8()
         .ok()?;
     let mut file = output.to_path_buf();
     for part in decoded.split('/').filter(|p| !p.is_empty()) {
-        if part == ".." || part == "." || part.contains('\\') {
+        if part == ".." || part == "." || part.contains(['\\', ':']) {
             return None;
         }
         file.push(part);
@@ -205,28 +271,59 @@ fn resolve(output: &Path, path: &str) -> Option<PathBuf> {
 }
 
 fn content_type(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
         "html" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
         "svg" => "image/svg+xml",
         "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
         "json" => "application/json",
         "xml" => "application/atom+xml",
         "plist" => "text/xml; charset=utf-8",
         "txt" => "text/plain; charset=utf-8",
+        "pdf" => "application/pdf",
         _ => "application/octet-stream",
     }
 }
 
-fn reply(status: u16, kind: &str, body: Vec<u8>) -> Reply {
-    let mut response = Response::from_data(body).with_status_code(status);
+fn with_headers<R: std::io::Read>(response: Response<R>, kind: &str) -> Response<R> {
+    let mut response = response;
     for (name, value) in [("Content-Type", kind), ("Cache-Control", "no-store")] {
         if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             response.add_header(h);
         }
     }
     response
+}
+
+fn text(status: u16, body: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    with_headers(
+        Response::from_data(body.as_bytes().to_vec()).with_status_code(status),
+        "text/plain; charset=utf-8",
+    )
+}
+
+/// An HTML page with the reload script added before `</body>`.
+fn html(status: u16, page: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    let injected = match page.rfind("</body>") {
+        Some(at) => format!("{}{RELOAD_SCRIPT}{}", &page[..at], &page[at..]),
+        None => format!("{page}{RELOAD_SCRIPT}"),
+    };
+    with_headers(
+        Response::from_data(injected.into_bytes()).with_status_code(status),
+        "text/html; charset=utf-8",
+    )
 }
 
 #[cfg(test)]
@@ -244,19 +341,39 @@ mod tests {
         );
         assert_eq!(resolve(dir.path(), "/app/%2e%2e/%2e%2e/etc/passwd"), None);
         assert_eq!(resolve(dir.path(), "/../app/"), None);
+        assert_eq!(resolve(dir.path(), "/C:/x"), None);
         assert_eq!(resolve(dir.path(), "/missing"), None);
     }
 
     #[test]
     fn html_gets_the_reload_script() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.html"), "<body>hi</body>").unwrap();
         let mut body = String::new();
-        std::io::Read::read_to_string(&mut respond("/", dir.path(), 3).into_reader(), &mut body)
+        std::io::Read::read_to_string(&mut html(200, "<body>hi</body>").into_reader(), &mut body)
             .unwrap();
         assert!(
             body.contains("__relsite/generation") && body.ends_with("</body>"),
             "{body}"
         );
+    }
+
+    #[test]
+    fn staging_and_output_changes_are_not_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("relsite.yaml"),
+            "title: T\nbase_url: https://e.com/\n",
+        )
+        .unwrap();
+        let inputs = Inputs::of(dir.path());
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let event = |p: PathBuf| Ok(notify::Event::new(notify::EventKind::Any).add_path(p));
+        assert!(inputs.is_input_event(&event(root.join("releases/a/A.yaml"))));
+        assert!(
+            !inputs.is_input_event(&event(root.join("public/index.html"))),
+            "output not made yet"
+        );
+        assert!(!inputs.is_input_event(&event(root.join(".public.relsite-staging/a/index.html"))));
+        assert!(!inputs.is_input_event(&event(root.join("releases/a/.A.ipa.part"))));
+        assert!(!inputs.is_input_event(&event(root.join(".git/index"))));
     }
 }

@@ -33,6 +33,8 @@ pub struct BuildCard<'a> {
     pub version: &'a str,
     pub build_number: Option<&'a str>,
     pub channel: &'a str,
+    /// The channel as a class name and path segment.
+    pub channel_slug: String,
     pub date: Option<String>,
     pub draft: bool,
     /// The build page, relative to the output root, ending with `/`.
@@ -53,6 +55,7 @@ impl<'a> BuildCard<'a> {
             version: &build.version,
             build_number: build.build_number.as_deref(),
             channel: &build.channel,
+            channel_slug: build.channel_slug(),
             date: build.date.map(|d| d.day()),
             draft: build.draft,
             path: format!("{}/", build.dir(app)),

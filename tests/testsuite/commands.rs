@@ -395,3 +395,56 @@ fn serve_fails_cleanly_when_its_port_is_taken() {
     let run = site.run(&["serve", "--port", &port]);
     run.assert_fails_with(&format!("error: cannot listen on 127.0.0.1:{port}"));
 }
+
+#[test]
+fn init_force_keeps_what_the_user_wrote() {
+    let work = tempfile::tempdir().unwrap();
+    let site = work.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join(".gitignore"), "node_modules/\n.env").unwrap();
+    std::fs::write(
+        site.join("relsite.yaml"),
+        "title: Mine\nbase_url: https://mine.example.com/\n",
+    )
+    .unwrap();
+    let run = relsite_in(work.path(), &["init", "site", "--force"]);
+    run.assert_ok();
+    assert!(
+        run.stdout.contains("kept the existing relsite.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.join("relsite.yaml")).unwrap(),
+        "title: Mine\nbase_url: https://mine.example.com/\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.join(".gitignore")).unwrap(),
+        "node_modules/\n.env\n/public/\n/.public.relsite-*\n"
+    );
+    assert!(site.join("releases/README.md").is_file());
+}
+
+#[test]
+fn add_leaves_nothing_behind_when_it_fails() {
+    let site = TestSite::new();
+    site.file(
+        "incoming/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1").build(),
+    );
+    let ipa = site.path("incoming/A.ipa");
+    // A file where the app's folder would go makes the final rename fail.
+    site.file("releases/com.acme.a", b"in the way");
+    let run = site.run(&["add", ipa.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let left: Vec<String> = walkdir::WalkDir::new(site.path("releases"))
+        .into_iter()
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.contains(".relsite-add"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    site.remove("releases/com.acme.a");
+    site.run(&["add", ipa.to_str().unwrap()]).assert_ok();
+    site.build().assert_ok();
+}

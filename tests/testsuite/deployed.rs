@@ -117,12 +117,24 @@ impl Drop for Nginx {
 
 /// Serves `root` over TLS on `port`; `plist_type` is the MIME type given to `.plist`.
 fn serve(nginx: &Path, dir: &Path, root: &Path, port: u16, plist_type: &str) -> Nginx {
+    serve_with(nginx, dir, root, port, plist_type, "")
+}
+
+/// [`serve`] with more directives in the server block.
+fn serve_with(
+    nginx: &Path,
+    dir: &Path,
+    root: &Path,
+    port: u16,
+    plist_type: &str,
+    extra: &str,
+) -> Nginx {
     let conf = format!(
         "daemon off;\nmaster_process off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
          http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
            types {{ text/html html; text/css css; image/png png; image/svg+xml svg; application/json json; {plist_type} plist; application/octet-stream ipa; }}\n\
            default_type application/octet-stream;\n\
-           server {{ listen 127.0.0.1:{port} ssl; server_name localhost; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key; root {r}; index index.html; }}\n}}\n",
+           server {{ listen 127.0.0.1:{port} ssl; server_name localhost; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key; root {r}; index index.html; {extra} }}\n}}\n",
         d = dir.display(),
         r = root.display(),
     );
@@ -230,5 +242,49 @@ fn check_deployed_names_a_manifest_that_is_missing_or_stale() {
     run.assert_fails_with(&format!(
         "{base}com.acme.b/2.0-7/manifest.plist: error: answers 404 Not Found, not 200"
     ));
+    assert!(run.lines_with("/com.acme.a/").is_empty(), "{}", run.stderr);
+}
+
+#[test]
+fn check_deployed_copes_with_a_host_that_refuses_head_and_names_a_redirect() {
+    let Some(nginx) = nginx() else { return };
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    )
+    .ipa(
+        "releases/b/B.ipa",
+        &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
+    );
+    let tls = tempfile::tempdir().unwrap();
+    certificates(tls.path());
+    let ca = tls.path().join("ca.pem");
+    let port = free_port();
+    let base = format!("https://localhost:{port}/");
+    site.run(&["build", "--base-url", &base]).assert_ok();
+    let public = std::fs::canonicalize(site.path("public")).unwrap();
+    let _server = serve_with(
+        &nginx,
+        tls.path(),
+        &public,
+        port,
+        "text/xml",
+        "if ($request_method = HEAD) { return 405; } location = /com.acme.b/2.0-7/manifest.plist { return 301 /moved.plist; }",
+    );
+    let run = check_deployed(&site, &base, &ca);
+    run.assert_fails_with(&format!(
+        "{base}com.acme.b/2.0-7/manifest.plist: error: answers 301 Moved Permanently redirecting to"
+    ));
+    assert!(
+        run.stderr.contains("so base_url must be the final URL"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.lines_with(".ipa: error").is_empty(),
+        "IPAs checked by a ranged GET: {}",
+        run.stderr
+    );
     assert!(run.lines_with("/com.acme.a/").is_empty(), "{}", run.stderr);
 }

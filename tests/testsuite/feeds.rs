@@ -394,3 +394,46 @@ fn pages_load_nothing_from_other_hosts() {
     let css = std::fs::read_to_string(out.path().join("assets/relsite.css")).unwrap();
     assert!(!css.contains("url(") && !css.contains("@import"));
 }
+
+#[test]
+fn channels_that_differ_only_in_case_share_one_latest_page() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    )
+    .file("releases/a/A.yaml", b"channel: Beta\n")
+    .ipa(
+        "releases/b/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.1", "2"),
+    )
+    .file("releases/b/A.yaml", b"channel: beta\n");
+    site.build().assert_ok();
+    let latest = install_links(&site.read("public/com.acme.a/latest/beta/index.html"));
+    assert_eq!(
+        latest,
+        install_links(&site.read("public/com.acme.a/1.1-2/index.html"))
+    );
+    let page = site.read("public/com.acme.a/index.html");
+    assert!(
+        page.contains("class=\"channel channel-beta\">Beta<"),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_not_found_page_links_home_from_any_depth() {
+    let site = TestSite::new();
+    site.config("title: T\nbase_url: https://e.com/builds/\n");
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    site.build().assert_ok();
+    let page = site.read("public/404.html");
+    assert!(page.contains("<a href=\"/builds/\">"), "{page}");
+    assert!(
+        page.contains("href=\"/builds/assets/relsite.css\""),
+        "{page}"
+    );
+}
