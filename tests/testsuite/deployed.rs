@@ -115,12 +115,8 @@ impl Drop for Nginx {
     }
 }
 
-/// Serves `root` over TLS on `port`; `plist_type` is the MIME type given to `.plist`.
-fn serve(nginx: &Path, dir: &Path, root: &Path, port: u16, plist_type: &str) -> Nginx {
-    serve_with(nginx, dir, root, port, plist_type, "")
-}
-
-/// [`serve`] with more directives in the server block.
+/// Serves `root` over TLS on `port`; `plist_type` is the MIME type given to `.plist`, `extra`
+/// holds more directives for the server block.
 fn serve_with(
     nginx: &Path,
     dir: &Path,
@@ -160,28 +156,76 @@ fn serve_with(
     Nginx(child)
 }
 
+/// A site with the given apps built for `https://localhost:<port>/`, and a CA that signed the
+/// certificate nginx will serve it with.
+struct Deployment {
+    nginx: PathBuf,
+    site: TestSite,
+    tls: tempfile::TempDir,
+    ca: PathBuf,
+    port: u16,
+    base: String,
+}
+
+impl Deployment {
+    /// `None` where nginx is missing (outside CI).
+    fn new(apps: &[(&str, &str, &str)]) -> Option<Deployment> {
+        let nginx = nginx()?;
+        let site = TestSite::new();
+        for (id, version, build) in apps {
+            site.ipa(
+                &format!(
+                    "releases/{}/{version}/App.ipa",
+                    id.rsplit('.').next().unwrap_or(id)
+                ),
+                &IpaBuilder::new("App", id, version, build),
+            );
+        }
+        let tls = tempfile::tempdir().unwrap();
+        certificates(tls.path());
+        let ca = tls.path().join("ca.pem");
+        let port = free_port();
+        let base = format!("https://localhost:{port}/");
+        site.run(&["build", "--base-url", &base]).assert_ok();
+        Some(Deployment {
+            nginx,
+            site,
+            tls,
+            ca,
+            port,
+            base,
+        })
+    }
+
+    fn public(&self) -> PathBuf {
+        std::fs::canonicalize(self.site.path("public")).unwrap()
+    }
+
+    /// Serves `root` with `.plist` as `plist_type` and `extra` directives in the server block.
+    fn serve(&self, root: &Path, plist_type: &str, extra: &str) -> Nginx {
+        serve_with(
+            &self.nginx,
+            self.tls.path(),
+            root,
+            self.port,
+            plist_type,
+            extra,
+        )
+    }
+
+    fn check(&self) -> Run {
+        check_deployed(&self.site, &self.base, &self.ca)
+    }
+}
+
 #[test]
 fn check_deployed_passes_a_good_deployment_and_names_a_wrong_content_type() {
-    let Some(nginx) = nginx() else { return };
-    let site = TestSite::new();
-    site.ipa(
-        "releases/a/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
-    )
-    .ipa(
-        "releases/b/B.ipa",
-        &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
-    );
-    let tls = tempfile::tempdir().unwrap();
-    certificates(tls.path());
-    let ca = tls.path().join("ca.pem");
-    let port = free_port();
-    let base = format!("https://localhost:{port}/");
-    site.run(&["build", "--base-url", &base]).assert_ok();
-    let public = std::fs::canonicalize(site.path("public")).unwrap();
-
-    let good = serve(&nginx, tls.path(), &public, port, "text/xml");
-    let run = check_deployed(&site, &base, &ca);
+    let Some(d) = Deployment::new(&[("com.acme.a", "1.0", "1"), ("com.acme.b", "2.0", "7")]) else {
+        return;
+    };
+    let base = &d.base;
+    let good = d.serve(&d.public(), "text/xml", "");
+    let run = d.check();
     run.assert_ok();
     assert!(
         run.stdout.contains(&format!(
@@ -190,18 +234,12 @@ fn check_deployed_passes_a_good_deployment_and_names_a_wrong_content_type() {
         "{}",
         run.stdout
     );
-    let untrusted = site.run(&["check", "--deployed", "--base-url", &base]);
+    let untrusted = d.site.run(&["check", "--deployed", "--base-url", base]);
     untrusted.assert_fails_with("manifest.plist: error: cannot be fetched");
     drop(good);
 
-    let _bad = serve(
-        &nginx,
-        tls.path(),
-        &public,
-        port,
-        "application/octet-stream",
-    );
-    let run = check_deployed(&site, &base, &ca);
+    let _bad = d.serve(&d.public(), "application/octet-stream", "");
+    let run = d.check();
     run.assert_fails_with(&format!(
         "{base}com.acme.a/1.0-1/manifest.plist: error: header Content-Type is `application/octet-stream`: a manifest must be served as text/xml or application/xml"
     ));
@@ -215,66 +253,42 @@ fn check_deployed_passes_a_good_deployment_and_names_a_wrong_content_type() {
 
 #[test]
 fn check_deployed_names_a_manifest_that_is_missing_or_stale() {
-    let Some(nginx) = nginx() else { return };
-    let site = TestSite::new();
-    site.ipa(
-        "releases/a/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
-    );
-    let tls = tempfile::tempdir().unwrap();
-    certificates(tls.path());
-    let ca = tls.path().join("ca.pem");
-    let port = free_port();
-    let base = format!("https://localhost:{port}/");
-    site.run(&["build", "--base-url", &base]).assert_ok();
+    let Some(d) = Deployment::new(&[("com.acme.a", "1.0", "1")]) else {
+        return;
+    };
     let deployed = tempfile::tempdir().unwrap();
-    for (path, bytes) in site.tree("public") {
+    for (path, bytes) in d.site.tree("public") {
         let target = deployed.path().join(&path);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(target, bytes).unwrap();
     }
-    site.ipa(
+    d.site.ipa(
         "releases/b/B.ipa",
         &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
     );
-    let _server = serve(&nginx, tls.path(), deployed.path(), port, "text/xml");
-    let run = check_deployed(&site, &base, &ca);
+    let _server = d.serve(deployed.path(), "text/xml", "");
+    let run = d.check();
     run.assert_fails_with(&format!(
-        "{base}com.acme.b/2.0-7/manifest.plist: error: answers 404 Not Found, not 200"
+        "{}com.acme.b/2.0-7/manifest.plist: error: answers 404 Not Found, not 200",
+        d.base
     ));
     assert!(run.lines_with("/com.acme.a/").is_empty(), "{}", run.stderr);
 }
 
 #[test]
 fn check_deployed_copes_with_a_host_that_refuses_head_and_names_a_redirect() {
-    let Some(nginx) = nginx() else { return };
-    let site = TestSite::new();
-    site.ipa(
-        "releases/a/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
-    )
-    .ipa(
-        "releases/b/B.ipa",
-        &IpaBuilder::new("B", "com.acme.b", "2.0", "7"),
-    );
-    let tls = tempfile::tempdir().unwrap();
-    certificates(tls.path());
-    let ca = tls.path().join("ca.pem");
-    let port = free_port();
-    let base = format!("https://localhost:{port}/");
-    site.run(&["build", "--base-url", &base]).assert_ok();
-    let public = std::fs::canonicalize(site.path("public")).unwrap();
-    let _server = serve_with(
-        &nginx,
-        tls.path(),
-        &public,
-        port,
+    let Some(d) = Deployment::new(&[("com.acme.a", "1.0", "1"), ("com.acme.b", "2.0", "7")]) else {
+        return;
+    };
+    let _server = d.serve(
+        &d.public(),
         "text/xml",
         "if ($request_method = HEAD) { return 405; } location = /com.acme.b/2.0-7/manifest.plist { return 301 /moved.plist; }",
     );
-    let run = check_deployed(&site, &base, &ca);
+    let run = d.check();
     run.assert_fails_with(&format!(
-        "{base}com.acme.b/2.0-7/manifest.plist: error: answers 301 Moved Permanently redirecting to"
+        "{}com.acme.b/2.0-7/manifest.plist: error: answers 301 Moved Permanently redirecting to",
+        d.base
     ));
     assert!(
         run.stderr.contains("so base_url must be the final URL"),
