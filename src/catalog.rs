@@ -62,6 +62,9 @@ pub struct Build {
     pub draft: bool,
     pub date: Option<ReleaseDate>,
     pub notes_markdown: Option<String>,
+    /// The notes rendered once, for pages and feeds: HTML, and plain text.
+    pub notes_html: Option<String>,
+    pub notes_text: Option<String>,
     /// Path segment of the build below its app.
     pub slug: String,
     /// The IPA's file name in the output.
@@ -147,10 +150,6 @@ impl Build {
     /// The build's folder below the output root: `<app>/<version>`.
     pub fn dir(&self, app: &App) -> String {
         format!("{}/{}", app.slug, self.slug)
-    }
-
-    pub fn notes_html(&self) -> Option<String> {
-        self.notes_markdown.as_deref().map(markdown::to_html)
     }
 }
 
@@ -241,6 +240,8 @@ pub fn model(
                     .and_then(|b| b.ipa.plist.display_name.clone())
             })
             .unwrap_or_else(|| bundle_id.clone());
+        // The placeholder depends only on the app: drawn once, for the first build needing it.
+        let mut placeholder = None;
         for build in &mut builds {
             if build.title.is_empty() {
                 build.title = name.clone();
@@ -249,6 +250,7 @@ pub fn model(
                 build,
                 &name,
                 options.configured_icons.get(&bundle_id),
+                &mut placeholder,
                 &mut problems,
             );
         }
@@ -349,6 +351,7 @@ fn model_build(
     let manifest_url = urls::join_file(base_url, &[app_slug, &slug, "manifest.plist"]);
     let ipa_url = urls::join_file(ipa_base, &[app_slug, &slug, &ipa_file_name]);
     let install_link = urls::install_link(&manifest_url);
+    let notes_markdown = notes.notes.clone().filter(|n| !n.trim().is_empty());
     let distribution = ipa.profile.profile().map(|p| p.distribution);
     let expires = ipa.profile.profile().and_then(|p| p.effective_expiry());
     Ok(Build {
@@ -372,7 +375,9 @@ fn model_build(
         channel: notes.channel().to_string(),
         draft: notes.draft,
         date: notes.date,
-        notes_markdown: notes.notes.clone().filter(|n| !n.trim().is_empty()),
+        notes_html: notes_markdown.as_deref().map(markdown::to_html),
+        notes_text: notes_markdown.as_deref().map(markdown::to_text),
+        notes_markdown,
         slug,
         ipa_file_name,
         page_url,
@@ -479,6 +484,7 @@ fn choose_icon(
     build: &mut Build,
     app_name: &str,
     configured: Option<&IconSet>,
+    placeholder: &mut Option<Result<IconSet, String>>,
     problems: &mut Vec<Diagnostic>,
 ) {
     let file = build.source.ipa.clone();
@@ -498,8 +504,11 @@ fn choose_icon(
         build.icon_source = IconSource::Configured;
         return;
     }
-    match icon::placeholder(&build.bundle_id, app_name) {
-        Ok(icons) => build.icons = icons,
+    let drawn = placeholder.get_or_insert_with(|| {
+        icon::placeholder(&build.bundle_id, app_name).map_err(|e| e.to_string())
+    });
+    match drawn {
+        Ok(icons) => build.icons = icons.clone(),
         Err(e) => problems.push(Diagnostic::error(
             file.clone(),
             format!("cannot draw a placeholder icon: {e}"),

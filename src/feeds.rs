@@ -7,7 +7,6 @@ use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use serde::Serialize;
 
 use crate::catalog::{App, Build, Catalog};
-use crate::markdown;
 
 /// The app a JSON feed describes.
 #[derive(Debug, Serialize)]
@@ -28,8 +27,8 @@ pub struct BuildEntry<'a> {
     /// RFC 3339: the notes' date, else when the IPA was built; `null` when unknown.
     pub date: Option<String>,
     pub channel: &'a str,
-    pub notes_html: Option<String>,
-    pub notes_text: Option<String>,
+    pub notes_html: Option<&'a str>,
+    pub notes_text: Option<&'a str>,
     pub page_url: &'a str,
     pub manifest_url: &'a str,
     /// The itms-services link that installs this build.
@@ -51,8 +50,8 @@ impl<'a> BuildEntry<'a> {
             title: &build.title,
             date: build.published().map(rfc3339),
             channel: &build.channel,
-            notes_html: build.notes_markdown.as_deref().map(markdown::to_html),
-            notes_text: build.notes_markdown.as_deref().map(markdown::to_text),
+            notes_html: build.notes_html.as_deref(),
+            notes_text: build.notes_text.as_deref(),
             page_url: build.page_url.as_str(),
             manifest_url: build.manifest_url.as_str(),
             install_url: &build.install_link,
@@ -155,7 +154,7 @@ fn entry(app: &App, build: &Build) -> Entry {
     let mut author = Person::default();
     author.set_name(app.name.clone());
     entry.set_authors(vec![author]);
-    if let Some(html) = build.notes_html() {
+    if let Some(html) = build.notes_html.clone() {
         let mut content = Content::default();
         content.set_content_type("html".to_string());
         content.set_value(html);

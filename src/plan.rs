@@ -106,6 +106,8 @@ pub fn plan(
     ));
     for app in &catalog.apps {
         jobs.extend(app_pages(app, &site));
+        // What build pages show of their app, made once for all of them.
+        let card = AppCard::new(app, None);
         for (name, bytes) in [
             ("releases.json", feeds::releases_json(app)),
             ("latest.json", feeds::latest_json(app)),
@@ -130,6 +132,7 @@ pub fn plan(
         if let Some(latest) = app.latest() {
             jobs.push(build_page(
                 app,
+                &card,
                 latest,
                 &site,
                 options.show_devices,
@@ -139,6 +142,7 @@ pub fn plan(
         for latest in app.latest_per_channel() {
             jobs.push(build_page(
                 app,
+                &card,
                 latest,
                 &site,
                 options.show_devices,
@@ -148,6 +152,7 @@ pub fn plan(
         for build in &app.builds {
             jobs.push(build_page(
                 app,
+                &card,
                 build,
                 &site,
                 options.show_devices,
@@ -345,6 +350,7 @@ enum Latest {
 
 fn build_page(
     app: &App,
+    card: &AppCard<'_>,
     build: &Build,
     site: &SiteView<'_>,
     show_devices: bool,
@@ -367,7 +373,7 @@ fn build_page(
         }
     };
     let mut context = page_context(site, root);
-    context.insert("app", &AppCard::new(app, None));
+    context.insert("app", card);
     context.insert("build", &BuildView::new(app, build, show_devices));
     context.insert("page_url", page_url.as_str());
     context.insert("qr_svg", &qr_svg(page_url.as_str()));

@@ -111,7 +111,7 @@ pub struct BuildView<'a> {
     #[serde(flatten)]
     pub card: BuildCard<'a>,
     pub bundle_id: &'a str,
-    pub notes_html: Option<String>,
+    pub notes_html: Option<&'a str>,
     pub page_url: &'a str,
     pub manifest_url: &'a str,
     pub ipa_url: &'a str,
@@ -165,7 +165,7 @@ impl<'a> BuildView<'a> {
         BuildView {
             card: BuildCard::new(app, build),
             bundle_id: &build.bundle_id,
-            notes_html: build.notes_html(),
+            notes_html: build.notes_html.as_deref(),
             page_url: build.page_url.as_str(),
             manifest_url: build.manifest_url.as_str(),
             ipa_url: build.ipa_url.as_str(),
