@@ -176,3 +176,24 @@ test("everything needed works with scripts off", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("pages have landmarks, labelled images and a keyboard path to Install", async () => {
+  for (const path of ["", "field/", BUILD_PATH]) {
+    const { page, context } = await open("desktop", path);
+    assert.equal(await page.getAttribute("html", "lang"), "en", path);
+    for (const landmark of ["header", "main", "footer"]) {
+      assert.equal(await page.locator(landmark).count(), 1, `${path}: ${landmark}`);
+    }
+    const unlabelled = await page.locator("img:not([alt])").count();
+    assert.equal(unlabelled, 0, `${path}: every image has alt text`);
+    await context.close();
+  }
+  const { page, context } = await open("desktop", BUILD_PATH);
+  let reached = false;
+  for (let i = 0; i < 15 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => document.activeElement?.classList.contains("install-button"));
+  }
+  assert.ok(reached, "Tab reaches the Install link");
+  await context.close();
+});
