@@ -58,20 +58,42 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A part of a diagnostic that a terminal may colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `file:line:column:`
+    Place,
+    /// `error` or `warning`
+    Label(Severity),
+}
+
+impl Diagnostic {
+    /// `file:line:column: label: message`, each styled part passed through `paint`.
+    pub(crate) fn render(&self, paint: impl Fn(&str, Style) -> String) -> String {
+        let mut out = String::new();
         if let Some(file) = &self.file {
-            write!(f, "{}:", display_path(file))?;
+            let mut place = display_path(file);
             if let Some(loc) = self.location {
-                write!(f, "{}:{}:", loc.line, loc.column)?;
+                place.push_str(&format!(":{}:{}", loc.line, loc.column));
             }
-            f.write_str(" ")?;
+            place.push(':');
+            out.push_str(&paint(&place, Style::Place));
+            out.push(' ');
         }
         let label = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{label}: {}", self.message)
+        out.push_str(&paint(label, Style::Label(self.severity)));
+        out.push_str(": ");
+        out.push_str(&self.message);
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(|text, _| text.to_string()))
     }
 }
 
@@ -117,10 +139,6 @@ impl Diagnostics {
         items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         items.dedup();
         items
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 }
 

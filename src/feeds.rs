@@ -7,13 +7,30 @@ use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use serde::Serialize;
 
 use crate::catalog::{App, Build, Catalog};
+use crate::layout::{AppFeed, Layout};
+use crate::text::rfc3339;
+
+/// Why a feed could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Atom(#[from] atom_syndication::Error),
+    #[error("build {version} of {bundle_id}: its date {why}")]
+    Date {
+        bundle_id: String,
+        version: String,
+        why: String,
+    },
+}
 
 /// The app a JSON feed describes.
 #[derive(Debug, Serialize)]
 pub struct AppInfo<'a> {
     pub name: &'a str,
     pub bundle_id: &'a str,
-    pub page_url: &'a str,
+    pub page_url: String,
 }
 
 /// One build in a JSON feed.
@@ -29,11 +46,11 @@ pub struct BuildEntry<'a> {
     pub channel: &'a str,
     pub notes_html: Option<&'a str>,
     pub notes_text: Option<&'a str>,
-    pub page_url: &'a str,
-    pub manifest_url: &'a str,
+    pub page_url: String,
+    pub manifest_url: String,
     /// The itms-services link that installs this build.
-    pub install_url: &'a str,
-    pub ipa_url: &'a str,
+    pub install_url: String,
+    pub ipa_url: String,
     /// IPA size in bytes.
     pub size: u64,
     pub sha256: &'a str,
@@ -43,25 +60,34 @@ pub struct BuildEntry<'a> {
 }
 
 impl<'a> BuildEntry<'a> {
-    pub fn new(build: &'a Build) -> Self {
-        BuildEntry {
+    pub fn new(layout: &Layout, app: &'a App, build: &'a Build) -> Result<Self, FeedError> {
+        Ok(BuildEntry {
             version: &build.version,
             build: build.build_number.as_deref(),
             title: &build.title,
-            date: build.published().map(rfc3339),
+            date: build.published().map(|at| date_of(build, at)).transpose()?,
             channel: &build.channel,
-            notes_html: build.notes_html.as_deref(),
-            notes_text: build.notes_text.as_deref(),
-            page_url: build.page_url.as_str(),
-            manifest_url: build.manifest_url.as_str(),
-            install_url: &build.install_link,
-            ipa_url: build.ipa_url.as_str(),
-            size: build.ipa.size,
-            sha256: &build.ipa.sha256,
-            minimum_os_version: build.ipa.plist.minimum_os.as_deref(),
+            notes_html: build.notes.as_ref().map(|n| n.html.as_str()),
+            notes_text: build.notes.as_ref().map(|n| n.text.as_str()),
+            page_url: layout.build_page(app, build).url.into(),
+            manifest_url: layout.manifest(app, build).url.into(),
+            install_url: layout.install_link(app, build),
+            ipa_url: layout.ipa(app, build).url.into(),
+            size: build.package.size,
+            sha256: &build.package.sha256,
+            minimum_os_version: build.package.minimum_os.as_deref(),
             installable: build.installable(),
-        }
+        })
     }
+}
+
+/// A build's time as RFC 3339, or an error naming the build.
+fn date_of(build: &Build, at: time::OffsetDateTime) -> Result<String, FeedError> {
+    rfc3339(at).map_err(|why| FeedError::Date {
+        bundle_id: build.bundle_id.clone(),
+        version: build.version.clone(),
+        why,
+    })
 }
 
 /// `releases.json`: every published build, newest first.
@@ -79,51 +105,60 @@ pub struct Latest<'a> {
     pub channels: BTreeMap<&'a str, BuildEntry<'a>>,
 }
 
-fn app_info(app: &App) -> AppInfo<'_> {
+fn app_info<'a>(layout: &Layout, app: &'a App) -> AppInfo<'a> {
     AppInfo {
         name: &app.name,
         bundle_id: &app.bundle_id,
-        page_url: app.page_url.as_str(),
+        page_url: layout.app_page(app, 1).url.into(),
     }
 }
 
-pub fn releases_json(app: &App) -> Result<Vec<u8>, serde_json::Error> {
+pub fn releases_json(layout: &Layout, app: &App) -> Result<Vec<u8>, FeedError> {
     let releases = Releases {
-        app: app_info(app),
-        builds: app.builds.iter().map(BuildEntry::new).collect(),
+        app: app_info(layout, app),
+        builds: app
+            .builds
+            .iter()
+            .map(|b| BuildEntry::new(layout, app, b))
+            .collect::<Result<_, _>>()?,
     };
     json(&releases)
 }
 
-pub fn latest_json(app: &App) -> Result<Vec<u8>, serde_json::Error> {
+pub fn latest_json(layout: &Layout, app: &App) -> Result<Vec<u8>, FeedError> {
     let latest = Latest {
-        app: app_info(app),
-        latest: app.latest().map(BuildEntry::new),
+        app: app_info(layout, app),
+        latest: app
+            .latest()
+            .map(|b| BuildEntry::new(layout, app, b))
+            .transpose()?,
         channels: app
             .latest_per_channel()
             .into_iter()
-            .map(|b| (b.channel.as_str(), BuildEntry::new(b)))
-            .collect(),
+            .map(|b| Ok((b.channel.as_str(), BuildEntry::new(layout, app, b)?)))
+            .collect::<Result<_, FeedError>>()?,
     };
     json(&latest)
 }
 
-fn json(value: &impl Serialize) -> Result<Vec<u8>, serde_json::Error> {
+fn json(value: &impl Serialize) -> Result<Vec<u8>, FeedError> {
     let mut bytes = serde_json::to_vec_pretty(value)?;
     bytes.push(b'\n');
     Ok(bytes)
 }
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn atom_time(at: Option<time::OffsetDateTime>) -> FixedDateTime {
-    let text = at.map_or_else(|| "1970-01-01T00:00:00Z".to_string(), rfc3339);
-    FixedDateTime::parse_from_rfc3339(&text)
-        .unwrap_or_else(|_| atom_syndication::FixedDateTime::default())
+/// A build's time for Atom; a build without one dates from 1970 (the default time), so it sorts
+/// last.
+fn atom_time(build: &Build) -> Result<FixedDateTime, FeedError> {
+    let Some(at) = build.published() else {
+        return Ok(FixedDateTime::default());
+    };
+    let text = date_of(build, at)?;
+    FixedDateTime::parse_from_rfc3339(&text).map_err(|e| FeedError::Date {
+        bundle_id: build.bundle_id.clone(),
+        version: build.version.clone(),
+        why: format!("`{text}` is not an Atom time: {e}"),
+    })
 }
 
 fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
@@ -134,7 +169,7 @@ fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
     link
 }
 
-fn entry(app: &App, build: &Build) -> Entry {
+fn entry(layout: &Layout, app: &App, build: &Build) -> Result<Entry, FeedError> {
     let mut entry = Entry::default();
     let number = match &build.build_number {
         Some(b) if *b != build.version => format!(" ({b})"),
@@ -144,31 +179,33 @@ fn entry(app: &App, build: &Build) -> Entry {
         "{} {}{number} [{}]",
         build.title, build.version, build.channel
     )));
-    entry.set_id(build.page_url.as_str());
-    entry.set_updated(atom_time(build.published()));
-    entry.set_links(vec![link(
-        build.page_url.as_str(),
-        "alternate",
-        Some("text/html"),
-    )]);
+    let page = layout.build_page(app, build).url;
+    entry.set_id(page.as_str());
+    entry.set_updated(atom_time(build)?);
+    entry.set_links(vec![link(page.as_str(), "alternate", Some("text/html"))]);
     let mut author = Person::default();
     author.set_name(app.name.clone());
     entry.set_authors(vec![author]);
-    if let Some(html) = build.notes_html.clone() {
+    if let Some(notes) = &build.notes {
         let mut content = Content::default();
         content.set_content_type("html".to_string());
-        content.set_value(html);
+        content.set_value(notes.html.clone());
         entry.set_content(content);
     }
-    entry
+    Ok(entry)
 }
 
-fn feed(title: &str, id: &str, self_url: &str, page_url: &str, entries: Vec<Entry>) -> Vec<u8> {
+fn feed(
+    title: &str,
+    self_url: &str,
+    page_url: &str,
+    entries: Vec<Entry>,
+) -> Result<Vec<u8>, FeedError> {
     let mut feed = Feed::default();
     feed.set_title(Text::plain(title));
-    feed.set_id(id);
+    feed.set_id(self_url);
     let updated = entries.iter().map(|e| *e.updated()).max();
-    feed.set_updated(updated.unwrap_or_else(|| atom_time(None)));
+    feed.set_updated(updated.unwrap_or_default());
     feed.set_links(vec![
         link(self_url, "self", Some("application/atom+xml")),
         link(page_url, "alternate", Some("text/html")),
@@ -177,43 +214,47 @@ fn feed(title: &str, id: &str, self_url: &str, page_url: &str, entries: Vec<Entr
     author.set_name(title);
     feed.set_authors(vec![author]);
     feed.set_entries(entries);
-    let mut bytes = feed.write_to(Vec::new()).unwrap_or_default();
+    let mut bytes = feed.write_to(Vec::new())?;
     bytes.push(b'\n');
-    bytes
+    Ok(bytes)
 }
 
 /// The Atom feed of one app: every build, newest first.
-pub fn app_atom(app: &App) -> Vec<u8> {
-    let self_url = crate::urls::join_file(&app.page_url, &["feed.xml"]);
-    let entries = app.builds.iter().map(|b| entry(app, b)).collect();
+pub fn app_atom(layout: &Layout, app: &App) -> Result<Vec<u8>, FeedError> {
+    let self_url = layout.app_feed(app, AppFeed::Atom).url;
+    let entries = app
+        .builds
+        .iter()
+        .map(|b| entry(layout, app, b))
+        .collect::<Result<_, _>>()?;
     feed(
         &app.name,
         self_url.as_str(),
-        self_url.as_str(),
-        app.page_url.as_str(),
+        layout.app_page(app, 1).url.as_str(),
         entries,
     )
 }
 
 /// The site's Atom feed: every build of every app, newest first.
-pub fn site_atom(catalog: &Catalog) -> Vec<u8> {
-    let self_url = crate::urls::join_file(&catalog.base_url, &["feed.xml"]);
-    let mut builds: Vec<(&App, &Build)> = catalog
-        .apps
-        .iter()
-        .flat_map(|a| a.builds.iter().map(move |b| (a, b)))
+pub fn site_atom(catalog: &Catalog) -> Result<Vec<u8>, FeedError> {
+    let layout = &catalog.layout;
+    let mut builds: Vec<(&App, &Build, String)> = catalog
+        .builds()
+        .map(|(a, b)| (a, b, layout.build_page(a, b).url.into()))
         .collect();
-    builds.sort_by(|(_, a), (_, b)| {
+    builds.sort_by(|(_, a, a_url), (_, b, b_url)| {
         b.published()
             .cmp(&a.published())
-            .then_with(|| a.page_url.as_str().cmp(b.page_url.as_str()))
+            .then_with(|| a_url.cmp(b_url))
     });
-    let entries = builds.into_iter().map(|(a, b)| entry(a, b)).collect();
+    let entries = builds
+        .into_iter()
+        .map(|(a, b, _)| entry(layout, a, b))
+        .collect::<Result<_, _>>()?;
     feed(
         &catalog.title,
-        self_url.as_str(),
-        self_url.as_str(),
-        catalog.base_url.as_str(),
+        layout.site_feed().url.as_str(),
+        layout.base_url().as_str(),
         entries,
     )
 }

@@ -44,10 +44,6 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), FsError> {
     std::fs::rename(from, to).map_err(wrap("move", from))
 }
 
-pub fn open(path: &Path) -> Result<std::fs::File, FsError> {
-    std::fs::File::open(path).map_err(wrap("open", path))
-}
-
 /// Hard-links `from` to `to`, or copies when a link is not possible (another filesystem).
 pub fn link_or_copy(from: &Path, to: &Path) -> Result<(), FsError> {
     if std::fs::hard_link(from, to).is_ok() {

@@ -3,6 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
+use crate::layout::{HEADERS_FILE, ICON_SIZES, Layout, ROBOTS_FILE, icon_file};
 use crate::render::views::human_size;
 
 /// Per-file limits of hosts that have one, in bytes.
@@ -21,18 +22,23 @@ pub const GITHUB_PAGES_SITE_LIMIT: u64 = 1000 * 1000 * 1000;
 /// content type iOS accepts and a short cache (their title or IPA URL can change), icons a
 /// long one. IPAs are served as `application/octet-stream` by both hosts' defaults.
 pub fn headers(public: bool) -> String {
-    let robots = if public {
-        ""
-    } else {
-        "  X-Robots-Tag: noindex, nofollow\n"
-    };
-    format!(
-        "# Content types and caching for Netlify and Cloudflare Pages, made by relsite.\n\
-         /*\n  X-Content-Type-Options: nosniff\n{robots}\
-         /:app/:version/manifest.plist\n  Content-Type: text/xml; charset=utf-8\n  Cache-Control: public, max-age=300\n\
-         /:app/:version/icon-57.png\n  Cache-Control: public, max-age=31536000, immutable\n\
-         /:app/:version/icon-512.png\n  Cache-Control: public, max-age=31536000, immutable\n"
-    )
+    let mut text = String::from(
+        "# Content types and caching for Netlify and Cloudflare Pages, made by relsite.\n/*\n  X-Content-Type-Options: nosniff\n",
+    );
+    if !public {
+        text.push_str("  X-Robots-Tag: noindex, nofollow\n");
+    }
+    text.push_str(&format!(
+        "{}\n  Content-Type: text/xml; charset=utf-8\n  Cache-Control: public, max-age=300\n",
+        Layout::per_build_pattern(Layout::manifest_file())
+    ));
+    for &px in ICON_SIZES {
+        text.push_str(&format!(
+            "{}\n  Cache-Control: public, max-age=31536000, immutable\n",
+            Layout::per_build_pattern(&icon_file(px))
+        ));
+    }
+    text
 }
 
 /// The host configuration files, by output path.
@@ -43,8 +49,8 @@ pub fn files(public: bool) -> Vec<(&'static str, Vec<u8>)> {
         b"User-agent: *\nDisallow: /\n"
     };
     vec![
-        ("_headers", headers(public).into_bytes()),
-        ("robots.txt", robots.to_vec()),
+        (HEADERS_FILE, headers(public).into_bytes()),
+        (ROBOTS_FILE, robots.to_vec()),
     ]
 }
 
@@ -52,11 +58,12 @@ pub fn files(public: bool) -> Vec<(&'static str, Vec<u8>)> {
 pub fn size_warnings(catalog: &Catalog) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let mut total = 0u64;
-    for build in catalog.apps.iter().flat_map(|a| &a.builds) {
-        total += build.ipa.size;
+    for (_, build) in catalog.builds() {
+        let size = build.package.size;
+        total += size;
         let over: Vec<&str> = HOST_FILE_LIMITS
             .iter()
-            .filter(|(_, limit)| build.ipa.size > *limit)
+            .filter(|(_, limit)| size > *limit)
             .map(|(host, _)| *host)
             .collect();
         if !over.is_empty() {
@@ -64,7 +71,7 @@ pub fn size_warnings(catalog: &Catalog) -> Vec<Diagnostic> {
                 build.source.ipa.clone(),
                 format!(
                     "is {}, over the per-file limit of {}: if you deploy there, host IPAs elsewhere with `ipa_base_url`",
-                    human_size(build.ipa.size),
+                    human_size(size),
                     over.join(" and ")
                 ),
             ));

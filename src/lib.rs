@@ -5,26 +5,30 @@
 //! read them, [`catalog`] models apps and builds, [`plan`] decides every output file, and
 //! [`write`] is the only stage that touches the output folder.
 
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod cli;
-pub mod cmd;
+pub(crate) mod cmd;
 pub mod config;
-pub mod diag;
-pub mod feeds;
-pub mod fs;
-pub mod hosting;
+pub(crate) mod diag;
+pub(crate) mod feeds;
+pub(crate) mod fs;
+pub(crate) mod hosting;
 pub mod ipa;
-pub mod manifest;
-pub mod markdown;
+pub(crate) mod layout;
+pub(crate) mod manifest;
+pub(crate) mod markdown;
 pub mod notes;
-pub mod pipeline;
-pub mod plan;
-pub mod render;
-pub mod scan;
+pub(crate) mod pipeline;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod scan;
+pub(crate) mod text;
 pub mod ui;
-pub mod urls;
-pub mod version;
-pub mod write;
+pub(crate) mod urls;
+pub(crate) mod version;
+pub(crate) mod write;
+
+pub use cmd::{Failure, run};
 
 #[cfg(test)]
 mod test_fixtures;

@@ -1,25 +1,19 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use relsite::cli::{Cli, Command, ThemeCommand};
-use relsite::cmd;
+use relsite::cli::Cli;
 use relsite::ui::Ui;
 
+/// Runs the command; a failure is printed here, once, with every problem and a count, and
+/// exits 1 (clap exits 2 for a usage error before anything runs).
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet, cli.verbose);
-    let ok = match &cli.command {
-        Command::Init(args) => cmd::init::run(args, &ui),
-        Command::Add(args) => cmd::add::run(args, &ui),
-        Command::Build(args) => cmd::build::run(args, &ui),
-        Command::Check(args) => cmd::check::run(args, &ui),
-        Command::Serve(args) => cmd::serve::run(args, &ui),
-        Command::Theme(ThemeCommand::Eject(args)) => cmd::theme::eject(args, &ui),
-        Command::Completions(args) => cmd::completions(args),
-    };
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match relsite::run(&cli, &ui) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            ui.report_failure(&failure);
+            ExitCode::from(1)
+        }
     }
 }

@@ -94,16 +94,7 @@ impl ReleaseDate {
 
     /// `YYYY-MM-DD`, in the timestamp's own offset.
     pub fn day(&self) -> String {
-        let d = self.0.date();
-        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-    }
-
-    /// RFC 3339, for feeds.
-    pub fn rfc3339(&self) -> String {
-        self.0
-            .to_offset(time::UtcOffset::UTC)
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| self.day())
+        crate::text::ymd(self.0)
     }
 }
 
@@ -170,7 +161,10 @@ mod tests {
     fn accepts_rfc3339_dates() {
         let n = parse("date: 2024-05-01T23:30:00+02:00\n").unwrap();
         assert_eq!(n.date.unwrap().day(), "2024-05-01");
-        assert_eq!(n.date.unwrap().rfc3339(), "2024-05-01T21:30:00Z");
+        assert_eq!(
+            crate::text::rfc3339(n.date.unwrap().0).unwrap(),
+            "2024-05-01T21:30:00Z"
+        );
     }
 
     #[test]

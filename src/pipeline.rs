@@ -1,13 +1,12 @@
 //! The stages in order: scan → read → model → plan. `check` stops here; `build` hands the plan
 //! to [`crate::write`]. Problems of every stage are collected so a run reports all of them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
-
-use std::collections::BTreeMap;
-
-use std::time::Instant;
 
 use time::OffsetDateTime;
 
@@ -194,7 +193,7 @@ fn load_configured_icons(
     root: &Path,
     config: &Config,
     diagnostics: &mut Diagnostics,
-) -> BTreeMap<String, IconSet> {
+) -> BTreeMap<String, Arc<IconSet>> {
     let mut icons = BTreeMap::new();
     for (bundle_id, settings) in &config.apps {
         let Some(icon) = &settings.icon else { continue };
@@ -203,7 +202,7 @@ fn load_configured_icons(
             .and_then(|bytes| IconSet::from_png(&bytes).map_err(|e| e.to_string()));
         match loaded {
             Ok(set) => {
-                icons.insert(bundle_id.clone(), set);
+                icons.insert(bundle_id.clone(), Arc::new(set));
             }
             Err(why) => diagnostics.push(Diagnostic::error(
                 icon.clone(),
@@ -223,7 +222,11 @@ fn read_release(root: &Path, source: ReleaseSource) -> Result<ReadRelease, Vec<D
         None => Ok(Notes::default()),
     };
     match (ipa, notes) {
-        (Ok(ipa), Ok(notes)) => Ok(ReadRelease { source, ipa, notes }),
+        (Ok(facts), Ok(notes)) => Ok(ReadRelease {
+            source,
+            facts,
+            notes,
+        }),
         (ipa, notes) => Err([ipa.err(), notes.err()].into_iter().flatten().collect()),
     }
 }

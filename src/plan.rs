@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use tera::Context;
@@ -10,13 +11,16 @@ use tera::Context;
 use crate::catalog::{App, Build, Catalog};
 use crate::diag::{Diagnostic, display_path};
 use crate::feeds;
+use crate::layout::{AppFeed, Layout, MANIFEST_DISPLAY_ICON, PAGE_ICON, Place};
 use crate::manifest::{Manifest, ManifestIcons};
 use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
 use crate::render::{StaticFile, Theme};
+use crate::text::plural;
 
 #[derive(Debug, Clone)]
 pub enum Content {
-    Bytes(Vec<u8>),
+    /// Bytes made by the build, shared with whatever else holds them (icons are).
+    Bytes(Arc<[u8]>),
     /// A file to hard-link or copy, by absolute path.
     Copy(PathBuf),
 }
@@ -58,18 +62,11 @@ impl OutputPlan {
     pub fn len(&self) -> usize {
         self.files.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
 }
-
-/// A file on its way into the plan: output path, content, and what asked for it.
-type Entry = (String, Content, String);
 
 /// A page to render: where it goes, with which template and data.
 struct PageJob {
-    path: String,
+    place: Place,
     template: &'static str,
     context: Context,
     origin: String,
@@ -86,6 +83,18 @@ pub struct PlanOptions {
     pub external_ipas: bool,
 }
 
+/// What the plan is being filled with: files so far, pages still to render, problems.
+struct Planner<'a> {
+    catalog: &'a Catalog,
+    layout: &'a Layout,
+    site: SiteView<'a>,
+    root: &'a Path,
+    options: PlanOptions,
+    plan: OutputPlan,
+    pages: Vec<PageJob>,
+    problems: Vec<Diagnostic>,
+}
+
 /// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
 pub fn plan(
     catalog: &Catalog,
@@ -93,156 +102,258 @@ pub fn plan(
     root: &Path,
     options: PlanOptions,
 ) -> Result<OutputPlan, Vec<Diagnostic>> {
-    let mut problems = Vec::new();
-    let mut files: Vec<Entry> = Vec::new();
-
-    let site_description = catalog.description_html.as_deref();
-    let site = SiteView::new(catalog, site_description, !options.public);
-    let mut jobs = vec![catalog_page(catalog, &site), not_found_page(catalog, &site)];
-    files.push((
-        "feed.xml".into(),
-        Content::Bytes(feeds::site_atom(catalog)),
-        "the site feed".into(),
-    ));
+    let mut planner = Planner {
+        catalog,
+        layout: &catalog.layout,
+        site: SiteView::new(catalog, !options.public),
+        root,
+        options,
+        plan: OutputPlan::default(),
+        pages: Vec::new(),
+        problems: Vec::new(),
+    };
+    planner.site_pages();
     for app in &catalog.apps {
-        jobs.extend(app_pages(app, &site));
-        // What build pages show of their app, made once for all of them.
-        let card = AppCard::new(app, None);
-        for (name, bytes) in [
-            ("releases.json", feeds::releases_json(app)),
-            ("latest.json", feeds::latest_json(app)),
-        ] {
-            match bytes {
-                Ok(bytes) => files.push((
-                    format!("{}/{name}", app.slug),
-                    Content::Bytes(bytes),
-                    format!("the feeds of app {}", app.bundle_id),
-                )),
-                Err(e) => problems.push(Diagnostic::error(
-                    None,
-                    format!("cannot write {}/{name}: {e}", app.slug),
-                )),
-            }
-        }
-        files.push((
-            format!("{}/feed.xml", app.slug),
-            Content::Bytes(feeds::app_atom(app)),
-            format!("the feeds of app {}", app.bundle_id),
-        ));
-        if let Some(latest) = app.latest() {
-            jobs.push(build_page(
-                app,
-                &card,
-                latest,
-                &site,
-                options.show_devices,
-                Latest::App,
-            ));
-        }
-        for latest in app.latest_per_channel() {
-            jobs.push(build_page(
-                app,
-                &card,
-                latest,
-                &site,
-                options.show_devices,
-                Latest::Channel,
-            ));
-        }
+        planner.app(app);
         for build in &app.builds {
-            jobs.push(build_page(
-                app,
-                &card,
-                build,
-                &site,
-                options.show_devices,
-                Latest::No,
-            ));
-            for (name, bytes) in [
-                ("icon-57.png", &build.icons.small),
-                ("icon-512.png", &build.icons.large),
-            ] {
-                files.push((
-                    format!("{}/{name}", build.dir(app)),
-                    Content::Bytes(bytes.clone()),
-                    display_path(&build.source.ipa),
-                ));
-            }
-            match manifest(app, build, &catalog.base_url) {
-                Ok(bytes) => files.push((
-                    format!("{}/manifest.plist", build.dir(app)),
-                    Content::Bytes(bytes),
-                    display_path(&build.source.ipa),
-                )),
-                Err(d) => problems.push(d),
-            }
-            if !options.external_ipas {
-                files.push((
-                    format!("{}/{}", build.dir(app), build.ipa_file_name),
-                    Content::Copy(canonical(&root.join(&build.source.ipa))),
-                    display_path(&build.source.ipa),
-                ));
-            }
+            planner.build(app, build);
         }
     }
-
-    let rendered: Vec<Result<Entry, (Diagnostic, String)>> = jobs
-        .into_par_iter()
-        .map(|job| match theme.render(job.template, &job.context) {
-            Ok(html) => Ok((job.path, Content::Bytes(html.into_bytes()), job.origin)),
-            Err(d) => Err((d, job.path)),
-        })
-        .collect();
-    // One broken template fails every page made with it: report it once, with the pages.
-    let mut failed: Vec<(Diagnostic, Vec<String>)> = Vec::new();
-    for result in rendered {
-        match result {
-            Ok(file) => files.push(file),
-            Err((d, page)) => match failed.iter_mut().find(|(seen, _)| *seen == d) {
-                Some((_, pages)) => pages.push(page),
-                None => failed.push((d, vec![page])),
-            },
-        }
-    }
-    for (mut d, pages) in failed {
-        let others = match pages.len() {
-            1 => String::new(),
-            n => format!(" and {} other page{}", n - 1, if n == 2 { "" } else { "s" }),
-        };
-        d.message = format!("while rendering `{}`{others}: {}", pages[0], d.message);
-        problems.push(d);
-    }
-
-    for (path, file) in &theme.static_files {
-        let content = match file {
-            StaticFile::Builtin(bytes) => Content::Bytes(bytes.to_vec()),
-            StaticFile::Site(rel) => Content::Copy(canonical(&root.join(rel))),
-        };
-        files.push((path.clone(), content, format!("theme file {path}")));
-    }
-    files.push((
-        crate::write::MARKER.to_string(),
-        Content::Bytes(crate::write::MARKER_TEXT.to_vec()),
-        "the output marker".into(),
-    ));
-    for (path, bytes) in crate::hosting::files(options.public) {
-        files.push((
-            path.to_string(),
-            Content::Bytes(bytes),
-            "host configuration".into(),
-        ));
-    }
-
-    let mut plan = OutputPlan::default();
-    for (path, content, origin) in files {
-        if let Err(d) = plan.add(path, content, origin) {
-            problems.push(d);
-        }
-    }
+    planner.render(theme);
+    planner.theme_files(theme);
+    planner.host_files();
+    let Planner { plan, problems, .. } = planner;
     if problems.is_empty() {
         Ok(plan)
     } else {
         Err(problems)
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// Adds a file; a path planned twice is a problem naming both origins.
+    fn add(&mut self, file: String, content: Content, origin: impl Into<String>) {
+        if let Err(d) = self.plan.add(file, content, origin.into()) {
+            self.problems.push(d);
+        }
+    }
+
+    /// Adds generated bytes, or reports why they could not be made.
+    fn add_made<E: std::fmt::Display>(
+        &mut self,
+        place: &Place,
+        made: Result<Vec<u8>, E>,
+        origin: String,
+        blame: Option<&Path>,
+    ) {
+        match made {
+            Ok(bytes) => self.add(place.file.clone(), Content::Bytes(bytes.into()), origin),
+            Err(e) => self.problems.push(Diagnostic::error(
+                blame.map(Path::to_path_buf),
+                format!("cannot write {}: {e}", place.file),
+            )),
+        }
+    }
+
+    fn page(&mut self, place: Place, template: &'static str, origin: String) -> &mut Context {
+        // `root` climbs from a page to the output root: relative on every page but 404.html.
+        let mut context = Context::new();
+        context.insert("site", &self.site);
+        context.insert("root", &place.root());
+        self.pages.push(PageJob {
+            place,
+            template,
+            context,
+            origin,
+        });
+        &mut self.pages.last_mut().expect("just pushed").context
+    }
+
+    /// The catalog page, the not-found page and the site feed.
+    fn site_pages(&mut self) {
+        let (catalog, layout) = (self.catalog, self.layout);
+        let apps: Vec<AppCard<'_>> = catalog
+            .apps
+            .iter()
+            .map(|a| AppCard::new(layout, a, a.description_html.as_deref()))
+            .collect();
+        self.page(
+            layout.catalog_page(),
+            "catalog.html",
+            "the catalog page".into(),
+        )
+        .insert("apps", &apps);
+        // Hosts serve 404.html for a missing path at any depth: its links start from the base
+        // URL's path, not from one folder.
+        self.page(
+            layout.not_found_page(),
+            "404.html",
+            "the not-found page".into(),
+        )
+        .insert("root", layout.base_url().path());
+        let feed = layout.site_feed();
+        self.add_made(
+            &feed,
+            feeds::site_atom(catalog),
+            "the site feed".into(),
+            None,
+        );
+    }
+
+    /// An app's pages, feeds and `latest/` pages.
+    fn app(&mut self, app: &'a App) {
+        let layout = self.layout;
+        let origin = || format!("the feeds of app {}", app.bundle_id);
+        self.app_pages(app);
+        for (feed, made) in [
+            (AppFeed::Releases, feeds::releases_json(layout, app)),
+            (AppFeed::Latest, feeds::latest_json(layout, app)),
+            (AppFeed::Atom, feeds::app_atom(layout, app)),
+        ] {
+            self.add_made(&layout.app_feed(app, feed), made, origin(), None);
+        }
+        let origin = format!("the latest page of app {}", app.bundle_id);
+        if let Some(latest) = app.latest() {
+            self.build_page(app, latest, layout.latest_page(app, None), origin.clone());
+        }
+        for latest in app.latest_per_channel() {
+            let place = layout.latest_page(app, Some(&latest.channel_slug()));
+            self.build_page(app, latest, place, origin.clone());
+        }
+    }
+
+    /// The app's build list, [`BUILDS_PER_PAGE`] builds a page.
+    fn app_pages(&mut self, app: &'a App) {
+        let layout = self.layout;
+        let chunks: Vec<&[Build]> = app.builds.chunks(BUILDS_PER_PAGE).collect();
+        let total = chunks.len();
+        for (i, builds) in chunks.into_iter().enumerate() {
+            let n = i + 1;
+            let pagination = Pagination {
+                current: n,
+                total,
+                previous: (n > 1).then(|| layout.app_page(app, n - 1).href),
+                next: (n < total).then(|| layout.app_page(app, n + 1).href),
+            };
+            let builds: Vec<BuildCard<'_>> = builds
+                .iter()
+                .map(|b| BuildCard::new(layout, app, b))
+                .collect();
+            let context = self.page(
+                layout.app_page(app, n),
+                "app.html",
+                format!("the page of app {}", app.bundle_id),
+            );
+            context.insert(
+                "app",
+                &AppCard::new(layout, app, app.description_html.as_deref()),
+            );
+            context.insert("builds", &builds);
+            context.insert("pagination", &pagination);
+        }
+    }
+
+    /// A build's page, manifest, icons and IPA.
+    fn build(&mut self, app: &'a App, build: &'a Build) {
+        let layout = self.layout;
+        let origin = display_path(&build.source.ipa);
+        self.build_page(app, build, layout.build_page(app, build), origin.clone());
+        for (px, png) in build.icons.pngs() {
+            let place = layout.icon(app, build, px);
+            self.add(place.file, Content::Bytes(Arc::clone(png)), origin.clone());
+        }
+        let place = layout.manifest(app, build);
+        let made = manifest(layout, app, build);
+        self.add_made(&place, made, origin.clone(), Some(&build.source.ipa));
+        if !self.options.external_ipas {
+            let source = canonical(&self.root.join(&build.source.ipa));
+            self.add(layout.ipa(app, build).file, Content::Copy(source), origin);
+        }
+    }
+
+    /// A page showing `build`: its own, or one of its app's `latest/` pages at `place`.
+    fn build_page(&mut self, app: &'a App, build: &'a Build, place: Place, origin: String) {
+        let layout = self.layout;
+        let latest = place != layout.build_page(app, build);
+        let qr = qr_svg(place.url.as_str());
+        let view = BuildView::new(layout, app, build, self.options.show_devices);
+        let card = AppCard::new(layout, app, None);
+        let page_url = place.url.to_string();
+        let qr = match qr {
+            Ok(svg) => svg,
+            Err(e) => {
+                self.problems.push(Diagnostic::error(
+                    None,
+                    format!("cannot draw the QR code of {page_url}: {e}"),
+                ));
+                return;
+            }
+        };
+        let context = self.page(place, "build.html", origin);
+        context.insert("app", &card);
+        context.insert("build", &view);
+        context.insert("page_url", &page_url);
+        context.insert("qr_svg", &qr);
+        context.insert("latest", &latest);
+    }
+
+    /// Renders every page in parallel. One broken template fails every page made with it: it is
+    /// reported once, with the pages.
+    fn render(&mut self, theme: &Theme) {
+        let pages = std::mem::take(&mut self.pages);
+        let rendered: Vec<(PageJob, Result<String, Diagnostic>)> = pages
+            .into_par_iter()
+            .map(|job| {
+                let html = theme.render(job.template, &job.context);
+                (job, html)
+            })
+            .collect();
+        let mut failed: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+        for (job, html) in rendered {
+            let page = job.place.file;
+            match html {
+                Ok(html) => self.add(page, Content::Bytes(html.into_bytes().into()), job.origin),
+                Err(d) => match failed.iter_mut().find(|(seen, _)| *seen == d) {
+                    Some((_, pages)) => pages.push(page),
+                    None => failed.push((d, vec![page])),
+                },
+            }
+        }
+        for (mut d, pages) in failed {
+            let others = match pages.len() {
+                1 => String::new(),
+                n => format!(" and {}", plural(n - 1, "other page")),
+            };
+            d.message = format!("while rendering `{}`{others}: {}", pages[0], d.message);
+            self.problems.push(d);
+        }
+    }
+
+    /// The theme's static files.
+    fn theme_files(&mut self, theme: &Theme) {
+        for (path, file) in &theme.static_files {
+            let content = match file {
+                StaticFile::Builtin(bytes) => Content::Bytes((*bytes).into()),
+                StaticFile::Site(rel) => Content::Copy(canonical(&self.root.join(rel))),
+            };
+            self.add(path.clone(), content, format!("theme file {path}"));
+        }
+    }
+
+    /// The output marker and the hosts' configuration files.
+    fn host_files(&mut self) {
+        self.add(
+            crate::write::MARKER.to_string(),
+            Content::Bytes(crate::write::MARKER_TEXT.into()),
+            "the output marker",
+        );
+        for (path, bytes) in crate::hosting::files(self.options.public) {
+            self.add(
+                path.to_string(),
+                Content::Bytes(bytes.into()),
+                "host configuration",
+            );
+        }
     }
 }
 
@@ -251,85 +362,8 @@ fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-fn page_context(site: &SiteView<'_>, root: &str) -> Context {
-    // `root` climbs from a page to the output root: relative on every page but 404.html.
-    let mut context = Context::new();
-    context.insert("site", site);
-    context.insert("root", root);
-    context
-}
-
-fn catalog_page(catalog: &Catalog, site: &SiteView<'_>) -> PageJob {
-    let mut context = page_context(site, "");
-    let apps: Vec<AppCard<'_>> = catalog
-        .apps
-        .iter()
-        .map(|a| AppCard::new(a, a.description_html.as_deref()))
-        .collect();
-    context.insert("apps", &apps);
-    PageJob {
-        path: "index.html".into(),
-        template: "catalog.html",
-        context,
-        origin: "the catalog page".into(),
-    }
-}
-
-/// `404.html` at the output root, which hosts serve for a missing path at any depth: its links
-/// use the base URL's path, not paths relative to one folder.
-fn not_found_page(catalog: &Catalog, site: &SiteView<'_>) -> PageJob {
-    let context = page_context(site, catalog.base_url.path());
-    PageJob {
-        path: "404.html".into(),
-        template: "404.html",
-        context,
-        origin: "the not-found page".into(),
-    }
-}
-
 /// Builds listed on one app page; later builds go to `<app>/page/<n>/`.
 pub const BUILDS_PER_PAGE: usize = 50;
-
-/// The app's pages: the first at `<app>/`, the rest at `<app>/page/<n>/`.
-fn app_pages(app: &App, site: &SiteView<'_>) -> Vec<PageJob> {
-    let chunks: Vec<&[Build]> = app.builds.chunks(BUILDS_PER_PAGE).collect();
-    let total = chunks.len();
-    let page_path = |n: usize| {
-        if n == 1 {
-            format!("{}/", app.slug)
-        } else {
-            format!("{}/page/{n}/", app.slug)
-        }
-    };
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, builds)| {
-            let n = i + 1;
-            let root = if n == 1 { "../" } else { "../../../" };
-            let mut context = page_context(site, root);
-            context.insert("app", &AppCard::new(app, app.description_html.as_deref()));
-            let builds: Vec<BuildCard<'_>> =
-                builds.iter().map(|b| BuildCard::new(app, b)).collect();
-            context.insert("builds", &builds);
-            context.insert(
-                "pagination",
-                &Pagination {
-                    current: n,
-                    total,
-                    previous: (n > 1).then(|| page_path(n - 1)),
-                    next: (n < total).then(|| page_path(n + 1)),
-                },
-            );
-            PageJob {
-                path: format!("{}index.html", page_path(n)),
-                template: "app.html",
-                context,
-                origin: format!("the page of app {}", app.bundle_id),
-            }
-        })
-        .collect()
-}
 
 #[derive(serde::Serialize)]
 struct Pagination {
@@ -340,90 +374,31 @@ struct Pagination {
     next: Option<String>,
 }
 
-/// Which page of a build to render: its own, or the app's `latest/` or `latest/<channel>/`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Latest {
-    No,
-    App,
-    Channel,
-}
-
-fn build_page(
-    app: &App,
-    card: &AppCard<'_>,
-    build: &Build,
-    site: &SiteView<'_>,
-    show_devices: bool,
-    latest: Latest,
-) -> PageJob {
-    let (dir, root, page_url) = match latest {
-        Latest::No => (build.dir(app), "../../", build.page_url.clone()),
-        Latest::App => (
-            format!("{}/latest", app.slug),
-            "../../",
-            crate::urls::join_dir(&app.page_url, &["latest"]),
-        ),
-        Latest::Channel => {
-            let channel = build.channel_slug();
-            (
-                format!("{}/latest/{channel}", app.slug),
-                "../../../",
-                crate::urls::join_dir(&app.page_url, &["latest", &channel]),
-            )
-        }
-    };
-    let mut context = page_context(site, root);
-    context.insert("app", card);
-    context.insert("build", &BuildView::new(app, build, show_devices));
-    context.insert("page_url", page_url.as_str());
-    context.insert("qr_svg", &qr_svg(page_url.as_str()));
-    context.insert("latest", &(latest != Latest::No));
-    PageJob {
-        path: format!("{dir}/index.html"),
-        template: "build.html",
-        context,
-        origin: match latest {
-            Latest::No => display_path(&build.source.ipa),
-            _ => format!("the latest page of app {}", app.bundle_id),
-        },
-    }
-}
-
 /// A QR code of `url` as inline SVG, dark modules on white so phones read it in dark mode too.
-fn qr_svg(url: &str) -> String {
+fn qr_svg(url: &str) -> Result<String, qrcode::types::QrError> {
     use qrcode::render::svg;
-    match qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M) {
-        Ok(code) => {
-            let svg = code
-                .render::<svg::Color<'_>>()
-                .min_dimensions(200, 200)
-                .dark_color(svg::Color("#000000"))
-                .light_color(svg::Color("#ffffff"))
-                .quiet_zone(true)
-                .build();
-            match svg.find("<svg") {
-                Some(start) => svg[start..].to_string(),
-                None => svg,
-            }
-        }
-        Err(_) => String::new(),
-    }
+    let svg = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M)?
+        .render::<svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .quiet_zone(true)
+        .build();
+    // The renderer starts with an XML declaration, which has no place inside HTML.
+    Ok(match svg.find("<svg") {
+        Some(start) => svg[start..].to_string(),
+        None => svg,
+    })
 }
 
-fn manifest(app: &App, build: &Build, base_url: &url::Url) -> Result<Vec<u8>, Diagnostic> {
-    let icon =
-        |name: &str| crate::urls::join_file(base_url, &[&app.slug, &build.slug, name]).to_string();
+fn manifest(layout: &Layout, app: &App, build: &Build) -> Result<Vec<u8>, plist::Error> {
     let icons = ManifestIcons {
-        display_image: icon("icon-57.png"),
-        full_size_image: icon("icon-512.png"),
+        display_image: layout.icon(app, build, MANIFEST_DISPLAY_ICON).url.into(),
+        full_size_image: layout.icon(app, build, PAGE_ICON).url.into(),
     };
-    let team = build
-        .ipa
-        .profile
-        .profile()
-        .and_then(|p| p.team_name.as_deref());
+    let team = build.profile.as_ref().and_then(|p| p.team_name.as_deref());
     Manifest::new(
-        build.ipa_url.as_str(),
+        layout.ipa(app, build).url.as_str(),
         &build.bundle_id,
         &build.version,
         &build.title,
@@ -431,10 +406,4 @@ fn manifest(app: &App, build: &Build, base_url: &url::Url) -> Result<Vec<u8>, Di
         Some(&icons),
     )
     .to_xml()
-    .map_err(|e| {
-        Diagnostic::error(
-            build.source.ipa.clone(),
-            format!("cannot write its manifest: {e}"),
-        )
-    })
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::diag::{Diagnostic, Diagnostics, Severity, display_path};
+use crate::cmd::Failure;
+use crate::diag::{Diagnostic, Diagnostics, Severity, Style};
+pub(crate) use crate::text::plural;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ui {
@@ -33,13 +35,13 @@ impl Ui {
     }
 
     /// Prints every problem (only errors when quiet), sorted, then a count of errors.
-    pub fn report(&self, diagnostics: &Diagnostics) {
+    pub(crate) fn report(&self, diagnostics: &Diagnostics) {
         self.report_then(diagnostics, None);
     }
 
-    /// [`Ui::report`] for a command that would have written: the count says nothing was.
-    pub fn report_unwritten(&self, diagnostics: &Diagnostics) {
-        self.report_then(diagnostics, Some("nothing was written"));
+    /// Prints why a command failed: its problems, a count, and what that meant for the output.
+    pub fn report_failure(&self, failure: &Failure) {
+        self.report_then(&failure.diagnostics, failure.consequence);
     }
 
     fn report_then(&self, diagnostics: &Diagnostics, consequence: Option<&str>) {
@@ -53,33 +55,20 @@ impl Ui {
         if errors > 0 {
             let label = self.paint("error", "1;31");
             eprintln!(
-                "{label}: found {errors} problem{}{}",
-                if errors == 1 { "" } else { "s" },
+                "{label}: found {}{}",
+                plural(errors, "problem"),
                 consequence.map(|c| format!(", {c}")).unwrap_or_default()
             );
         }
     }
 
-    /// One problem, with its label coloured on a terminal.
-    pub fn format(&self, d: &Diagnostic) -> String {
-        if !self.color {
-            return d.to_string();
-        }
-        let mut out = String::new();
-        if let Some(file) = &d.file {
-            let mut place = display_path(file);
-            if let Some(loc) = d.location {
-                place.push_str(&format!(":{}:{}", loc.line, loc.column));
-            }
-            out.push_str(&self.paint(&format!("{place}:"), "1"));
-            out.push(' ');
-        }
-        let label = match d.severity {
-            Severity::Error => self.paint("error", "1;31"),
-            Severity::Warning => self.paint("warning", "1;33"),
-        };
-        out.push_str(&format!("{label}: {}", d.message));
-        out
+    /// One problem, with its place and label coloured on a terminal.
+    pub(crate) fn format(&self, d: &Diagnostic) -> String {
+        d.render(|text, style| match style {
+            Style::Place => self.paint(text, "1"),
+            Style::Label(Severity::Error) => self.paint(text, "1;31"),
+            Style::Label(Severity::Warning) => self.paint(text, "1;33"),
+        })
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -118,10 +107,6 @@ impl Ui {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
-}
-
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -54,14 +54,10 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
     Ok(parent.join(format!(".{name}.relsite-{suffix}")))
 }
 
-/// Writes the plan to `output`, replacing what was there only once all of it is written.
-/// A symlinked output folder is written through: the link stays, its target is replaced.
-pub fn write_site(plan: &OutputPlan, output: &Path) -> Result<WriteStats, WriteError> {
-    write_site_with_progress(plan, output, &ProgressBar::hidden())
-}
-
-/// [`write_site`], advancing `progress` by one for each file.
-pub fn write_site_with_progress(
+/// Writes the plan to `output`, replacing what was there only once all of it is written, and
+/// advancing `progress` by one for each file. A symlinked output folder is written through: the
+/// link stays, its target is replaced.
+pub fn write_site(
     plan: &OutputPlan,
     output: &Path,
     progress: &ProgressBar,
@@ -261,7 +257,7 @@ mod tests {
         for (path, text) in files {
             plan.add(
                 path.to_string(),
-                Content::Bytes(text.as_bytes().to_vec()),
+                Content::Bytes(text.as_bytes().into()),
                 path.to_string(),
             )
             .unwrap();
@@ -273,8 +269,18 @@ mod tests {
     fn replaces_output_and_drops_stale_files() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(&plan_of(&[("a.html", "A"), ("old/x.html", "X")]), &out).unwrap();
-        write_site(&plan_of(&[("a.html", "A2"), ("b/c.html", "C")]), &out).unwrap();
+        write_site(
+            &plan_of(&[("a.html", "A"), ("old/x.html", "X")]),
+            &out,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
+        write_site(
+            &plan_of(&[("a.html", "A2"), ("b/c.html", "C")]),
+            &out,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
         assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "A2");
         assert_eq!(std::fs::read_to_string(out.join("b/c.html")).unwrap(), "C");
         assert!(!out.join("old").exists());
@@ -295,11 +301,20 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(&plan_of(&[("same.html", "S"), ("changed.html", "1")]), &out).unwrap();
+        write_site(
+            &plan_of(&[("same.html", "S"), ("changed.html", "1")]),
+            &out,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
         let same_before = std::fs::metadata(out.join("same.html")).unwrap().ino();
         let changed_before = std::fs::metadata(out.join("changed.html")).unwrap().ino();
-        let stats =
-            write_site(&plan_of(&[("same.html", "S"), ("changed.html", "2")]), &out).unwrap();
+        let stats = write_site(
+            &plan_of(&[("same.html", "S"), ("changed.html", "2")]),
+            &out,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
         assert_eq!(
             stats,
             WriteStats {
@@ -322,7 +337,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         std::fs::create_dir_all(dir.path().join(".public.relsite-staging/junk")).unwrap();
-        write_site(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()).unwrap();
         assert!(!dir.path().join(".public.relsite-staging").exists());
         assert!(out.join("a.html").exists());
     }
@@ -334,7 +349,7 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("thesis.txt"), "years of work").unwrap();
         assert!(matches!(
-            write_site(&plan_of(&[("a.html", "A")]), &out),
+            write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()),
             Err(WriteError::NotOurs(_))
         ));
         assert_eq!(
@@ -343,8 +358,8 @@ mod tests {
         );
         let empty = dir.path().join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        write_site(&plan_of(&[("a.html", "A")]), &empty).unwrap();
-        write_site(&plan_of(&[("a.html", "B")]), &empty).unwrap();
+        write_site(&plan_of(&[("a.html", "A")]), &empty, &ProgressBar::hidden()).unwrap();
+        write_site(&plan_of(&[("a.html", "B")]), &empty, &ProgressBar::hidden()).unwrap();
         assert_eq!(std::fs::read_to_string(empty.join("a.html")).unwrap(), "B");
     }
 
@@ -355,7 +370,7 @@ mod tests {
         let link = dir.path().join("public");
         std::os::unix::fs::symlink(&target, &link).unwrap_or(());
         std::fs::create_dir_all(&target).unwrap();
-        write_site(&plan_of(&[("a.html", "A")]), &link).unwrap();
+        write_site(&plan_of(&[("a.html", "A")]), &link, &ProgressBar::hidden()).unwrap();
         assert!(link.is_symlink(), "the link stays");
         assert_eq!(std::fs::read_to_string(target.join("a.html")).unwrap(), "A");
     }
@@ -365,10 +380,10 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()).unwrap();
         let inode = std::fs::metadata(out.join("a.html")).unwrap().ino();
         std::fs::rename(&out, dir.path().join(".public.relsite-old")).unwrap();
-        let stats = write_site(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        let stats = write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()).unwrap();
         assert_eq!(
             stats.unchanged, 1,
             "the retired site was put back and reused"
@@ -382,7 +397,7 @@ mod tests {
         let out = dir.path().join("public");
         std::fs::write(&out, "x").unwrap();
         assert!(matches!(
-            write_site(&plan_of(&[]), &out),
+            write_site(&plan_of(&[]), &out, &ProgressBar::hidden()),
             Err(WriteError::NotADir(_))
         ));
     }

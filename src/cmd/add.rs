@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::catalog::{app_slug, version_slug};
 use crate::cli::AddArgs;
+use crate::cmd::Failure;
 use crate::config::Config;
-use crate::diag::{Diagnostic, Diagnostics, display_path};
+use crate::diag::{Diagnostic, display_path};
 use crate::ipa::IpaArchive;
 use crate::notes::ReleaseDate;
 use crate::ui::Ui;
@@ -25,24 +26,15 @@ struct NotesFile<'a> {
     notes: Option<String>,
 }
 
-/// Adds the IPA; returns success.
-pub fn run(args: &AddArgs, ui: &Ui) -> bool {
-    match add(args) {
-        Ok((ipa, notes, what)) => {
-            ui.status(format!(
-                "added {what} as {} with notes {}",
-                display_path(&ipa),
-                display_path(&notes)
-            ));
-            true
-        }
-        Err(problems) => {
-            let mut all = Diagnostics::default();
-            all.extend(problems);
-            ui.report_unwritten(&all);
-            false
-        }
-    }
+/// Adds the IPA.
+pub fn run(args: &AddArgs, ui: &Ui) -> Result<(), Failure> {
+    let (ipa, notes, what) = add(args).map_err(Failure::unwritten)?;
+    ui.status(format!(
+        "added {what} as {} with notes {}",
+        display_path(&ipa),
+        display_path(&notes)
+    ));
+    Ok(())
 }
 
 /// Copies the IPA into `releases/<app>/<version>/` and writes its notes beside it. Returns the

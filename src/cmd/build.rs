@@ -3,43 +3,33 @@
 use std::time::Instant;
 
 use crate::cli::BuildArgs;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::cmd::Failure;
+use crate::diag::Diagnostic;
 use crate::pipeline::{self, Options, Prepared};
 use crate::ui::{Ui, plural};
 use crate::write;
 
-/// Builds the site; returns whether it succeeded.
-pub fn run(args: &BuildArgs, ui: &Ui) -> bool {
+/// Builds the site.
+pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
     let options = Options {
         root: args.site.root.clone(),
         output: args.output.clone(),
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
     };
-    build(&options, ui).is_some()
+    build(&options, ui).map(drop)
 }
 
-/// Runs the pipeline and writes the site, reporting as it goes; `None` when it failed.
-pub fn build(options: &Options, ui: &Ui) -> Option<Prepared> {
+/// Runs the pipeline and writes the site, reporting its warnings and what it wrote.
+pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     let started = Instant::now();
-    let prepared = match pipeline::prepare(options, ui) {
-        Ok(prepared) => prepared,
-        Err(diagnostics) => {
-            ui.report_unwritten(&diagnostics);
-            return None;
-        }
-    };
+    let prepared = pipeline::prepare(options, ui).map_err(Failure::unwritten)?;
     ui.report(&prepared.diagnostics);
     let bar = ui.progress(prepared.plan.len() as u64, "Writing");
-    let written = write::write_site_with_progress(&prepared.plan, &prepared.output_dir, &bar);
+    let written = write::write_site(&prepared.plan, &prepared.output_dir, &bar);
     bar.finish_and_clear();
-    let stats = match written {
-        Ok(stats) => stats,
-        Err(err) => {
-            ui.report_unwritten(&Diagnostics::from(Diagnostic::error(None, err.to_string())));
-            return None;
-        }
-    };
+    let stats =
+        written.map_err(|err| Failure::unwritten(Diagnostic::error(None, err.to_string())))?;
     ui.detail(format!(
         "wrote {} and kept {} unchanged",
         plural(stats.written, "file"),
@@ -53,5 +43,5 @@ pub fn build(options: &Options, ui: &Ui) -> Option<Prepared> {
         plural(prepared.diagnostics.warning_count(), "warning"),
         started.elapsed().as_secs_f64()
     ));
-    Some(prepared)
+    Ok(prepared)
 }

@@ -1,24 +1,19 @@
 //! `relsite check`: every stage but the write, or with `--deployed`, the live site.
 
 use crate::cli::CheckArgs;
+use crate::cmd::Failure;
 use crate::pipeline::{self, Options};
 use crate::ui::{Ui, plural};
 
-/// Validates the site (or its deployment); returns whether all is well.
-pub fn run(args: &CheckArgs, ui: &Ui) -> bool {
+/// Validates the site (or its deployment).
+pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
     let options = Options {
         root: args.site.root.clone(),
         output: None,
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
     };
-    let prepared = match pipeline::prepare(&options, ui) {
-        Ok(prepared) => prepared,
-        Err(diagnostics) => {
-            ui.report(&diagnostics);
-            return false;
-        }
-    };
+    let prepared = pipeline::prepare(&options, ui).map_err(Failure::found)?;
     ui.report(&prepared.diagnostics);
     if args.deployed {
         return crate::cmd::deployed::run(&prepared, args.ca_file.as_deref(), ui);
@@ -30,5 +25,5 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> bool {
         plural(prepared.plan.len(), "file"),
         plural(prepared.diagnostics.warning_count(), "warning")
     ));
-    true
+    Ok(())
 }

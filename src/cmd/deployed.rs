@@ -8,49 +8,46 @@ use ureq::Agent;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 
 use crate::catalog::Build;
+use crate::cmd::Failure;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::pipeline::Prepared;
 use crate::ui::{Ui, plural};
 
-/// Checks every build's manifest and IPA at their URLs; returns whether all is well.
-pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> bool {
-    let agent = match agent(ca_file) {
-        Ok(agent) => agent,
-        Err(d) => {
-            ui.report(&Diagnostics::from(d));
-            return false;
-        }
+/// Checks every build's manifest and IPA at their URLs.
+pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> Result<(), Failure> {
+    let agent = agent(ca_file).map_err(Failure::found)?;
+    let layout = &prepared.catalog.layout;
+    let ipa_key = if prepared.config.ipa_base_url.is_some() {
+        "ipa_base_url"
+    } else {
+        "base_url"
     };
-    let builds: Vec<&Build> = prepared
-        .catalog
-        .apps
-        .iter()
-        .flat_map(|a| &a.builds)
-        .collect();
-    let bar = ui.progress(builds.len() as u64, "Checking");
+    let bar = ui.progress(prepared.catalog.build_count() as u64, "Checking");
     let mut problems = Diagnostics::default();
-    for build in &builds {
-        bar.set_message(build.manifest_url.to_string());
-        problems.extend(check_manifest(&agent, build));
-        let ipa_key = if prepared.config.ipa_base_url.is_some() {
-            "ipa_base_url"
-        } else {
-            "base_url"
-        };
-        problems.extend(check_ipa(&agent, build, ipa_key));
+    for (app, build) in prepared.catalog.builds() {
+        let manifest = layout.manifest(app, build).url;
+        let ipa = layout.ipa(app, build).url;
+        bar.set_message(manifest.to_string());
+        problems.extend(check_manifest(
+            &agent,
+            build,
+            manifest.as_str(),
+            ipa.as_str(),
+        ));
+        problems.extend(check_ipa(&agent, build, ipa.as_str(), ipa_key));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    ui.report(&problems);
     if problems.has_errors() {
-        return false;
+        return Err(Failure::found(problems));
     }
+    ui.report(&problems);
     ui.status(format!(
         "ok: {} and their IPAs at {} answer as iOS needs",
-        plural(builds.len(), "manifest"),
-        prepared.catalog.base_url
+        plural(prepared.catalog.build_count(), "manifest"),
+        layout.base_url()
     ));
-    true
+    Ok(())
 }
 
 /// An HTTPS client that follows no redirect (iOS does not, reliably) and trusts the web's
@@ -165,8 +162,8 @@ fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<Str
         .map(str::to_string)
 }
 
-fn check_manifest(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
-    let url = build.manifest_url.as_str();
+/// Checks the manifest at `url` against the build, whose IPA is at `ipa_url`.
+fn check_manifest(agent: &Agent, build: &Build, url: &str, ipa_url: &str) -> Vec<Diagnostic> {
     let mut response = match fetch(agent, url, Ask::Get, "base_url") {
         Ok(response) => response,
         Err(d) => return vec![d],
@@ -210,8 +207,13 @@ fn check_manifest(agent: &Agent, build: &Build) -> Vec<Diagnostic> {
                     ),
                 ));
             }
-            if package != build.ipa_url.as_str() {
-                problems.push(problem(url, format!("points to `{package}`, but the build's IPA is `{}`: deploy the current build", build.ipa_url)));
+            if package != ipa_url {
+                problems.push(problem(
+                    url,
+                    format!(
+                        "points to `{package}`, but the build's IPA is `{ipa_url}`: deploy the current build"
+                    ),
+                ));
             }
         }
         None => problems.push(problem(url, "is not a manifest property list".into())),
@@ -244,8 +246,8 @@ fn manifest_facts(bytes: &[u8]) -> Option<(String, String, String)> {
     ))
 }
 
-fn check_ipa(agent: &Agent, build: &Build, key: &str) -> Vec<Diagnostic> {
-    let url = build.ipa_url.as_str();
+/// Checks the IPA at `url`, built on the setting `key`, against the build.
+fn check_ipa(agent: &Agent, build: &Build, url: &str, key: &str) -> Vec<Diagnostic> {
     // iOS downloads with GET; a host that refuses HEAD is asked for the first byte instead.
     let head_refused =
         |r: &ureq::http::Response<ureq::Body>| matches!(r.status().as_u16(), 403 | 405 | 501);
@@ -270,12 +272,12 @@ fn check_ipa(agent: &Agent, build: &Build, key: &str) -> Vec<Diagnostic> {
         None => header(&response, "content-length"),
     };
     match size.and_then(|l| l.trim().parse::<u64>().ok()) {
-        Some(len) if len == build.ipa.size => {}
+        Some(len) if len == build.package.size => {}
         Some(len) => problems.push(problem(
             url,
             format!(
                 "is {len} bytes by its headers, but the IPA has {}: deploy the current build",
-                build.ipa.size
+                build.package.size
             ),
         )),
         None => problems.push(problem(

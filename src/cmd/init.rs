@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::InitArgs;
-use crate::diag::{Diagnostic, Diagnostics, display_path};
+use crate::cmd::Failure;
+use crate::diag::{Diagnostic, display_path};
 use crate::ui::Ui;
 
 /// The new site's configuration: every key, commented.
@@ -70,12 +71,9 @@ version: 1.4.0      # only for an IPA whose Info.plist has none
 /// What git should not track.
 pub const GITIGNORE: &str = "/public/\n/.public.relsite-*\n";
 
-/// Creates the site; returns success.
-pub fn run(args: &InitArgs, ui: &Ui) -> bool {
-    let fail = |d: Diagnostic| {
-        ui.report_unwritten(&Diagnostics::from(d));
-        false
-    };
+/// Creates the site.
+pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
+    let fail = |d: Diagnostic| Err(Failure::unwritten(d));
     let dir = &args.dir;
     if dir.exists() && !dir.is_dir() {
         return fail(Diagnostic::error(dir.clone(), "exists and is not a folder"));
@@ -138,7 +136,7 @@ pub fn run(args: &InitArgs, ui: &Ui) -> bool {
     ui.status(format!(
         "created a site in {root}{kept}: set base_url in {root}/relsite.yaml, then\n  relsite add App.ipa --root {root}\n  relsite build --root {root}"
     ));
-    true
+    Ok(())
 }
 
 fn shown(dir: &Path) -> String {

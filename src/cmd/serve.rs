@@ -12,8 +12,9 @@ use notify::{RecursiveMode, Watcher};
 use tiny_http::{Header, Request, Response, Server};
 
 use crate::cli::ServeArgs;
+use crate::cmd::Failure;
 use crate::config::Config;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostic;
 use crate::pipeline::Options;
 use crate::ui::Ui;
 
@@ -29,12 +30,9 @@ const NO_BUILD_PAGE: &str = "<!doctype html><html lang=\"en\"><meta charset=\"ut
 /// Prefix of the private folders serve builds into, below the temp folder.
 const WORK_PREFIX: &str = "relsite-serve-";
 
-/// Serves until interrupted; returns false when it cannot start.
-pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
-    let fail = |d: Diagnostic| {
-        ui.report(&Diagnostics::from(d));
-        false
-    };
+/// Serves until interrupted; fails when it cannot start.
+pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
+    let fail = |d: Diagnostic| Err(Failure::found(d));
     let server = match Server::http(("127.0.0.1", args.port)) {
         Ok(server) => server,
         Err(e) => {
@@ -63,8 +61,11 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
         drafts: args.drafts,
     };
     let generation = Arc::new(AtomicU64::new(0));
-    if crate::cmd::build::build(&options, ui).is_some() {
-        generation.fetch_add(1, Ordering::SeqCst);
+    match crate::cmd::build::build(&options, ui) {
+        Ok(_) => {
+            generation.fetch_add(1, Ordering::SeqCst);
+        }
+        Err(failure) => ui.report_failure(&failure),
     }
 
     let (tx, rx) = mpsc::channel();
@@ -98,10 +99,14 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
             std::thread::sleep(Duration::from_millis(250));
             while rx.recv_timeout(Duration::from_millis(250)).is_ok() {}
             rebuild_ui.status("change detected, rebuilding");
-            if crate::cmd::build::build(&options, &rebuild_ui).is_some() {
-                rebuilds.fetch_add(1, Ordering::SeqCst);
-            } else {
-                rebuild_ui.status("still serving the last good build");
+            match crate::cmd::build::build(&options, &rebuild_ui) {
+                Ok(_) => {
+                    rebuilds.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(failure) => {
+                    rebuild_ui.report_failure(&failure);
+                    rebuild_ui.status("still serving the last good build");
+                }
             }
         }
     });
@@ -121,7 +126,7 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> bool {
         std::thread::spawn(move || site.answer(request));
     }
     let _ = std::fs::remove_dir_all(&work);
-    true
+    Ok(())
 }
 
 /// Removes the folders of serves that stopped without cleaning up (their process is gone).

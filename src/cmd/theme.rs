@@ -3,17 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::EjectArgs;
+use crate::cmd::Failure;
 use crate::config::CONFIG_FILE;
-use crate::diag::{Diagnostic, Diagnostics, display_path};
+use crate::diag::{Diagnostic, display_path};
 use crate::render::{BUILTIN_STATIC, BUILTIN_TEMPLATES};
 use crate::ui::{Ui, plural};
 
-/// Writes every built-in template and static file below `themes/<name>/`; returns success.
-pub fn eject(args: &EjectArgs, ui: &Ui) -> bool {
-    let fail = |d: Diagnostic| {
-        ui.report_unwritten(&Diagnostics::from(d));
-        false
-    };
+/// Writes every built-in template and static file below `themes/<name>/`.
+pub fn eject(args: &EjectArgs, ui: &Ui) -> Result<(), Failure> {
+    let fail = |d: Diagnostic| Err(Failure::unwritten(d));
     if !args.root.join(CONFIG_FILE).is_file() {
         return fail(Diagnostic::error(
             PathBuf::from(CONFIG_FILE),
@@ -69,5 +67,5 @@ pub fn eject(args: &EjectArgs, ui: &Ui) -> bool {
         display_path(&theme),
         args.name
     ));
-    true
+    Ok(())
 }

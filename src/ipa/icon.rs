@@ -2,43 +2,48 @@
 //! encoding into a standard PNG, and make the sizes the manifest and pages need. Apps whose icons
 //! live only in Assets.car get the configured icon or a placeholder: never a broken image.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
 use crate::ipa::cgbi::{self, PngError, Rgba};
+use crate::layout::ICON_SIZES;
 
 /// The largest icon file relsite will read.
 pub const ICON_CAP: u64 = 8 * 1024 * 1024;
 
-/// The icon files a build publishes, as standard PNG bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The icon files a build publishes, as standard PNG bytes by size in pixels: one for each of
+/// the layout's [`ICON_SIZES`]. Shared, not copied, by the builds and files that use them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IconSet {
-    /// 57×57, the manifest's `display-image`.
-    pub small: Vec<u8>,
-    /// 512×512, the manifest's `full-size-image` and the pages' icon.
-    pub large: Vec<u8>,
+    pngs: BTreeMap<u32, Arc<[u8]>>,
 }
 
 impl IconSet {
+    /// Resizes `image` to every published size.
     pub fn from_image(image: &Rgba) -> Result<IconSet, PngError> {
-        Ok(IconSet {
-            small: cgbi::encode_png(&cgbi::resize(image, 57, 57))?,
-            large: cgbi::encode_png(&cgbi::resize(image, 512, 512))?,
-        })
+        let pngs = ICON_SIZES
+            .iter()
+            .map(|&px| Ok((px, cgbi::encode_png(&cgbi::resize(image, px, px))?.into())))
+            .collect::<Result<_, PngError>>()?;
+        Ok(IconSet { pngs })
     }
 
     /// Decodes any PNG (standard or CgBI) and makes the set from it.
     pub fn from_png(bytes: &[u8]) -> Result<IconSet, PngError> {
         IconSet::from_image(&cgbi::decode(bytes)?)
     }
-}
 
-/// Where an icon came from, for the pages and for warnings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IconSource {
-    /// A loose PNG in the app bundle.
-    Bundle,
-    /// The `icon` of the app's settings in relsite.yaml.
-    Configured,
-    /// Generated from the app's name and bundle identifier.
-    Placeholder,
+    /// The PNG of `px` pixels, one of [`ICON_SIZES`].
+    pub fn png(&self, px: u32) -> Option<&Arc<[u8]>> {
+        self.pngs.get(&px)
+    }
+
+    /// Every size with its PNG, smallest first.
+    pub fn pngs(&self) -> impl Iterator<Item = (u32, &Arc<[u8]>)> {
+        self.pngs.iter().map(|(px, png)| (*px, png))
+    }
 }
 
 /// The entries of the app folder (not nested bundles) that are PNGs named by one of `names`,
@@ -285,16 +290,18 @@ mod tests {
     #[test]
     fn reads_dimensions_without_decoding() {
         let set = placeholder("com.a.b", "Field").unwrap();
-        assert_eq!(dimensions(&set.small), Some((57, 57)));
-        assert_eq!(dimensions(&set.large), Some((512, 512)));
+        for (px, png) in set.pngs() {
+            assert_eq!(dimensions(png), Some((px, px)));
+        }
+        assert_eq!(set.pngs().count(), ICON_SIZES.len());
         assert_eq!(dimensions(b"nope"), None);
         assert_eq!(dimensions(b"\x89PNG\r\n\x1a\n\xff\xff\xff\xffIDAT"), None);
     }
 
     #[test]
     fn placeholder_colour_follows_the_bundle_id() {
-        let a = cgbi::decode(&placeholder("com.a.one", "One").unwrap().large).unwrap();
-        let b = cgbi::decode(&placeholder("com.a.two", "One").unwrap().large).unwrap();
+        let a = cgbi::decode(placeholder("com.a.one", "One").unwrap().png(512).unwrap()).unwrap();
+        let b = cgbi::decode(placeholder("com.a.two", "One").unwrap().png(512).unwrap()).unwrap();
         assert_ne!(a.pixels[..4], b.pixels[..4], "corner colours differ");
         assert_eq!(a.pixels[3], 255, "opaque");
         assert_eq!(
@@ -305,7 +312,7 @@ mod tests {
 
     #[test]
     fn placeholder_draws_the_initial() {
-        let img = cgbi::decode(&placeholder("com.a.b", "field").unwrap().large).unwrap();
+        let img = cgbi::decode(placeholder("com.a.b", "field").unwrap().png(512).unwrap()).unwrap();
         let centre = ((256 * 512 + 256) * 4) as usize;
         let corner = 0;
         assert_ne!(

@@ -11,7 +11,7 @@ pub enum InfoPlistError {
     NoBundleId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InfoPlist {
     /// CFBundleIdentifier, exactly as written: iOS refuses a manifest that differs.
     pub bundle_id: String,

@@ -14,8 +14,10 @@ use zip::ZipArchive;
 use zip::result::ZipError;
 
 pub use icon::IconSet;
+
 pub use info_plist::InfoPlist;
 pub use profile::{Distribution, Profile};
+use serde::{Deserialize, Serialize};
 
 /// The largest Info.plist relsite will inflate. Real ones are a few kilobytes.
 pub const INFO_PLIST_CAP: u64 = 4 * 1024 * 1024;
@@ -79,11 +81,6 @@ impl IpaArchive {
             names,
             app_dir,
         })
-    }
-
-    /// The app folder inside the archive, ending with `/`.
-    pub fn app_dir(&self) -> &str {
-        &self.app_dir
     }
 
     /// Every entry name in the archive.
@@ -168,31 +165,37 @@ fn find_app_dir<'a>(names: impl Iterator<Item = &'a str>) -> Result<String, IpaE
 }
 
 /// The app's provisioning profile, as found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
 pub enum ProfileStatus {
     /// No `embedded.mobileprovision`: an unsigned or simulator build.
     Missing,
     /// Present but not readable, with the reason.
-    Unreadable(String),
-    Found(Box<Profile>),
+    Unreadable {
+        why: String,
+    },
+    Found {
+        profile: Box<Profile>,
+    },
 }
 
 impl ProfileStatus {
     pub fn profile(&self) -> Option<&Profile> {
         match self {
-            ProfileStatus::Found(p) => Some(p),
+            ProfileStatus::Found { profile } => Some(profile),
             _ => None,
         }
     }
 }
 
 /// The app's icon, as found in the bundle.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
 pub enum BundleIcon {
     /// No loose icon PNG: the icon lives only in Assets.car, or there is none.
     Missing,
     /// A loose icon that could not be decoded, with the reason.
-    Unreadable(String),
+    Unreadable { why: String },
     /// Converted to standard PNGs, from the named entry.
     Found {
         entry: String,
@@ -201,11 +204,11 @@ pub enum BundleIcon {
     },
 }
 
-/// What relsite knows about an IPA after reading it.
-#[derive(Debug, Clone)]
-pub struct IpaInfo {
-    /// `Payload/<Name>.app/`.
-    pub app_dir: String,
+/// What relsite knows of an IPA after reading it: plain facts, no open archive. Reading an IPA
+/// is the costly step of a build, and everything later stages need from the IPA is here, so this
+/// one value is what a cache keeps and what a published catalog carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IpaFacts {
     pub plist: InfoPlist,
     pub profile: ProfileStatus,
     pub icon: BundleIcon,
@@ -214,26 +217,26 @@ pub struct IpaInfo {
     /// SHA-256 of the IPA file, lowercase hex.
     pub sha256: String,
     /// When the Info.plist was written, by its zip entry.
+    #[serde(with = "time::serde::timestamp::option")]
     pub built_at: Option<time::OffsetDateTime>,
 }
 
 /// Reads what the site needs from the IPA at `path`: the central directory, the app's
 /// Info.plist, its provisioning profile and icons, and a streamed SHA-256 of the file.
-pub fn read(path: &Path) -> Result<IpaInfo, IpaError> {
+pub fn read(path: &Path) -> Result<IpaFacts, IpaError> {
     let mut archive = IpaArchive::open(path)?;
     let plist = archive.info_plist()?;
     let profile = archive.profile();
     let icon = archive.icon(&plist.icon_names);
     let built_at = archive.built_at();
     let (size, sha256) = hash_file(path).map_err(IpaError::Open)?;
-    Ok(IpaInfo {
-        built_at,
-        app_dir: archive.app_dir().to_string(),
+    Ok(IpaFacts {
         plist,
         profile,
         icon,
         size,
         sha256,
+        built_at,
     })
 }
 
@@ -269,10 +272,12 @@ impl IpaArchive {
         }
         match self.read_capped(&name, PROFILE_CAP, "provisioning profile") {
             Ok(bytes) => match Profile::parse(&bytes) {
-                Ok(profile) => ProfileStatus::Found(Box::new(profile)),
-                Err(e) => ProfileStatus::Unreadable(e.to_string()),
+                Ok(profile) => ProfileStatus::Found {
+                    profile: Box::new(profile),
+                },
+                Err(e) => ProfileStatus::Unreadable { why: e.to_string() },
             },
-            Err(e) => ProfileStatus::Unreadable(e.to_string()),
+            Err(e) => ProfileStatus::Unreadable { why: e.to_string() },
         }
     }
 
@@ -306,7 +311,7 @@ impl IpaArchive {
                 Err(e) => last_error = Some(format!("`{entry}`: {e}")),
             }
         }
-        last_error.map_or(BundleIcon::Missing, BundleIcon::Unreadable)
+        last_error.map_or(BundleIcon::Missing, |why| BundleIcon::Unreadable { why })
     }
 }
 

@@ -18,7 +18,7 @@ use x509_cert::Certificate;
 use x509_cert::der::Decode;
 
 /// How a profile lets a build be distributed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Distribution {
     Development,
@@ -48,7 +48,7 @@ pub enum ProfileError {
 
 /// The facts of a provisioning profile that the catalog uses. Keys that are
 /// missing or have an unexpected type read as absent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     pub name: Option<String>,
     pub team_name: Option<String>,
@@ -60,11 +60,14 @@ pub struct Profile {
     /// The `Platform` array, e.g. `["iOS"]`.
     pub platforms: Vec<String>,
     /// `CreationDate`.
+    #[serde(with = "time::serde::timestamp::option")]
     pub created: Option<OffsetDateTime>,
     /// `ExpirationDate`.
+    #[serde(with = "time::serde::timestamp::option")]
     pub expires: Option<OffsetDateTime>,
     /// Earliest `notAfter` among the `DeveloperCertificates` that parse as
     /// X.509; certificates that fail to parse are skipped.
+    #[serde(with = "time::serde::timestamp::option")]
     pub certificates_expire: Option<OffsetDateTime>,
     /// `ProvisionedDevices` (UDIDs); empty when absent.
     pub devices: Vec<String>,

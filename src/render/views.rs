@@ -1,26 +1,32 @@
 //! What templates see: small structs made for them from the catalog. Paths between pages are
 //! relative (`root` climbs to the output root), so a site works under any base path.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::catalog::{App, Build, Catalog};
 use crate::ipa::Distribution;
+use crate::layout::{AppFeed, ICON_SIZES, Layout, PAGE_ICON};
 
 #[derive(Debug, Serialize)]
 pub struct SiteView<'a> {
     pub title: &'a str,
     pub description_html: Option<&'a str>,
     pub base_url: &'a str,
+    /// The Atom feed of every build, relative to the output root.
+    pub feed: String,
     /// Ask search engines to stay away.
     pub noindex: bool,
 }
 
 impl<'a> SiteView<'a> {
-    pub fn new(catalog: &'a Catalog, description_html: Option<&'a str>, noindex: bool) -> Self {
+    pub fn new(catalog: &'a Catalog, noindex: bool) -> Self {
         SiteView {
             title: &catalog.title,
-            description_html,
-            base_url: catalog.base_url.as_str(),
+            description_html: catalog.description_html.as_deref(),
+            base_url: catalog.layout.base_url().as_str(),
+            feed: catalog.layout.site_feed().href,
             noindex,
         }
     }
@@ -39,9 +45,11 @@ pub struct BuildCard<'a> {
     pub draft: bool,
     /// The build page, relative to the output root, ending with `/`.
     pub path: String,
-    /// The 512×512 icon, relative to the output root.
+    /// The pages' icon, relative to the output root.
     pub icon: String,
-    pub install_link: &'a str,
+    /// Every published icon by its size in pixels, relative to the output root.
+    pub icons: BTreeMap<String, String>,
+    pub install_link: String,
     /// The profile has expired: no install button.
     pub expired: bool,
     /// Why the build cannot be installed from Safari, if it cannot.
@@ -49,7 +57,7 @@ pub struct BuildCard<'a> {
 }
 
 impl<'a> BuildCard<'a> {
-    pub fn new(app: &'a App, build: &'a Build) -> Self {
+    pub fn new(layout: &Layout, app: &'a App, build: &'a Build) -> Self {
         BuildCard {
             title: &build.title,
             version: &build.version,
@@ -58,11 +66,15 @@ impl<'a> BuildCard<'a> {
             channel_slug: build.channel_slug(),
             date: build.date.map(|d| d.day()),
             draft: build.draft,
-            path: format!("{}/", build.dir(app)),
-            icon: format!("{}/icon-512.png", build.dir(app)),
-            install_link: &build.install_link,
-            expired: build.expired,
-            not_installable: build.not_installable.as_deref(),
+            path: layout.build_page(app, build).href,
+            icon: layout.icon(app, build, PAGE_ICON).href,
+            icons: ICON_SIZES
+                .iter()
+                .map(|&px| (px.to_string(), layout.icon(app, build, px).href))
+                .collect(),
+            install_link: layout.install_link(app, build),
+            expired: build.verdict.expired,
+            not_installable: build.verdict.not_installable.as_deref(),
         }
     }
 }
@@ -75,7 +87,11 @@ pub struct AppCard<'a> {
     pub bundle_id: &'a str,
     /// The app page, relative to the output root.
     pub path: String,
-    /// The newest build's 512×512 icon, relative to the output root.
+    /// `latest/`, the app's Atom feed and `latest.json`, relative to the output root.
+    pub latest_path: String,
+    pub feed: String,
+    pub latest_json: String,
+    /// The newest build's page icon, relative to the output root.
     pub icon: Option<String>,
     pub description_html: Option<&'a str>,
     /// The newest build of each channel, newest first.
@@ -84,21 +100,24 @@ pub struct AppCard<'a> {
 }
 
 impl<'a> AppCard<'a> {
-    pub fn new(app: &'a App, description_html: Option<&'a str>) -> Self {
+    pub fn new(layout: &Layout, app: &'a App, description_html: Option<&'a str>) -> Self {
         AppCard {
             slug: &app.slug,
             name: &app.name,
             bundle_id: &app.bundle_id,
-            path: format!("{}/", app.slug),
+            path: layout.app_page(app, 1).href,
+            latest_path: layout.latest_page(app, None).href,
+            feed: layout.app_feed(app, AppFeed::Atom).href,
+            latest_json: layout.app_feed(app, AppFeed::Latest).href,
             icon: app
                 .builds
                 .first()
-                .map(|b| format!("{}/icon-512.png", b.dir(app))),
+                .map(|b| layout.icon(app, b, PAGE_ICON).href),
             description_html,
             channels: app
                 .latest_per_channel()
                 .into_iter()
-                .map(|b| BuildCard::new(app, b))
+                .map(|b| BuildCard::new(layout, app, b))
                 .collect(),
             build_count: app.builds.len(),
         }
@@ -112,9 +131,9 @@ pub struct BuildView<'a> {
     pub card: BuildCard<'a>,
     pub bundle_id: &'a str,
     pub notes_html: Option<&'a str>,
-    pub page_url: &'a str,
-    pub manifest_url: &'a str,
-    pub ipa_url: &'a str,
+    pub page_url: String,
+    pub manifest_url: String,
+    pub ipa_url: String,
     pub ipa_file_name: &'a str,
     pub size: String,
     pub size_bytes: u64,
@@ -145,16 +164,16 @@ pub struct ProfileView<'a> {
 }
 
 impl<'a> BuildView<'a> {
-    pub fn new(app: &'a App, build: &'a Build, show_devices: bool) -> Self {
-        let plist = &build.ipa.plist;
-        let profile = build.ipa.profile.profile().map(|p| ProfileView {
+    pub fn new(layout: &Layout, app: &'a App, build: &'a Build, show_devices: bool) -> Self {
+        let package = &build.package;
+        let profile = build.profile.as_deref().map(|p| ProfileView {
             distribution: p.distribution.as_str(),
             distribution_label: distribution_label(p.distribution),
             name: p.name.as_deref(),
             team: p.team_name.as_deref(),
             team_id: p.team_id.as_deref(),
-            expires: build.expires.map(crate::catalog::ymd),
-            expired: build.expired,
+            expires: build.verdict.expires.map(crate::text::utc_ymd),
+            expired: build.verdict.expired,
             device_count: (!p.provisions_all_devices).then_some(p.devices.len()),
             devices: if show_devices {
                 p.devices.iter().map(String::as_str).collect()
@@ -163,19 +182,19 @@ impl<'a> BuildView<'a> {
             },
         });
         BuildView {
-            card: BuildCard::new(app, build),
+            card: BuildCard::new(layout, app, build),
             bundle_id: &build.bundle_id,
-            notes_html: build.notes_html.as_deref(),
-            page_url: build.page_url.as_str(),
-            manifest_url: build.manifest_url.as_str(),
-            ipa_url: build.ipa_url.as_str(),
+            notes_html: build.notes.as_ref().map(|n| n.html.as_str()),
+            page_url: layout.build_page(app, build).url.into(),
+            manifest_url: layout.manifest(app, build).url.into(),
+            ipa_url: layout.ipa(app, build).url.into(),
             ipa_file_name: &build.ipa_file_name,
-            size: human_size(build.ipa.size),
-            size_bytes: build.ipa.size,
-            minimum_os: plist.minimum_os.as_deref(),
-            devices: device_families(&plist.device_families),
-            platforms: plist.platforms.iter().map(String::as_str).collect(),
-            sha256: &build.ipa.sha256,
+            size: human_size(package.size),
+            size_bytes: package.size,
+            minimum_os: package.minimum_os.as_deref(),
+            devices: device_families(&package.device_families),
+            platforms: package.platforms.iter().map(String::as_str).collect(),
+            sha256: &package.sha256,
             profile,
         }
     }

@@ -224,8 +224,10 @@ fn real_icons_become_standard_pngs_or_placeholders() {
                 },
             ) => {
                 assert_eq!(was_cgbi, cgbi, "{file}: {entry}");
-                crate::signing::assert_standard_png(&icons.small, 57);
-                crate::signing::assert_standard_png(&icons.large, 512);
+                assert_eq!(icons.pngs().count(), 2, "{file}");
+                for (px, png) in icons.pngs() {
+                    crate::signing::assert_standard_png(png, px);
+                }
             }
             (None, BundleIcon::Missing) => {}
             (expected, got) => panic!("{file}: expected {expected:?}, got {got:?}"),

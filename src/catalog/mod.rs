@@ -1,0 +1,418 @@
+//! The model: apps and their builds, ordered newest first, each build made once and complete from
+//! the read facts of its release. No I/O happens here. Where files go is the layout's business
+//! ([`crate::layout`]); whether a build installs is [`signing`]'s; which icon it shows is
+//! [`icons`]'s; what makes a release publishable is [`validate`]'s.
+
+mod icons;
+pub(crate) mod signing;
+mod validate;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::ipa::{IconSet, IpaFacts, Profile, ProfileStatus};
+use crate::layout::Layout;
+use crate::markdown;
+use crate::notes::{Notes, ReleaseDate};
+use crate::scan::ReleaseSource;
+use crate::urls;
+
+pub(crate) use signing::Verdict;
+
+/// A release after reading: its files, what the IPA says and what its notes say.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadRelease {
+    pub source: ReleaseSource,
+    pub facts: IpaFacts,
+    pub notes: Notes,
+}
+
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    pub title: String,
+    pub description_html: Option<String>,
+    /// Where each file of the catalog goes.
+    pub layout: Layout,
+    /// Apps by name.
+    pub apps: Vec<App>,
+}
+
+#[derive(Debug)]
+pub(crate) struct App {
+    pub bundle_id: String,
+    pub name: String,
+    /// Path segment of the app below the output root.
+    pub slug: String,
+    pub description_html: Option<String>,
+    /// Newest first.
+    pub builds: Vec<Build>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Build {
+    pub source: ReleaseSource,
+    pub bundle_id: String,
+    /// Marketing version: CFBundleShortVersionString, else the notes' `version`, else
+    /// CFBundleVersion.
+    pub version: String,
+    /// CFBundleVersion, when the IPA has one.
+    pub build_number: Option<String>,
+    /// The notes' `title`, else the IPA's display name, else the app's name.
+    pub title: String,
+    pub channel: String,
+    pub draft: bool,
+    pub date: Option<ReleaseDate>,
+    /// When its Info.plist was written, by the IPA's zip entry.
+    pub built_at: Option<OffsetDateTime>,
+    /// The notes rendered once, for pages and feeds.
+    pub notes: Option<RenderedNotes>,
+    /// Path segment of the build below its app.
+    pub slug: String,
+    /// The IPA's file name in the output.
+    pub ipa_file_name: String,
+    pub package: Package,
+    /// The provisioning profile, when readable.
+    pub profile: Option<Box<Profile>>,
+    pub verdict: Verdict,
+    /// The icons published with the build: its own, the app's configured one, or a placeholder.
+    pub icons: Arc<IconSet>,
+}
+
+/// Release notes as HTML, and as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RenderedNotes {
+    pub html: String,
+    pub text: String,
+}
+
+/// The IPA file's facts that pages and feeds show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Package {
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    pub minimum_os: Option<String>,
+    /// UIDeviceFamily.
+    pub device_families: Vec<u64>,
+    /// CFBundleSupportedPlatforms.
+    pub platforms: Vec<String>,
+}
+
+impl Catalog {
+    /// How many builds the catalog publishes.
+    pub fn build_count(&self) -> usize {
+        self.apps.iter().map(|a| a.builds.len()).sum()
+    }
+
+    /// Every build with its app.
+    pub fn builds(&self) -> impl Iterator<Item = (&App, &Build)> {
+        self.apps
+            .iter()
+            .flat_map(|a| a.builds.iter().map(move |b| (a, b)))
+    }
+}
+
+impl App {
+    /// The build `latest/` presents: the newest that can be installed, else the newest.
+    pub fn latest(&self) -> Option<&Build> {
+        newest_installable(self.builds.iter())
+    }
+
+    /// The channels, each with the build its `latest/<channel>/` presents, newest first.
+    /// Channels that differ only in case or punctuation (`Beta`, `beta`) are one channel: they
+    /// share a `latest/` path.
+    pub fn latest_per_channel(&self) -> Vec<&Build> {
+        let mut channels: Vec<String> = Vec::new();
+        for build in &self.builds {
+            let slug = build.channel_slug();
+            if !channels.contains(&slug) {
+                channels.push(slug);
+            }
+        }
+        let mut latest: Vec<(usize, &Build)> = channels
+            .iter()
+            .filter_map(|c| {
+                let of_channel = self
+                    .builds
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.channel_slug() == *c);
+                of_channel
+                    .clone()
+                    .find(|(_, b)| b.installable())
+                    .or_else(|| of_channel.clone().next())
+            })
+            .collect();
+        // Builds are newest first, so their position orders the channels.
+        latest.sort_by_key(|(i, _)| *i);
+        latest.into_iter().map(|(_, b)| b).collect()
+    }
+}
+
+/// The first installable build of `builds` (newest first), else the first.
+fn newest_installable<'a>(
+    mut builds: impl Iterator<Item = &'a Build> + Clone,
+) -> Option<&'a Build> {
+    builds
+        .clone()
+        .find(|b| b.installable())
+        .or_else(|| builds.next())
+}
+
+impl Build {
+    /// The channel as a path segment, for `latest/<channel>/`.
+    pub fn channel_slug(&self) -> String {
+        urls::slugify(&self.channel, "c")
+    }
+
+    /// Whether testers can install it now: not expired, and built for iOS.
+    pub fn installable(&self) -> bool {
+        !self.verdict.expired && self.verdict.not_installable.is_none()
+    }
+
+    /// When the build came out: its notes' date, else when its Info.plist was written.
+    pub fn published(&self) -> Option<OffsetDateTime> {
+        self.date.map(|d| d.0).or(self.built_at)
+    }
+}
+
+/// A release whose version is known and whose signing is judged: what the model orders before it
+/// makes the build.
+struct Identified {
+    release: ReadRelease,
+    version: String,
+    build_number: Option<String>,
+    verdict: Verdict,
+}
+
+/// Orders releases newest first: marketing version, then build number, then date, then path.
+fn newest_first(a: &Identified, b: &Identified) -> Ordering {
+    crate::version::compare(&b.version, &a.version)
+        .then_with(|| {
+            crate::version::compare(
+                b.build_number.as_deref().unwrap_or(""),
+                a.build_number.as_deref().unwrap_or(""),
+            )
+        })
+        .then_with(|| b.release.notes.date.cmp(&a.release.notes.date))
+        .then_with(|| b.release.source.ipa.cmp(&a.release.source.ipa))
+}
+
+/// What the model needs besides the releases.
+pub(crate) struct ModelOptions<'a> {
+    pub base_url: &'a Url,
+    /// Publish drafts too.
+    pub drafts: bool,
+    /// The time profiles are checked against.
+    pub now: OffsetDateTime,
+    /// Icons from the apps' `icon` settings, by bundle identifier.
+    pub configured_icons: &'a BTreeMap<String, Arc<IconSet>>,
+}
+
+/// Builds the catalog from every release read. Drafts are left out unless `drafts`.
+pub(crate) fn model(
+    config: &Config,
+    releases: Vec<ReadRelease>,
+    options: &ModelOptions<'_>,
+) -> (Catalog, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let layout = Layout::new(
+        options.base_url,
+        config.ipa_base_url.as_ref().map(|u| u.as_url()),
+    );
+    let mut by_app: BTreeMap<String, Vec<ReadRelease>> = BTreeMap::new();
+    for release in releases {
+        if release.notes.draft && !options.drafts {
+            continue;
+        }
+        by_app
+            .entry(release.facts.plist.bundle_id.clone())
+            .or_default()
+            .push(release);
+    }
+    let mut apps: Vec<App> = by_app
+        .into_iter()
+        .filter_map(|(bundle_id, releases)| {
+            model_app(config, bundle_id, releases, options, &mut problems)
+        })
+        .collect();
+    apps.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    problems.extend(validate::collisions(&apps, &layout));
+    let catalog = Catalog {
+        title: config.title.clone(),
+        description_html: config.description.as_deref().map(markdown::to_html),
+        layout,
+        apps,
+    };
+    (catalog, problems)
+}
+
+/// One app from its releases; `None` when none of them can be published.
+fn model_app(
+    config: &Config,
+    bundle_id: String,
+    releases: Vec<ReadRelease>,
+    options: &ModelOptions<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<App> {
+    let mut identified: Vec<Identified> = releases
+        .into_iter()
+        .filter_map(|release| identify(release, options.now, problems))
+        .collect();
+    identified.sort_by(newest_first);
+    let settings = config.apps.get(&bundle_id);
+    let name = settings
+        .and_then(|s| s.name.clone())
+        .or_else(|| {
+            identified
+                .first()
+                .and_then(|i| i.release.facts.plist.display_name.clone())
+        })
+        .unwrap_or_else(|| bundle_id.clone());
+    let slug = app_slug(config, &bundle_id);
+    let mut icons =
+        icons::IconChoice::new(&bundle_id, &name, options.configured_icons.get(&bundle_id));
+    let builds: Vec<Build> = identified
+        .into_iter()
+        .filter_map(|i| make_build(i, &name, &mut icons, problems))
+        .collect();
+    if builds.is_empty() {
+        return None;
+    }
+    Some(App {
+        description_html: settings
+            .and_then(|s| s.description.as_deref())
+            .map(markdown::to_html),
+        bundle_id,
+        name,
+        slug,
+        builds,
+    })
+}
+
+/// Names the release's version and judges its signing; a release that cannot be published is
+/// reported and left out.
+fn identify(
+    release: ReadRelease,
+    now: OffsetDateTime,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Identified> {
+    let signing = signing::check(&release.source.ipa, &release.facts, now);
+    problems.extend(signing.warnings);
+    let named = validate::identify(&release.source, &release.facts.plist, &release.notes);
+    match (named, signing.verdict) {
+        (Ok((version, build_number)), Ok(verdict)) => Some(Identified {
+            release,
+            version,
+            build_number,
+            verdict,
+        }),
+        (named, verdict) => {
+            problems.extend(named.err());
+            problems.extend(verdict.err());
+            None
+        }
+    }
+}
+
+/// The build, complete: everything pages, feeds and files need of it.
+fn make_build(
+    identified: Identified,
+    app_name: &str,
+    icons: &mut icons::IconChoice<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Build> {
+    let Identified {
+        release: ReadRelease {
+            source,
+            facts,
+            notes,
+        },
+        version,
+        build_number,
+        verdict,
+    } = identified;
+    let IpaFacts {
+        plist,
+        profile,
+        icon,
+        size,
+        sha256,
+        built_at,
+    } = facts;
+    let icons = icons.choose(&source.ipa, icon, problems)?;
+    let stem = source
+        .ipa
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rendered = notes
+        .notes
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|markdown| RenderedNotes {
+            html: markdown::to_html(markdown),
+            text: markdown::to_text(markdown),
+        });
+    Some(Build {
+        bundle_id: plist.bundle_id,
+        slug: version_slug(&version, build_number.as_deref()),
+        version,
+        build_number,
+        title: notes
+            .title
+            .clone()
+            .or(plist.display_name)
+            .unwrap_or_else(|| app_name.to_string()),
+        channel: notes.channel().to_string(),
+        draft: notes.draft,
+        date: notes.date,
+        built_at,
+        notes: rendered,
+        ipa_file_name: format!("{}.ipa", urls::slugify(&stem, "app-")),
+        package: Package {
+            size,
+            sha256,
+            minimum_os: plist.minimum_os,
+            device_families: plist.device_families,
+            platforms: plist.platforms,
+        },
+        profile: match profile {
+            ProfileStatus::Found { profile } => Some(profile),
+            ProfileStatus::Missing | ProfileStatus::Unreadable { .. } => None,
+        },
+        verdict,
+        icons,
+        source,
+    })
+}
+
+/// A build's path segment: `<version>-<build>`, or the version alone when the build number is
+/// missing or the same, so two builds of one version get two stable paths.
+pub(crate) fn version_slug(version: &str, build: Option<&str>) -> String {
+    match build {
+        Some(b) if b != version => urls::slugify(&format!("{version}-{b}"), "v"),
+        _ => urls::slugify(version, "v"),
+    }
+}
+
+/// The path segment of an app: its configured slug, else its bundle identifier.
+pub(crate) fn app_slug(config: &Config, bundle_id: &str) -> String {
+    config
+        .apps
+        .get(bundle_id)
+        .and_then(|a| a.slug.clone())
+        .unwrap_or_else(|| urls::slugify(bundle_id, "app-"))
+}

@@ -1,0 +1,188 @@
+//! What makes a release publishable: a version to name it by, a bundle identifier and versions
+//! that are safe in URLs, and no two apps or builds that would share a path.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::catalog::{App, Build};
+use crate::diag::{Diagnostic, display_path};
+use crate::ipa::InfoPlist;
+use crate::layout::Layout;
+use crate::notes::Notes;
+use crate::scan::ReleaseSource;
+
+/// The marketing version and build number a release is published under: the IPA's
+/// CFBundleShortVersionString, else the notes' `version`, else CFBundleVersion; checked to be
+/// usable in a URL, with a valid bundle identifier.
+pub fn identify(
+    source: &ReleaseSource,
+    plist: &InfoPlist,
+    notes: &Notes,
+) -> Result<(String, Option<String>), Diagnostic> {
+    let notes_file = source.notes.clone().unwrap_or_else(|| source.ipa.clone());
+    let version = match (&plist.short_version, &notes.version) {
+        (Some(short), Some(given)) if short != given => {
+            return Err(Diagnostic::error(
+                notes_file,
+                format!(
+                    "`version: {given}` contradicts the IPA's CFBundleShortVersionString `{short}`; `version` is only for an IPA without one: remove it"
+                ),
+            ));
+        }
+        (Some(short), _) => short.clone(),
+        (None, Some(given)) => given.clone(),
+        (None, None) => match &plist.build {
+            Some(build) => build.clone(),
+            None => {
+                let notes_name = source.notes.as_ref().map_or_else(
+                    || {
+                        let stem = source.ipa.file_stem().unwrap_or_default();
+                        format!("{}.yaml", stem.to_string_lossy())
+                    },
+                    |n| display_path(n),
+                );
+                return Err(Diagnostic::error(
+                    source.ipa.clone(),
+                    format!(
+                        "has no version: its Info.plist has neither CFBundleShortVersionString nor CFBundleVersion; give one as `version:` in its notes file ({notes_name})"
+                    ),
+                ));
+            }
+        },
+    };
+    if let Some(why) = invalid_bundle_id(&plist.bundle_id) {
+        return Err(Diagnostic::error(
+            source.ipa.clone(),
+            format!("CFBundleIdentifier `{}` {why}", plist.bundle_id),
+        ));
+    }
+    for (what, value) in [
+        ("version", Some(&version)),
+        ("build number", plist.build.as_ref()),
+    ] {
+        if let Some((value, why)) = value.and_then(|v| invalid_version(v).map(|why| (v, why))) {
+            return Err(Diagnostic::error(
+                source.ipa.clone(),
+                format!("{what} `{value}` {why}"),
+            ));
+        }
+    }
+    Ok((version, plist.build.clone()))
+}
+
+/// Why a bundle identifier cannot be published, if it cannot: Apple allows letters, digits,
+/// `-` and `.` (relsite also lets `_` pass), and iOS refuses a manifest that differs from the
+/// app, so a bad identifier cannot be repaired here.
+fn invalid_bundle_id(id: &str) -> Option<&'static str> {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        Some(
+            "is not a valid bundle identifier: only letters A–Z and a–z, digits, `-` and `.` are allowed, and iOS will not install it",
+        )
+    } else if id.starts_with('.') || id.contains("..") {
+        Some("is not a valid bundle identifier: its parts must not be empty")
+    } else {
+        None
+    }
+}
+
+/// Why a version or build number cannot name a build, if it cannot: it must read as a version
+/// (such as 1.4.0 or 2.0-beta3) and be safe in a URL path.
+fn invalid_version(version: &str) -> Option<&'static str> {
+    if version
+        .chars()
+        .any(|c| !c.is_ascii_graphic() || matches!(c, '/' | '\\'))
+    {
+        Some(
+            "is not a usable version: use ASCII letters, digits and `.` `-` `_` `+`, without spaces or `/`",
+        )
+    } else if version.starts_with('.') || version.contains("..") {
+        Some("is not a usable version: its parts must not be empty")
+    } else {
+        None
+    }
+}
+
+/// Two apps with one slug, or two builds of an app with one slug, would overwrite each other.
+pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut app_slugs: BTreeMap<&str, &App> = BTreeMap::new();
+    for app in apps {
+        if let Some(other) = app_slugs.insert(&app.slug, app) {
+            problems.push(Diagnostic::error(
+                first_source(app),
+                format!(
+                    "apps `{}` and `{}` both map to `{}/`; set `apps.<bundle id>.slug` in relsite.yaml to tell them apart (the other is {})",
+                    other.bundle_id,
+                    app.bundle_id,
+                    app.slug,
+                    display_path(&first_source(other))
+                ),
+            ));
+        }
+        let mut build_slugs: BTreeMap<&str, &Build> = BTreeMap::new();
+        for build in &app.builds {
+            if let Some(other) = build_slugs.insert(&build.slug, build) {
+                problems.push(Diagnostic::error(
+                    build.source.ipa.clone(),
+                    format!(
+                        "maps to the same URL as {}: both are `{}` (version {} and {}); remove one or give it a new build number",
+                        display_path(&other.source.ipa),
+                        layout.build_page(app, build).href,
+                        describe_version(build),
+                        describe_version(other),
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `1.0 build 7`, for messages.
+fn describe_version(build: &Build) -> String {
+    match &build.build_number {
+        Some(b) => format!("{} build {b}", build.version),
+        None => build.version.clone(),
+    }
+}
+
+fn first_source(app: &App) -> PathBuf {
+    app.builds
+        .iter()
+        .map(|b| b.source.ipa.clone())
+        .min()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundle_ids_must_be_apple_valid() {
+        assert_eq!(invalid_bundle_id("com.example.Field-2"), None);
+        for bad in [
+            "com/example",
+            "com.example..x",
+            ".com",
+            "com example",
+            "com.exämple",
+            "a\nb",
+        ] {
+            assert!(invalid_bundle_id(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn versions_must_be_safe_path_text() {
+        for ok in ["1.4.0", "2.0-beta3", "1.0+45", "2024.05.01_1"] {
+            assert_eq!(invalid_version(ok), None, "{ok}");
+        }
+        for bad in ["1.0/2", "../1", "1..0", "1.0 beta", "١.٠", "1\\0", ".1"] {
+            assert!(invalid_version(bad).is_some(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Where every output file goes and the URL it is served at: build folders, manifests, icons,
+//! IPAs, pages, `latest/`, feeds and host files. Every other stage asks this module; none builds
+//! a path or URL of its own, so moving or adding a file is one change here.
+//!
+//! Paths are relative to the output root and use `/`. A page is a folder with an `index.html`,
+//! linked as the folder (`app/1.0/`).
+
+use url::Url;
+
+use crate::catalog::{App, Build};
+use crate::urls;
+
+/// Icon sizes published with every build, in pixels, each as `icon-<px>.png`.
+pub const ICON_SIZES: &[u32] = &[MANIFEST_DISPLAY_ICON, PAGE_ICON];
+
+/// The icon iOS shows while it installs (the manifest's `display-image`).
+pub const MANIFEST_DISPLAY_ICON: u32 = 57;
+
+/// The icon of pages and the manifest's `full-size-image`.
+pub const PAGE_ICON: u32 = 512;
+
+/// The OTA manifest's file name in a build's folder.
+const MANIFEST: &str = "manifest.plist";
+
+/// Feeds in an app's folder, and the site feed at the root.
+const ATOM_FEED: &str = "feed.xml";
+const RELEASES_JSON: &str = "releases.json";
+const LATEST_JSON: &str = "latest.json";
+
+/// Host configuration at the output root.
+pub const HEADERS_FILE: &str = "_headers";
+pub const ROBOTS_FILE: &str = "robots.txt";
+pub const NOT_FOUND_PAGE: &str = "404.html";
+
+/// A file of the output: where it is written and where it is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The file below the output root, such as `app/1.0/index.html`.
+    pub file: String,
+    /// How pages link to it from the output root: the folder for a page (`app/1.0/`), else the
+    /// file.
+    pub href: String,
+    /// Its absolute URL.
+    pub url: Url,
+}
+
+impl Place {
+    /// The relative path from this file's folder back to the output root (`../../`).
+    pub fn root(&self) -> String {
+        "../".repeat(self.file.matches('/').count())
+    }
+}
+
+/// Which app feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppFeed {
+    /// `releases.json`: every build.
+    Releases,
+    /// `latest.json`: the build to offer, overall and per channel.
+    Latest,
+    /// The app's Atom feed.
+    Atom,
+}
+
+/// The site's output layout below its base URL (pages, manifests, icons) and the IPAs' base URL
+/// (`ipa_base_url`, else the base URL).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    base: Url,
+    ipa_base: Url,
+}
+
+impl Layout {
+    pub fn new(base_url: &Url, ipa_base_url: Option<&Url>) -> Layout {
+        Layout {
+            base: base_url.clone(),
+            ipa_base: ipa_base_url.unwrap_or(base_url).clone(),
+        }
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// A page: the folder of `segments` with its `index.html`.
+    fn page(&self, segments: &[&str]) -> Place {
+        let href: String = segments.iter().map(|s| format!("{s}/")).collect();
+        Place {
+            file: format!("{href}index.html"),
+            href,
+            url: urls::join_dir(&self.base, segments),
+        }
+    }
+
+    /// A file at `segments` below `base`.
+    fn file(base: &Url, segments: &[&str]) -> Place {
+        let file = segments.join("/");
+        Place {
+            href: file.clone(),
+            url: urls::join_file(base, segments),
+            file,
+        }
+    }
+
+    /// The catalog page at the root.
+    pub fn catalog_page(&self) -> Place {
+        self.page(&[])
+    }
+
+    /// The page hosts serve for a missing path, at the root.
+    pub fn not_found_page(&self) -> Place {
+        Layout::file(&self.base, &[NOT_FOUND_PAGE])
+    }
+
+    /// The Atom feed of every build.
+    pub fn site_feed(&self) -> Place {
+        Layout::file(&self.base, &[ATOM_FEED])
+    }
+
+    /// Page `n` (from 1) of an app's build list: `<app>/`, then `<app>/page/<n>/`.
+    pub fn app_page(&self, app: &App, n: usize) -> Place {
+        if n <= 1 {
+            self.page(&[&app.slug])
+        } else {
+            self.page(&[&app.slug, "page", &n.to_string()])
+        }
+    }
+
+    pub fn app_feed(&self, app: &App, feed: AppFeed) -> Place {
+        let name = match feed {
+            AppFeed::Releases => RELEASES_JSON,
+            AppFeed::Latest => LATEST_JSON,
+            AppFeed::Atom => ATOM_FEED,
+        };
+        Layout::file(&self.base, &[&app.slug, name])
+    }
+
+    /// `<app>/latest/`, or `<app>/latest/<channel>/` for a channel's slug.
+    pub fn latest_page(&self, app: &App, channel: Option<&str>) -> Place {
+        match channel {
+            None => self.page(&[&app.slug, "latest"]),
+            Some(channel) => self.page(&[&app.slug, "latest", channel]),
+        }
+    }
+
+    /// A build's own page, `<app>/<version>/`: its folder also holds its manifest and icons.
+    pub fn build_page(&self, app: &App, build: &Build) -> Place {
+        self.page(&[&app.slug, &build.slug])
+    }
+
+    pub fn manifest(&self, app: &App, build: &Build) -> Place {
+        Layout::file(&self.base, &[&app.slug, &build.slug, MANIFEST])
+    }
+
+    /// The build's icon of `px` pixels, one of [`ICON_SIZES`].
+    pub fn icon(&self, app: &App, build: &Build, px: u32) -> Place {
+        Layout::file(&self.base, &[&app.slug, &build.slug, &icon_file(px)])
+    }
+
+    /// The IPA, below `ipa_base_url` when the site has one.
+    pub fn ipa(&self, app: &App, build: &Build) -> Place {
+        Layout::file(
+            &self.ipa_base,
+            &[&app.slug, &build.slug, &build.ipa_file_name],
+        )
+    }
+
+    /// The `itms-services` link that installs the build.
+    pub fn install_link(&self, app: &App, build: &Build) -> String {
+        urls::install_link(&self.manifest(app, build).url)
+    }
+
+    /// `_headers` rules that match every build's file `name`, for hosts that take
+    /// `:placeholder` segments.
+    pub fn per_build_pattern(name: &str) -> String {
+        format!("/:app/:version/{name}")
+    }
+
+    /// The per-build files `_headers` gives rules to: the manifest, then every icon.
+    pub fn manifest_file() -> &'static str {
+        MANIFEST
+    }
+}
+
+/// `icon-<px>.png`.
+pub fn icon_file(px: u32) -> String {
+    format!("icon-{px}.png")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_climbs_one_level_per_folder() {
+        let layout = Layout::new(&Url::parse("https://e.com/builds/").unwrap(), None);
+        assert_eq!(layout.catalog_page().root(), "");
+        assert_eq!(layout.catalog_page().file, "index.html");
+        assert_eq!(layout.catalog_page().href, "");
+        assert_eq!(layout.not_found_page().root(), "");
+        assert_eq!(
+            layout.site_feed().url.as_str(),
+            "https://e.com/builds/feed.xml"
+        );
+    }
+}

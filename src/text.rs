@@ -1,0 +1,58 @@
+//! How counts and dates read, in messages, pages and feeds alike.
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+/// `1 build`, `2 builds`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `YYYY-MM-DD` of a time, in its own offset.
+pub(crate) fn ymd(at: OffsetDateTime) -> String {
+    let d = at.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// `YYYY-MM-DD` of a time, in UTC (in its own offset where UTC is out of range).
+pub(crate) fn utc_ymd(at: OffsetDateTime) -> String {
+    ymd(at.checked_to_offset(UtcOffset::UTC).unwrap_or(at))
+}
+
+/// RFC 3339 in UTC, as feeds carry times. A time that RFC 3339 cannot write (a year past 9999
+/// or before 0) is an error naming it, never an empty string.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> Result<String, String> {
+    at.checked_to_offset(UtcOffset::UTC)
+        .ok_or_else(|| "is out of range in UTC".to_string())
+        .and_then(|utc| utc.format(&Rfc3339).map_err(|e| e.to_string()))
+        .map_err(|why| format!("time {at} cannot be written as RFC 3339: {why}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn counts_read_in_the_singular_for_one() {
+        assert_eq!(plural(0, "build"), "0 builds");
+        assert_eq!(plural(1, "build"), "1 build");
+        assert_eq!(plural(2, "build"), "2 builds");
+    }
+
+    #[test]
+    fn days_read_in_their_offset_or_in_utc() {
+        let at = datetime!(2024-05-01 23:30 -02:00);
+        assert_eq!(ymd(at), "2024-05-01");
+        assert_eq!(utc_ymd(at), "2024-05-02");
+    }
+
+    #[test]
+    fn rfc3339_is_utc_and_fails_loudly_out_of_range() {
+        assert_eq!(
+            rfc3339(datetime!(2024-05-01 12:00 +02:00)).unwrap(),
+            "2024-05-01T10:00:00Z"
+        );
+        assert!(rfc3339(datetime!(-0001-01-01 0:00 UTC)).is_err());
+    }
+}
