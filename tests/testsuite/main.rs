@@ -11,5 +11,6 @@ mod fixtures;
 mod ipa_builder;
 mod readme;
 mod signing;
+mod snapshot;
 mod support;
 mod theme;

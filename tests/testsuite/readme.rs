@@ -45,22 +45,6 @@ fn shell_lines(markdown: &str) -> Vec<String> {
     lines
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        if rel.starts_with("public") {
-            continue;
-        }
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn relsite(args: &[&str], cwd: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_relsite"))
         .args(args)
@@ -73,7 +57,7 @@ fn relsite(args: &[&str], cwd: &Path) -> std::process::Output {
 fn readme_commands_run() {
     let work = tempfile::tempdir().unwrap();
     let example = work.path().join("example-site");
-    copy_dir(
+    crate::support::copy_site(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
         &example,
     );

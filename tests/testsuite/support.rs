@@ -174,6 +174,23 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// Copies a site folder, leaving out the `public/` output a local build may have left in it.
+pub fn copy_site(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(from).expect("below");
+        if rel.starts_with("public") {
+            continue;
+        }
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 /// Every file below `dir` with its inode and modification time: what "untouched" means.
 pub fn identities(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime)> {
     use std::os::unix::fs::MetadataExt;
