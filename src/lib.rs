@@ -15,7 +15,7 @@ pub(crate) mod fs;
 pub(crate) mod hosting;
 pub mod ipa;
 pub(crate) mod layout;
-pub(crate) mod manifest;
+pub mod manifest;
 pub(crate) mod markdown;
 pub mod notes;
 pub(crate) mod pipeline;

@@ -1,34 +1,35 @@
 //! The OTA manifest (`manifest.plist`) iOS fetches before it installs a build. Written through
-//! the plist crate, so every string is XML-escaped by the writer.
+//! the plist crate, so every string is XML-escaped by the writer, and read back the same way
+//! (`check --deployed` reads what a host serves).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Item {
     pub assets: Vec<Asset>,
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Asset {
     /// `software-package`, `display-image` or `full-size-image`.
-    pub kind: &'static str,
+    pub kind: String,
     pub url: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Metadata {
     /// CFBundleIdentifier exactly: iOS refuses a mismatch.
     pub bundle_identifier: String,
     /// The marketing version.
     pub bundle_version: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subtitle: Option<String>,
@@ -50,19 +51,14 @@ impl Manifest {
         subtitle: Option<&str>,
         icons: Option<&ManifestIcons>,
     ) -> Self {
-        let mut assets = vec![Asset {
-            kind: "software-package",
-            url: ipa_url.to_string(),
-        }];
+        let asset = |kind: &str, url: &str| Asset {
+            kind: kind.to_string(),
+            url: url.to_string(),
+        };
+        let mut assets = vec![asset(SOFTWARE_PACKAGE, ipa_url)];
         if let Some(icons) = icons {
-            assets.push(Asset {
-                kind: "display-image",
-                url: icons.display_image.clone(),
-            });
-            assets.push(Asset {
-                kind: "full-size-image",
-                url: icons.full_size_image.clone(),
-            });
+            assets.push(asset("display-image", &icons.display_image));
+            assets.push(asset("full-size-image", &icons.full_size_image));
         }
         Manifest {
             items: vec![Item {
@@ -70,12 +66,22 @@ impl Manifest {
                 metadata: Metadata {
                     bundle_identifier: bundle_identifier.to_string(),
                     bundle_version: bundle_version.to_string(),
-                    kind: "software",
+                    kind: "software".to_string(),
                     title: title.to_string(),
                     subtitle: subtitle.map(str::to_string),
                 },
             }],
         }
+    }
+
+    /// Reads a manifest, XML or binary.
+    pub fn parse(bytes: &[u8]) -> Result<Manifest, plist::Error> {
+        plist::from_bytes(bytes)
+    }
+
+    /// The first item, the one iOS installs.
+    pub fn item(&self) -> Option<&Item> {
+        self.items.first()
     }
 
     /// The manifest as an XML plist with Apple's declaration and DOCTYPE.
@@ -86,6 +92,19 @@ impl Manifest {
             bytes.push(b'\n');
         }
         Ok(bytes)
+    }
+}
+
+/// The asset kind of the IPA.
+const SOFTWARE_PACKAGE: &str = "software-package";
+
+impl Item {
+    /// The URL of the IPA.
+    pub fn package_url(&self) -> Option<&str> {
+        self.assets
+            .iter()
+            .find(|a| a.kind == SOFTWARE_PACKAGE)
+            .map(|a| a.url.as_str())
     }
 }
 
@@ -123,6 +142,10 @@ mod tests {
         assert_eq!(meta["bundle-version"].as_string(), Some("1.0"));
         assert_eq!(meta["kind"].as_string(), Some("software"));
         assert_eq!(meta["title"].as_string(), Some("Field <&\"> beta"));
+        let read = Manifest::parse(xml.as_bytes()).unwrap();
+        let item = read.item().unwrap();
+        assert_eq!(item.metadata.title, "Field <&\"> beta");
+        assert_eq!(item.package_url(), Some("https://e.com/a/1.0/A.ipa"));
     }
 
     #[test]
@@ -132,7 +155,7 @@ mod tests {
             full_size_image: "https://e.com/i512.png".into(),
         };
         let m = Manifest::new("https://e.com/a.ipa", "a", "1", "A", None, Some(&icons));
-        let kinds: Vec<_> = m.items[0].assets.iter().map(|a| a.kind).collect();
+        let kinds: Vec<_> = m.items[0].assets.iter().map(|a| a.kind.as_str()).collect();
         assert_eq!(
             kinds,
             ["software-package", "display-image", "full-size-image"]

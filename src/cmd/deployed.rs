@@ -10,6 +10,7 @@ use ureq::tls::{PemItem, RootCerts, TlsConfig};
 use crate::catalog::Build;
 use crate::cmd::Failure;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::manifest::Manifest;
 use crate::pipeline::Prepared;
 use crate::ui::{Ui, plural};
 
@@ -187,63 +188,56 @@ fn check_manifest(agent: &Agent, build: &Build, url: &str, ipa_url: &str) -> Vec
             return problems;
         }
     };
-    match manifest_facts(&body) {
-        Some((id, version, package)) => {
-            if id != build.bundle_id {
-                problems.push(problem(
-                    url,
-                    format!(
-                        "names bundle-identifier `{id}`, but the build is `{}`",
-                        build.bundle_id
-                    ),
-                ));
-            }
-            if version != build.version {
-                problems.push(problem(
-                    url,
-                    format!(
-                        "names bundle-version `{version}`, but the build is `{}`",
-                        build.version
-                    ),
-                ));
-            }
-            if package != ipa_url {
-                problems.push(problem(
-                    url,
-                    format!(
-                        "points to `{package}`, but the build's IPA is `{ipa_url}`: deploy the current build"
-                    ),
-                ));
-            }
+    let manifest = match Manifest::parse(&body) {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            problems.push(problem(
+                url,
+                format!("is not a manifest property list: {e}"),
+            ));
+            return problems;
         }
-        None => problems.push(problem(url, "is not a manifest property list".into())),
+    };
+    let Some(item) = manifest.item() else {
+        problems.push(problem(url, "is a manifest with no items".into()));
+        return problems;
+    };
+    let (id, version) = (
+        &item.metadata.bundle_identifier,
+        &item.metadata.bundle_version,
+    );
+    if *id != build.bundle_id {
+        problems.push(problem(
+            url,
+            format!(
+                "names bundle-identifier `{id}`, but the build is `{}`",
+                build.bundle_id
+            ),
+        ));
+    }
+    if *version != build.version {
+        problems.push(problem(
+            url,
+            format!(
+                "names bundle-version `{version}`, but the build is `{}`",
+                build.version
+            ),
+        ));
+    }
+    match item.package_url() {
+        Some(package) if package == ipa_url => {}
+        Some(package) => problems.push(problem(
+            url,
+            format!(
+                "points to `{package}`, but the build's IPA is `{ipa_url}`: deploy the current build"
+            ),
+        )),
+        None => problems.push(problem(
+            url,
+            "names no software-package asset: iOS has no IPA to install".into(),
+        )),
     }
     problems
-}
-
-/// (bundle-identifier, bundle-version, software-package URL) of a manifest.
-fn manifest_facts(bytes: &[u8]) -> Option<(String, String, String)> {
-    let value: plist::Value = plist::from_bytes(bytes).ok()?;
-    let item = value
-        .as_dictionary()?
-        .get("items")?
-        .as_array()?
-        .first()?
-        .as_dictionary()?;
-    let meta = item.get("metadata")?.as_dictionary()?;
-    let package = item
-        .get("assets")?
-        .as_array()?
-        .iter()
-        .filter_map(plist::Value::as_dictionary)
-        .find(|a| a.get("kind").and_then(plist::Value::as_string) == Some("software-package"))?
-        .get("url")?
-        .as_string()?;
-    Some((
-        meta.get("bundle-identifier")?.as_string()?.to_string(),
-        meta.get("bundle-version")?.as_string()?.to_string(),
-        package.to_string(),
-    ))
 }
 
 /// Checks the IPA at `url`, built on the setting `key`, against the build.

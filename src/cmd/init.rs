@@ -106,7 +106,16 @@ pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
         }
     }
     let gitignore = dir.join(".gitignore");
-    let existing = std::fs::read_to_string(&gitignore).unwrap_or_default();
+    let existing = match std::fs::read_to_string(&gitignore) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return fail(Diagnostic::error(
+                PathBuf::from(".gitignore"),
+                format!("cannot read: {e}"),
+            ));
+        }
+    };
     let missing: Vec<&str> = GITIGNORE
         .lines()
         .filter(|l| !existing.lines().any(|e| e.trim() == *l))

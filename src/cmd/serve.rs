@@ -50,10 +50,17 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
     let work = std::env::temp_dir().join(format!("{WORK_PREFIX}{}-{port}", std::process::id()));
     let output = work.join("site");
     let cleanup = work.clone();
-    let _ = ctrlc::set_handler(move || {
+    let handled = ctrlc::set_handler(move || {
+        // Best effort on the way out: the next serve removes what is left.
         let _ = std::fs::remove_dir_all(&cleanup);
         std::process::exit(130);
     });
+    if let Err(e) = handled {
+        ui.report(&Diagnostic::warning(
+            None,
+            format!("cannot handle Ctrl-C ({e}): the preview folder {} stays behind when serve is stopped", work.display()),
+        ).into());
+    }
     let options = Options {
         root: args.root.clone(),
         output: Some(output.clone()),

@@ -243,30 +243,14 @@ pub fn unescape_html(s: &str) -> String {
 
 /// A manifest's first item: (bundle-identifier, bundle-version, title, software-package URL).
 pub fn manifest_facts(bytes: &[u8]) -> (String, String, String, String) {
-    let value: plist::Value = plist::from_bytes(bytes).expect("manifest parses");
-    let item = value.as_dictionary().expect("dict")["items"]
-        .as_array()
-        .expect("items")[0]
-        .as_dictionary()
-        .expect("item")
-        .clone();
-    let meta = item["metadata"].as_dictionary().expect("metadata");
-    let get = |k: &str| meta[k].as_string().expect(k).to_string();
-    let package = item["assets"]
-        .as_array()
-        .expect("assets")
-        .iter()
-        .filter_map(|a| a.as_dictionary())
-        .find(|a| a["kind"].as_string() == Some("software-package"))
-        .expect("software-package")["url"]
-        .as_string()
-        .expect("url")
-        .to_string();
+    let manifest = relsite::manifest::Manifest::parse(bytes).expect("manifest parses");
+    let item = manifest.item().expect("an item");
+    let meta = &item.metadata;
     (
-        get("bundle-identifier"),
-        get("bundle-version"),
-        get("title"),
-        package,
+        meta.bundle_identifier.clone(),
+        meta.bundle_version.clone(),
+        meta.title.clone(),
+        item.package_url().expect("software-package").to_string(),
     )
 }
 
