@@ -213,3 +213,103 @@ fn files_below(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<(
     }
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site_with_theme(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        dir
+    }
+
+    fn context() -> Context {
+        let mut context = Context::new();
+        context.insert("site", &serde_json::json!({"title": "T", "feed": "feed.xml", "noindex": true}));
+        context.insert("root", "");
+        context
+    }
+
+    #[test]
+    fn builtin_theme_loads_every_template_and_static_file() {
+        let theme = Theme::load(Path::new("/nonexistent"), None).expect("built-in theme");
+        assert_eq!(theme.static_files.len(), BUILTIN_STATIC.len());
+        let html = theme.render("404.html", &context()).expect("renders");
+        assert!(html.contains("<h1>Not found</h1>"), "{html}");
+    }
+
+    #[test]
+    fn site_theme_overrides_file_by_file() {
+        let site = site_with_theme(&[
+            ("themes/brand/templates/404.html", "gone from {{ site.title }}"),
+            ("themes/brand/static/assets/logo.svg", "<svg/>"),
+        ]);
+        let theme = Theme::load(site.path(), Some("brand")).expect("theme");
+        assert_eq!(theme.render("404.html", &context()).unwrap(), "gone from T");
+        assert!(theme.render("catalog.html", &Context::new()).is_err());
+        assert!(matches!(
+            theme.static_files.get("assets/logo.svg"),
+            Some(StaticFile::Site(p)) if p == Path::new("themes/brand/static/assets/logo.svg")
+        ));
+        assert!(matches!(
+            theme.static_files.get("assets/relsite.css"),
+            Some(StaticFile::Builtin(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_theme_is_an_error_naming_the_config() {
+        let site = site_with_theme(&[]);
+        let problems = Theme::load(site.path(), Some("nope")).err().expect("error");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "relsite.yaml: error: theme `nope` not found: expected a folder themes/nope"
+        );
+    }
+
+    #[test]
+    fn template_errors_name_the_file_line_and_column() {
+        let site = site_with_theme(&[(
+            "themes/brand/templates/404.html",
+            "line one\n{{ site.title | nosuchfilter }}",
+        )]);
+        let problems = match Theme::load(site.path(), Some("brand")) {
+            Err(problems) => problems,
+            Ok(theme) => vec![theme.render("404.html", &context()).unwrap_err()],
+        };
+        let d = &problems[0];
+        assert_eq!(
+            d.file.as_deref(),
+            Some(Path::new("themes/brand/templates/404.html")),
+            "{d}"
+        );
+        assert_eq!(d.location.map(|l| l.line), Some(2), "{d}");
+    }
+
+    #[test]
+    fn undefined_variables_are_errors() {
+        let site = site_with_theme(&[("themes/brand/templates/404.html", "{{ nothing }}")]);
+        let theme = Theme::load(site.path(), Some("brand")).expect("theme");
+        let err = theme.render("404.html", &context()).unwrap_err();
+        assert_eq!(
+            err.file.as_deref(),
+            Some(Path::new("themes/brand/templates/404.html"))
+        );
+    }
+
+    #[test]
+    fn pointers_read_name_line_and_column() {
+        assert_eq!(parse_pointer("build.html:4:13"), Some(("build.html", 4, 13)));
+        assert_eq!(
+            parse_pointer(" partials/build-row.html:1:2 "),
+            Some(("partials/build-row.html", 1, 2))
+        );
+        assert_eq!(parse_pointer("build.html"), None);
+    }
+}
