@@ -450,15 +450,7 @@ fn add_leaves_nothing_behind_when_it_fails() {
 }
 
 /// Runs relsite on a pseudo-terminal (util-linux `script`), as a person at a shell would.
-fn on_a_terminal(site: &TestSite, no_color: bool) -> Option<String> {
-    if Command::new("script").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`script` (util-linux) is missing"
-        );
-        eprintln!("skipped: no `script` command for a pseudo-terminal");
-        return None;
-    }
+fn on_a_terminal(site: &TestSite, no_color: bool) -> String {
     let command = format!(
         "{} build --root {}",
         env!("CARGO_BIN_EXE_relsite"),
@@ -472,30 +464,31 @@ fn on_a_terminal(site: &TestSite, no_color: bool) -> Option<String> {
     if no_color {
         script.env("NO_COLOR", "1");
     }
-    let out = script.output().unwrap();
+    let out = script
+        .output()
+        .unwrap_or_else(|e| panic!("`script` (util-linux) is missing: {e}"));
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
+#[cfg_attr(not(have_script), ignore = "needs `script` (util-linux) on PATH")]
 fn a_terminal_gets_colour_unless_no_color_is_set() {
     let site = TestSite::new();
     site.ipa(
         "releases/a/A.ipa",
         &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
     );
-    let Some(coloured) = on_a_terminal(&site, false) else {
-        return;
-    };
+    let coloured = on_a_terminal(&site, false);
     assert!(
         coloured.contains("\x1b[1;33mwarning\x1b[0m"),
         "{coloured:?}"
     );
-    let plain = on_a_terminal(&site, true).unwrap();
+    let plain = on_a_terminal(&site, true);
     assert!(
         !plain.contains("\x1b[1;33m") && plain.contains("warning: has no embedded.mobileprovision"),
         "{plain:?}"
