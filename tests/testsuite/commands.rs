@@ -425,27 +425,113 @@ fn init_force_keeps_what_the_user_wrote() {
     assert!(site.join("releases/README.md").is_file());
 }
 
+/// Every entry below `dir`, folders and hidden files included.
+fn entries_below(dir: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| {
+            let e = e.unwrap();
+            e.path().strip_prefix(dir).unwrap().display().to_string()
+        })
+        .collect()
+}
+
+/// Runs `command` with every file it writes capped at `bytes` (`ulimit -f`, in POSIX's 512-byte
+/// blocks): a write past the cap fails with "File too large", whoever runs the test, root
+/// included. The shell ignores SIGXFSZ, which would otherwise end the process.
+fn with_file_size_limit(command: &Command, bytes: u64) -> Run {
+    let mut sh = Command::new("sh");
+    sh.args([
+        "-c",
+        "trap '' XFSZ; ulimit -f \"$1\"; shift; exec \"$@\"",
+        "sh",
+    ])
+    .arg((bytes / 512).to_string())
+    .arg(command.get_program())
+    .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => sh.env(key, value),
+            None => sh.env_remove(key),
+        };
+    }
+    Run::from(sh.output().unwrap())
+}
+
+/// A failure once `add` has started writing (the notes after the copy, or the copy itself)
+/// leaves the releases folder as it was, and a retry then succeeds.
 #[test]
 fn add_leaves_nothing_behind_when_it_fails() {
+    const LIMIT: u64 = 64 * 1024;
     let site = TestSite::new();
-    site.file(
-        "incoming/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1").build(),
+    // An earlier release of A: its app folder stays.
+    site.ipa(
+        "releases/com.acme.a/0.9-1/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "0.9", "1"),
     );
-    let ipa = site.path("incoming/A.ipa");
-    // A file where the app's folder would go makes the final rename fail.
-    site.file("releases/com.acme.a", b"in the way");
-    let run = site.run(&["add", ipa.to_str().unwrap()]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let left: Vec<String> = walkdir::WalkDir::new(site.path("releases"))
-        .into_iter()
-        .flatten()
-        .map(|e| e.path().display().to_string())
-        .filter(|p| p.contains(".relsite-add"))
+    let small = IpaBuilder::new("B", "com.acme.b", "1.0", "1").build();
+    assert!((small.len() as u64) < LIMIT / 2);
+    // Noise does not compress, so this IPA stays larger than the limit.
+    let mut x = 1u32;
+    let noise: Vec<u8> = (0..4 * LIMIT)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
         .collect();
-    assert!(left.is_empty(), "{left:?}");
-    site.remove("releases/com.acme.a");
-    site.run(&["add", ipa.to_str().unwrap()]).assert_ok();
+    let large = IpaBuilder::new("A", "com.acme.a", "1.0", "2")
+        .app_file("noise.bin", &noise)
+        .build();
+    assert!(large.len() as u64 > 2 * LIMIT);
+    site.file("incoming/B.ipa", &small)
+        .file("incoming/A.ipa", &large)
+        .file(
+            "incoming/notes.md",
+            "- one of many changes\n".repeat(20_000).as_bytes(),
+        );
+    let arg = |rel: &str| site.path(rel).to_str().unwrap().to_string();
+    let add = |args: &[String]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_relsite"));
+        command
+            .arg("add")
+            .args(args)
+            .arg("--root")
+            .arg(site.root())
+            .env_remove("SOURCE_DATE_EPOCH");
+        command
+    };
+    let small_with_notes = [
+        arg("incoming/B.ipa"),
+        "--notes-file".into(),
+        arg("incoming/notes.md"),
+    ];
+    let before = entries_below(&site.path("releases"));
+
+    // The copy of B fits; its notes, written after it, do not.
+    with_file_size_limit(&add(&small_with_notes), LIMIT)
+        .assert_fails_with("releases/com.acme.b/1.0-1/B.yaml: error: failed to write")
+        .assert_mentions(&["File too large"]);
+    assert_eq!(entries_below(&site.path("releases")), before);
+
+    // The copy of A fails halfway.
+    with_file_size_limit(&add(&[arg("incoming/A.ipa")]), LIMIT)
+        .assert_fails_with("A.ipa: error: cannot copy")
+        .assert_mentions(&["File too large"]);
+    assert_eq!(entries_below(&site.path("releases")), before);
+
+    site.run(&[
+        "add",
+        &small_with_notes[0],
+        "--notes-file",
+        &small_with_notes[2],
+    ])
+    .assert_ok();
+    site.run(&["add", &arg("incoming/A.ipa")]).assert_ok();
+    assert_eq!(
+        std::fs::read(site.path("releases/com.acme.a/1.0-2/A.ipa")).unwrap(),
+        large
+    );
     site.build().assert_ok();
 }
 
