@@ -11,17 +11,7 @@ use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
 
 fn relsite_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_relsite"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(relsite().args(args).current_dir(dir).output().unwrap())
 }
 
 #[test]
@@ -315,7 +305,7 @@ fn serve_rebuilds_when_notes_change_and_stops_cleanly() {
         &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
     )
     .file("releases/a/A.yaml", b"notes: first words\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relsite"))
+    let mut child = relsite()
         .args(["serve", "--port", "0", "--root"])
         .arg(site.root())
         .stdout(Stdio::piped())
@@ -492,13 +482,8 @@ fn add_leaves_nothing_behind_when_it_fails() {
         );
     let arg = |rel: &str| site.path(rel).to_str().unwrap().to_string();
     let add = |args: &[String]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_relsite"));
-        command
-            .arg("add")
-            .args(args)
-            .arg("--root")
-            .arg(site.root())
-            .env_remove("SOURCE_DATE_EPOCH");
+        let mut command = relsite();
+        command.arg("add").args(args).arg("--root").arg(site.root());
         command
     };
     let small_with_notes = [
@@ -537,11 +522,7 @@ fn add_leaves_nothing_behind_when_it_fails() {
 
 /// Runs relsite on a pseudo-terminal (util-linux `script`), as a person at a shell would.
 fn on_a_terminal(site: &TestSite, no_color: bool) -> String {
-    let command = format!(
-        "{} build --root {}",
-        env!("CARGO_BIN_EXE_relsite"),
-        site.root().display()
-    );
+    let command = format!("{RELSITE} build --root {}", site.root().display());
     let mut script = Command::new("script");
     script
         .args(["-qec", &command, "/dev/null"])
