@@ -134,18 +134,65 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
         let path = path.to_path_buf();
         move |e: crate::fs::FsError| vec![Diagnostic::error(path, e.to_string())]
     };
-    crate::fs::create_dir_all(&root.join(&dir)).map_err(io(&dir))?;
+    let target = root.join(&dir);
     // Copied under a hidden name and renamed, so a build never meets half an IPA.
-    let partial = root.join(&dir).join(format!(".{file_name}.part"));
-    std::fs::copy(source, &partial).map_err(|e| {
-        vec![Diagnostic::error(
-            source.clone(),
-            format!("cannot copy: {e}"),
-        )]
-    })?;
-    crate::fs::write(&root.join(&notes_rel), yaml.as_bytes()).map_err(io(&notes_rel))?;
-    crate::fs::rename(&partial, &root.join(&ipa_rel)).map_err(io(&ipa_rel))?;
+    let partial_rel = dir.join(format!(".{file_name}.part"));
+    let partial = root.join(&partial_rel);
+    // Each thing is recorded before it is made, so that a failed step takes back all of them
+    // and a retry finds the catalog as it was.
+    let mut made = Made::default();
+    let placed = (|| {
+        made.dirs = target
+            .ancestors()
+            .take_while(|d| !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        crate::fs::create_dir_all(&target).map_err(io(&dir))?;
+        made.files.push(partial_rel.clone());
+        std::fs::copy(source, &partial).map_err(|e| {
+            vec![Diagnostic::error(
+                source.clone(),
+                format!("cannot copy: {e}"),
+            )]
+        })?;
+        made.files.push(notes_rel.clone());
+        crate::fs::write(&root.join(&notes_rel), yaml.as_bytes()).map_err(io(&notes_rel))?;
+        crate::fs::rename(&partial, &root.join(&ipa_rel)).map_err(io(&ipa_rel))
+    })();
+    if let Err(mut problems) = placed {
+        problems.extend(made.undo(root));
+        return Err(problems);
+    }
     Ok((ipa_rel, notes_rel, what))
+}
+
+/// What a run of `add` has made so far: files (relative to the site root) and the folders
+/// that did not exist before it (innermost first).
+#[derive(Default)]
+struct Made {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Made {
+    /// Removes the files, then the folders that are left empty (one that something else has
+    /// been put in stays); returns an error for each file that cannot be removed.
+    fn undo(self, root: &Path) -> Vec<Diagnostic> {
+        let mut left = Vec::new();
+        for file in self.files {
+            match std::fs::remove_file(root.join(&file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => left.push(Diagnostic::error(
+                    file,
+                    format!("is left behind, cannot remove it: {e}"),
+                )),
+                _ => {}
+            }
+        }
+        for dir in self.dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
+        left
+    }
 }
 
 /// Now, in the local time zone when it is known (a team's "today"), else UTC;

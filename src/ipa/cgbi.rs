@@ -526,8 +526,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn detects_cgbi_only_on_cgbi_files() {
-        crate::test_fixtures::require_fixtures!();
         assert!(is_cgbi(&read(CGBI)));
         assert!(is_cgbi(&read(CGBI_INTERLACED)));
         assert!(is_cgbi(&read(PINCRUSH)));
@@ -540,8 +543,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn decodes_cgbi_like_its_plain_counterpart() {
-        crate::test_fixtures::require_fixtures!();
         let cgbi = decode(&read(CGBI)).expect("cgbi.png decodes");
         let plain = decode(&read(PLAIN)).expect("png.png decodes");
         assert_eq!((cgbi.width, cgbi.height), (120, 120));
@@ -549,8 +555,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn decodes_interlaced_cgbi_like_its_rgb_counterpart_up_to_colour_conversion() {
-        crate::test_fixtures::require_fixtures!();
         let cgbi = decode(&read(CGBI_INTERLACED)).expect("cgbi2.png decodes");
         let plain = decode(&read(PLAIN_RGB)).expect("png2.png decodes");
         assert_eq!((cgbi.width, cgbi.height), (180, 180));
@@ -585,8 +594,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn decodes_cgbi_fixtures_to_reference_pixels() {
-        crate::test_fixtures::require_fixtures!();
         // CRC-32 of the RGBA output as computed by an independent decoder
         // (raw inflate, per-pass unfiltering, BGRA swap, un-premultiply).
         for (name, size, crc) in [
@@ -602,8 +614,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn decodes_pincrush_cgbi_like_its_source() {
-        crate::test_fixtures::require_fixtures!();
         let cgbi = decode(&read(PINCRUSH)).expect("iphone png decodes");
         let plain = decode(&read(PINCRUSH_SOURCE)).expect("source png decodes");
         assert_eq!((cgbi.width, cgbi.height), (3, 2));
@@ -612,8 +627,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn decodes_pngdefry_icon_at_60_by_60() {
-        crate::test_fixtures::require_fixtures!();
         let img = decode(&read(DEFRY_ICON)).expect("icon.png decodes");
         assert_eq!((img.width, img.height), (60, 60));
         assert_eq!(img.pixels.len(), 60 * 60 * 4);
@@ -634,8 +652,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn encode_then_decode_round_trips() {
-        crate::test_fixtures::require_fixtures!();
         for name in ALL_PNGS {
             let img = decode(&read(name)).expect("fixture decodes");
             let bytes = encode_png(&img).expect("encodes");
@@ -646,8 +667,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn encoding_is_deterministic() {
-        crate::test_fixtures::require_fixtures!();
         let img = decode(&read(CGBI)).expect("decodes");
         let a = encode_png(&img).expect("encodes");
         let b = encode_png(&img).expect("encodes");
@@ -678,8 +702,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn resizes_down_and_up_to_requested_sizes() {
-        crate::test_fixtures::require_fixtures!();
         let img = decode(&read(CGBI_INTERLACED)).expect("decodes");
         for (w, h) in [(57, 57), (512, 512), (1, 1), (90, 30)] {
             let out = resize(&img, w, h);
@@ -743,8 +770,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn rejects_non_png_input_with_clear_errors() {
-        crate::test_fixtures::require_fixtures!();
         assert!(matches!(decode(b""), Err(PngError::NotPng)));
         assert!(matches!(decode(b"GIF89a......"), Err(PngError::NotPng)));
         let sig_only = PNG_SIGNATURE.to_vec();
@@ -755,8 +785,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn rejects_oversized_cgbi_dimensions() {
-        crate::test_fixtures::require_fixtures!();
         let mut bytes = read(PINCRUSH);
         // The IHDR data follows the signature and the CgBI chunk.
         let cgbi_len = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
@@ -767,8 +800,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn malformed_variants_of_the_fixtures_never_panic() {
-        crate::test_fixtures::require_fixtures!();
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = move || {
             state ^= state << 13;

@@ -392,8 +392,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_fastlane_app_store_profile() {
-        crate::test_fixtures::require_fixtures!();
         let p = load(FASTLANE_APPSTORE);
         assert_fastlane_app_store_facts(&p);
         assert_eq!(p.platforms, vec!["iOS"]);
@@ -401,16 +404,22 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_profile_whose_signature_no_longer_verifies() {
-        crate::test_fixtures::require_fixtures!();
         let p = load(FASTLANE_OSX_EDITED);
         assert_fastlane_app_store_facts(&p);
         assert_eq!(p.platforms, vec!["OSX"]);
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_ber_indefinite_length_development_profile() {
-        crate::test_fixtures::require_fixtures!();
         let bytes = std::fs::read(fixture(FASTLANE_BER)).expect("fixture");
         assert_eq!(&bytes[..2], &[0x30, 0x80]);
         let p = Profile::parse(&bytes).expect("parses");
@@ -446,8 +455,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_plist_split_across_ber_octet_string_segments() {
-        crate::test_fixtures::require_fixtures!();
         let original = std::fs::read(fixture(FASTLANE_APPSTORE)).expect("fixture");
         let xml = &original[find_plist(&original).expect("plist")];
         let mut ber = vec![0x30, 0x80, 0x24, 0x80];
@@ -463,8 +475,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_icyleaf_ad_hoc_profile() {
-        crate::test_fixtures::require_fixtures!();
         let p = load(ICY_ADHOC);
         assert_eq!(p.name.as_deref(), Some("iOS Full AdHoc"));
         assert_eq!(p.team_id.as_deref(), Some("WKR87TTKML"));
@@ -493,8 +508,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_icyleaf_app_store_profile() {
-        crate::test_fixtures::require_fixtures!();
         let p = load(ICY_APPSTORE);
         assert_eq!(p.name.as_deref(), Some("iOS Full AppStore"));
         assert_eq!(
@@ -516,8 +534,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn reads_icyleaf_development_profile() {
-        crate::test_fixtures::require_fixtures!();
         let p = load(ICY_DEVELOPMENT);
         assert_eq!(p.name.as_deref(), Some("iOS Full Development"));
         assert_eq!(
@@ -538,8 +559,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn classifies_macos_development_profile_without_get_task_allow_as_ad_hoc() {
-        crate::test_fixtures::require_fixtures!();
         let p = load(ICY_MACOS);
         assert_eq!(p.name.as_deref(), Some("macOS Full development"));
         assert_eq!(p.platforms, vec!["OSX"]);
@@ -567,8 +591,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn certificate_expiry_bounds_effective_expiry() {
-        crate::test_fixtures::require_fixtures!();
         for name in ALL {
             let p = load(name);
             let certs = p
@@ -582,8 +609,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn certificate_expiring_before_the_profile_sets_effective_expiry() {
-        crate::test_fixtures::require_fixtures!();
         for name in [ICY_DEVELOPMENT, ICY_MACOS] {
             let p = load(name);
             let certs = p.certificates_expire.expect("certificate expiry");
@@ -734,8 +764,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn damaged_fixtures_never_panic() {
-        crate::test_fixtures::require_fixtures!();
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
         for name in ALL {
             let original = std::fs::read(fixture(name)).expect("fixture");

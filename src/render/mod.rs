@@ -230,7 +230,10 @@ mod tests {
 
     fn context() -> Context {
         let mut context = Context::new();
-        context.insert("site", &serde_json::json!({"title": "T", "feed": "feed.xml", "noindex": true}));
+        context.insert(
+            "site",
+            &serde_json::json!({"title": "T", "feed": "feed.xml", "noindex": true}),
+        );
         context.insert("root", "");
         context
     }
@@ -246,7 +249,10 @@ mod tests {
     #[test]
     fn site_theme_overrides_file_by_file() {
         let site = site_with_theme(&[
-            ("themes/brand/templates/404.html", "gone from {{ site.title }}"),
+            (
+                "themes/brand/templates/404.html",
+                "gone from {{ site.title }}",
+            ),
             ("themes/brand/static/assets/logo.svg", "<svg/>"),
         ]);
         let theme = Theme::load(site.path(), Some("brand")).expect("theme");
@@ -305,7 +311,10 @@ mod tests {
 
     #[test]
     fn pointers_read_name_line_and_column() {
-        assert_eq!(parse_pointer("build.html:4:13"), Some(("build.html", 4, 13)));
+        assert_eq!(
+            parse_pointer("build.html:4:13"),
+            Some(("build.html", 4, 13))
+        );
         assert_eq!(
             parse_pointer(" partials/build-row.html:1:2 "),
             Some(("partials/build-row.html", 1, 2))

@@ -11,17 +11,7 @@ use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
 
 fn relsite_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_relsite"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(relsite().args(args).current_dir(dir).output().unwrap())
 }
 
 #[test]
@@ -315,7 +305,7 @@ fn serve_rebuilds_when_notes_change_and_stops_cleanly() {
         &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
     )
     .file("releases/a/A.yaml", b"notes: first words\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relsite"))
+    let mut child = relsite()
         .args(["serve", "--port", "0", "--root"])
         .arg(site.root())
         .stdout(Stdio::piped())
@@ -425,45 +415,114 @@ fn init_force_keeps_what_the_user_wrote() {
     assert!(site.join("releases/README.md").is_file());
 }
 
+/// Every entry below `dir`, folders and hidden files included.
+fn entries_below(dir: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| {
+            let e = e.unwrap();
+            e.path().strip_prefix(dir).unwrap().display().to_string()
+        })
+        .collect()
+}
+
+/// Runs `command` with every file it writes capped at `bytes` (`ulimit -f`, in POSIX's 512-byte
+/// blocks): a write past the cap fails with "File too large", whoever runs the test, root
+/// included. The shell ignores SIGXFSZ, which would otherwise end the process.
+fn with_file_size_limit(command: &Command, bytes: u64) -> Run {
+    let mut sh = Command::new("sh");
+    sh.args([
+        "-c",
+        "trap '' XFSZ; ulimit -f \"$1\"; shift; exec \"$@\"",
+        "sh",
+    ])
+    .arg((bytes / 512).to_string())
+    .arg(command.get_program())
+    .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => sh.env(key, value),
+            None => sh.env_remove(key),
+        };
+    }
+    Run::from(sh.output().unwrap())
+}
+
+/// A failure once `add` has started writing (the notes after the copy, or the copy itself)
+/// leaves the releases folder as it was, and a retry then succeeds.
 #[test]
 fn add_leaves_nothing_behind_when_it_fails() {
+    const LIMIT: u64 = 64 * 1024;
     let site = TestSite::new();
-    site.file(
-        "incoming/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1").build(),
+    // An earlier release of A: its app folder stays.
+    site.ipa(
+        "releases/com.acme.a/0.9-1/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "0.9", "1"),
     );
-    let ipa = site.path("incoming/A.ipa");
-    // A file where the app's folder would go makes the final rename fail.
-    site.file("releases/com.acme.a", b"in the way");
-    let run = site.run(&["add", ipa.to_str().unwrap()]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let left: Vec<String> = walkdir::WalkDir::new(site.path("releases"))
-        .into_iter()
-        .flatten()
-        .map(|e| e.path().display().to_string())
-        .filter(|p| p.contains(".relsite-add"))
+    let small = IpaBuilder::new("B", "com.acme.b", "1.0", "1").build();
+    assert!((small.len() as u64) < LIMIT / 2);
+    // Noise does not compress, so this IPA stays larger than the limit.
+    let mut x = 1u32;
+    let noise: Vec<u8> = (0..4 * LIMIT)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
         .collect();
-    assert!(left.is_empty(), "{left:?}");
-    site.remove("releases/com.acme.a");
-    site.run(&["add", ipa.to_str().unwrap()]).assert_ok();
+    let large = IpaBuilder::new("A", "com.acme.a", "1.0", "2")
+        .app_file("noise.bin", &noise)
+        .build();
+    assert!(large.len() as u64 > 2 * LIMIT);
+    site.file("incoming/B.ipa", &small)
+        .file("incoming/A.ipa", &large)
+        .file(
+            "incoming/notes.md",
+            "- one of many changes\n".repeat(20_000).as_bytes(),
+        );
+    let arg = |rel: &str| site.path(rel).to_str().unwrap().to_string();
+    let add = |args: &[String]| {
+        let mut command = relsite();
+        command.arg("add").args(args).arg("--root").arg(site.root());
+        command
+    };
+    let small_with_notes = [
+        arg("incoming/B.ipa"),
+        "--notes-file".into(),
+        arg("incoming/notes.md"),
+    ];
+    let before = entries_below(&site.path("releases"));
+
+    // The copy of B fits; its notes, written after it, do not.
+    with_file_size_limit(&add(&small_with_notes), LIMIT)
+        .assert_fails_with("releases/com.acme.b/1.0-1/B.yaml: error: failed to write")
+        .assert_mentions(&["File too large"]);
+    assert_eq!(entries_below(&site.path("releases")), before);
+
+    // The copy of A fails halfway.
+    with_file_size_limit(&add(&[arg("incoming/A.ipa")]), LIMIT)
+        .assert_fails_with("A.ipa: error: cannot copy")
+        .assert_mentions(&["File too large"]);
+    assert_eq!(entries_below(&site.path("releases")), before);
+
+    site.run(&[
+        "add",
+        &small_with_notes[0],
+        "--notes-file",
+        &small_with_notes[2],
+    ])
+    .assert_ok();
+    site.run(&["add", &arg("incoming/A.ipa")]).assert_ok();
+    assert_eq!(
+        std::fs::read(site.path("releases/com.acme.a/1.0-2/A.ipa")).unwrap(),
+        large
+    );
     site.build().assert_ok();
 }
 
 /// Runs relsite on a pseudo-terminal (util-linux `script`), as a person at a shell would.
-fn on_a_terminal(site: &TestSite, no_color: bool) -> Option<String> {
-    if Command::new("script").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`script` (util-linux) is missing"
-        );
-        eprintln!("skipped: no `script` command for a pseudo-terminal");
-        return None;
-    }
-    let command = format!(
-        "{} build --root {}",
-        env!("CARGO_BIN_EXE_relsite"),
-        site.root().display()
-    );
+fn on_a_terminal(site: &TestSite, no_color: bool) -> String {
+    let command = format!("{RELSITE} build --root {}", site.root().display());
     let mut script = Command::new("script");
     script
         .args(["-qec", &command, "/dev/null"])
@@ -472,30 +531,31 @@ fn on_a_terminal(site: &TestSite, no_color: bool) -> Option<String> {
     if no_color {
         script.env("NO_COLOR", "1");
     }
-    let out = script.output().unwrap();
+    let out = script
+        .output()
+        .unwrap_or_else(|e| panic!("`script` (util-linux) is missing: {e}"));
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
+#[cfg_attr(not(have_script), ignore = "needs `script` (util-linux) on PATH")]
 fn a_terminal_gets_colour_unless_no_color_is_set() {
     let site = TestSite::new();
     site.ipa(
         "releases/a/A.ipa",
         &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
     );
-    let Some(coloured) = on_a_terminal(&site, false) else {
-        return;
-    };
+    let coloured = on_a_terminal(&site, false);
     assert!(
         coloured.contains("\x1b[1;33mwarning\x1b[0m"),
         "{coloured:?}"
     );
-    let plain = on_a_terminal(&site, true).unwrap();
+    let plain = on_a_terminal(&site, true);
     assert!(
         !plain.contains("\x1b[1;33m") && plain.contains("warning: has no embedded.mobileprovision"),
         "{plain:?}"

@@ -24,7 +24,7 @@ fn example_ipas_are_what_the_generator_makes() {
 #[test]
 fn example_site_builds_with_working_install_links() {
     let out = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_relsite"))
+    let output = relsite()
         .args(["build", "--root"])
         .arg(example_root())
         .arg("--output")

@@ -44,7 +44,7 @@ fn assert_valid(schema: &str, json: &[u8]) {
 fn example_site() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_relsite"))
+    let status = relsite()
         .args(["build", "--root"])
         .arg(&root)
         .arg("--output")

@@ -1,24 +1,20 @@
 //! Real IPAs other tools committed as fixtures (`../shared/fixtures/real`): each is built in a
 //! site of its own, and its manifest is checked against the facts that folder's README lists.
-//! With `CI=true` a missing fixtures folder fails the run; elsewhere these tests say they skipped.
+//! Where the folder is missing they are ignored, except with `CI=true`, where they fail.
 
 use std::path::{Path, PathBuf};
 
 use crate::support::*;
 
-pub fn fixtures_dir() -> Option<PathBuf> {
+/// The fixtures folder; panics when it is missing.
+pub fn fixtures_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real");
-    if dir.join("README.md").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} is missing: CI must have ../shared beside the checkout",
-            dir.display()
-        );
-    }
-    eprintln!("skipped: no fixtures at {}", dir.display());
-    None
+    assert!(
+        dir.join("README.md").is_file(),
+        "{} is missing: CI must have ../shared beside the checkout",
+        dir.display()
+    );
+    dir
 }
 
 /// One IPA row of the README: file and the facts relsite checks.
@@ -102,8 +98,12 @@ fn profile_facts(facts: &str) -> Option<(String, String, usize)> {
 /// installable over the air: an error) and the one without any version; the manifest of each
 /// that builds carries the README's bundle id and version, and its page the profile's facts.
 #[test]
+#[cfg_attr(
+    not(have_fixtures),
+    ignore = "needs ../shared/fixtures/real beside the checkout"
+)]
 fn every_real_ipa_builds_with_the_facts_of_its_readme() {
-    let Some(dir) = fixtures_dir() else { return };
+    let dir = fixtures_dir();
     let all = ipa_facts(&dir);
     assert!(all.len() >= 12, "README lists {} IPAs", all.len());
     for facts in &all {
@@ -202,9 +202,13 @@ const ICONS: &[(&str, Option<bool>)] = &[
 /// fall back to a placeholder. Read through the library, so that App Store-signed IPAs, which
 /// never build, are checked too.
 #[test]
+#[cfg_attr(
+    not(have_fixtures),
+    ignore = "needs ../shared/fixtures/real beside the checkout"
+)]
 fn real_icons_become_standard_pngs_or_placeholders() {
     use relsite::ipa::BundleIcon;
-    let Some(dir) = fixtures_dir() else { return };
+    let dir = fixtures_dir();
     for facts in ipa_facts(&dir) {
         assert!(
             ICONS.iter().any(|(f, _)| *f == facts.file),
@@ -224,7 +228,10 @@ fn real_icons_become_standard_pngs_or_placeholders() {
                 },
             ) => {
                 assert_eq!(was_cgbi, cgbi, "{file}: {entry}");
-                assert!(icons.png(57).is_some() && icons.png(512).is_some(), "{file}");
+                assert!(
+                    icons.png(57).is_some() && icons.png(512).is_some(),
+                    "{file}"
+                );
                 for (px, png) in icons.pngs() {
                     crate::signing::assert_standard_png(png, px);
                 }
@@ -258,8 +265,12 @@ fn real_icons_become_standard_pngs_or_placeholders() {
 
 /// The profile facts of every real IPA, App Store-signed ones included, read through the library.
 #[test]
+#[cfg_attr(
+    not(have_fixtures),
+    ignore = "needs ../shared/fixtures/real beside the checkout"
+)]
 fn real_profiles_read_as_their_readme_says() {
-    let Some(dir) = fixtures_dir() else { return };
+    let dir = fixtures_dir();
     for facts in ipa_facts(&dir) {
         let info = relsite::ipa::read(&dir.join(&facts.file)).unwrap();
         let Some((kind, team, devices)) = profile_facts(&facts.facts) else {
@@ -282,8 +293,12 @@ fn real_profiles_read_as_their_readme_says() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_fixtures),
+    ignore = "needs ../shared/fixtures/real beside the checkout"
+)]
 fn a_real_ipa_without_version_takes_the_version_of_its_notes() {
-    let Some(dir) = fixtures_dir() else { return };
+    let dir = fixtures_dir();
     let (site, rel) = site_with(
         &dir,
         "shorebirdtech__shorebird/no_version.ipa",
@@ -301,8 +316,12 @@ fn a_real_ipa_without_version_takes_the_version_of_its_notes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_fixtures),
+    ignore = "needs ../shared/fixtures/real beside the checkout"
+)]
 fn spaces_in_the_ipa_name_stay_valid_urls() {
-    let Some(dir) = fixtures_dir() else { return };
+    let dir = fixtures_dir();
     let (site, _) = site_with(&dir, "fastlane__fastlane/very capable app.ipa", None);
     site.build().assert_ok();
     let (_, _, _, package) = manifest_of(&site);

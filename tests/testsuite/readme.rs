@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::{RELSITE, relsite};
+
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
 }
@@ -45,14 +47,6 @@ fn shell_lines(markdown: &str) -> Vec<String> {
     lines
 }
 
-fn relsite(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_relsite"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn readme_commands_run() {
     let work = tempfile::tempdir().unwrap();
@@ -65,10 +59,7 @@ fn readme_commands_run() {
         crate::ipa_builder::IpaBuilder::new("Field", "com.acme.readme", "1.0", "1").build();
     std::fs::create_dir_all(example.join("build")).unwrap();
     std::fs::write(example.join("build/Field.ipa"), artifact).unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_relsite"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let bin_dir = Path::new(RELSITE).parent().unwrap().to_path_buf();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
@@ -141,7 +132,11 @@ fn every_relsite_command_the_readme_names_exists() {
             .collect();
         let mut args = words.clone();
         args.push("--help");
-        let out = relsite(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
+        let out = relsite()
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "`relsite {}` does not exist: {}",

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::support::{copy_site, tree};
@@ -27,7 +26,7 @@ fn build_example_site() -> BTreeMap<String, Vec<u8>> {
     let work = tempfile::tempdir().expect("temp dir");
     let site = work.path().join("example-site");
     copy_site(source, &site);
-    let output = Command::new(env!("CARGO_BIN_EXE_relsite"))
+    let output = crate::support::relsite()
         .args(["build", "--root"])
         .arg(&site)
         .env("SOURCE_DATE_EPOCH", NOW.to_string())

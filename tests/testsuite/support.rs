@@ -10,6 +10,19 @@ use crate::ipa_builder::IpaBuilder;
 
 pub const BASE_URL: &str = "https://builds.example.com/";
 
+/// The binary under test, by path: for the tests that have a shell start it (on a terminal,
+/// from the README's lines).
+pub const RELSITE: &str = env!("CARGO_BIN_EXE_relsite");
+
+/// The binary under test, ready for arguments: every test that starts it itself starts it from
+/// here. The clock is not pinned (`SOURCE_DATE_EPOCH` removed; [`TestSite::run_at`] sets it);
+/// the rest of the environment is the test runner's.
+pub fn relsite() -> Command {
+    let mut command = Command::new(RELSITE);
+    command.env_remove("SOURCE_DATE_EPOCH");
+    command
+}
+
 pub struct TestSite {
     dir: tempfile::TempDir,
 }
@@ -22,7 +35,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -120,12 +133,8 @@ impl TestSite {
 
     /// Runs relsite with the clock pinned to `now` (seconds since 1970, `SOURCE_DATE_EPOCH`).
     pub fn run_at(&self, args: &[&str], now: Option<u64>) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_relsite"));
-        command
-            .args(args)
-            .arg("--root")
-            .arg(self.root())
-            .env_remove("SOURCE_DATE_EPOCH");
+        let mut command = relsite();
+        command.args(args).arg("--root").arg(self.root());
         if let Some(now) = now {
             command.env("SOURCE_DATE_EPOCH", now.to_string());
         }

@@ -1,0 +1,66 @@
+//! Tells the tests which outside pieces this machine has: the real-IPA fixtures beside the
+//! checkout (`have_fixtures`), nginx (`have_nginx`) and `script` from util-linux
+//! (`have_script`). A test whose piece is missing is ignored, with the reason in the summary of
+//! `cargo test`. With `CI=true` every piece counts as present, so a missing one fails its tests.
+//!
+//! Cargo reruns a build script on every build when a path it watches does not exist, so each
+//! check watches the piece when it is there, else the existing folders where it would appear.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CI");
+    println!("cargo:rerun-if-env-changed=PATH");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+
+    // Without ../shared there is nothing to watch short of the checkout's parent, which holds
+    // build output; after putting ../shared in place, touch build.rs.
+    let shared = manifest.join("../shared");
+    let readme = shared.join("fixtures/real/README.md");
+    let fixtures_where = [
+        shared.join("fixtures/real"),
+        shared.join("fixtures"),
+        shared.clone(),
+    ];
+    have(
+        "have_fixtures",
+        ci,
+        readme.is_file().then_some(readme),
+        fixtures_where.iter().find(|d| d.is_dir()),
+    );
+
+    let bins = [Path::new("/usr/sbin"), Path::new("/usr/bin")];
+    let nginx = bins.iter().map(|d| d.join("nginx")).find(|p| p.is_file());
+    have("have_nginx", ci, nginx, bins.iter().filter(|d| d.is_dir()));
+
+    let path: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let script = path.iter().map(|d| d.join("script")).find(|p| p.is_file());
+    let path_dirs = path.iter().filter(|d| d.is_absolute() && d.is_dir());
+    have("have_script", ci, script, path_dirs);
+}
+
+/// Declares `cfg(name)` and sets it when `found` (or under CI); watches what was found, else the
+/// folders `found` would appear in.
+fn have<P: AsRef<Path>>(
+    name: &str,
+    ci: bool,
+    found: Option<PathBuf>,
+    appears_in: impl IntoIterator<Item = P>,
+) {
+    println!("cargo:rustc-check-cfg=cfg({name})");
+    match &found {
+        Some(path) => println!("cargo:rerun-if-changed={}", path.display()),
+        None => {
+            for dir in appears_in {
+                println!("cargo:rerun-if-changed={}", dir.as_ref().display());
+            }
+        }
+    }
+    if found.is_some() || ci {
+        println!("cargo:rustc-cfg={name}");
+    }
+}
