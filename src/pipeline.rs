@@ -2,7 +2,7 @@
 //! to [`crate::write`]. Problems of every stage are collected so a run reports all of them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -272,34 +272,105 @@ fn check_output_dir(root: &Path, config: &Config, output: &Path) -> Result<(), D
     Ok(())
 }
 
-/// An absolute path with symlinks resolved as far as the path exists; the rest (a folder not
-/// made yet) is appended as written, without `.` and `..`.
+/// An absolute path with symlinks resolved as far as the path exists, and `.` and `..` taken
+/// away as the system would: each `..` climbs from where the path so far really is.
 fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().unwrap_or_default().join(path)
     };
-    let mut existing = joined.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_os_string());
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
-    for part in rest.into_iter().rev() {
-        match part.to_str() {
-            Some("..") => {
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
                 out.pop();
             }
-            Some(".") => {}
-            _ => out.push(part),
+            other => {
+                out.push(other);
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> Config {
+        let text = format!("title: T\nbase_url: https://e.com/\n{extra}");
+        Config::parse(&text, Path::new("relsite.yaml")).expect("config")
+    }
+
+    fn overlap(root: &Path, config: &Config, output: &Path) -> Option<String> {
+        check_output_dir(root, config, output)
+            .err()
+            .map(|d| d.message)
+    }
+
+    #[test]
+    fn output_may_be_a_folder_of_its_own() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path();
+        let config = config("");
+        assert_eq!(overlap(root, &config, &root.join("public")), None);
+        assert_eq!(overlap(root, &config, &root.join("out/site")), None);
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(overlap(root, &config, elsewhere.path()), None);
+    }
+
+    #[test]
+    fn output_must_not_hold_or_sit_in_an_input() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path();
+        std::fs::create_dir_all(root.join("releases/app")).unwrap();
+        let config = config("apps:\n  com.a.b:\n    icon: icons/a.png\n");
+        for output in [
+            root.to_path_buf(),
+            root.join("releases"),
+            root.join("releases/app/out"),
+            root.join("x/../releases/sub"),
+            root.join("releases/../themes/./t"),
+            root.join("themes"),
+            root.join("static/x"),
+            root.join("icons"),
+            root.parent().unwrap().to_path_buf(),
+        ] {
+            let why = overlap(root, &config, &output)
+                .unwrap_or_else(|| panic!("{} was allowed", output.display()));
+            assert!(why.contains("overlaps"), "{why}");
+        }
+    }
+
+    #[test]
+    fn output_through_a_symlink_into_an_input_is_refused() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path();
+        std::fs::create_dir_all(root.join("releases")).unwrap();
+        std::os::unix::fs::symlink(root.join("releases"), root.join("link")).unwrap();
+        let why = overlap(root, &config(""), &root.join("link/out")).expect("refused");
+        assert!(why.contains("overlaps"), "{why}");
+    }
+
+    #[test]
+    fn dots_in_a_path_not_made_yet_are_resolved() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().canonicalize().unwrap();
+        assert_eq!(absolute(&root.join("a/./b/../c")), root.join("a/c"));
+        assert_eq!(absolute(&root.join("new/../public")), root.join("public"));
+    }
+
+    #[test]
+    fn source_date_epoch_sets_now() {
+        // SAFETY: no other test of this binary reads or writes SOURCE_DATE_EPOCH.
+        unsafe { std::env::set_var("SOURCE_DATE_EPOCH", "1700000000") };
+        let now = now();
+        unsafe { std::env::remove_var("SOURCE_DATE_EPOCH") };
+        assert_eq!(now.unix_timestamp(), 1_700_000_000);
+    }
 }

@@ -365,30 +365,55 @@ mod tests {
         ICY_MACOS,
     ];
 
+    /// What a fixture's README row says of its profile.
+    struct Facts {
+        name: &'static str,
+        team_id: &'static str,
+        uuid: &'static str,
+        platforms: &'static [&'static str],
+        distribution: Distribution,
+        devices: usize,
+        created: (i32, Month, u8),
+        expires: (i32, Month, u8),
+    }
+
+    #[track_caller]
+    fn assert_facts(p: &Profile, facts: &Facts) {
+        assert_eq!(p.name.as_deref(), Some(facts.name));
+        assert_eq!(p.team_id.as_deref(), Some(facts.team_id));
+        assert_eq!(p.uuid.as_deref(), Some(facts.uuid));
+        assert_eq!(p.platforms, facts.platforms);
+        assert_eq!(p.distribution, facts.distribution);
+        assert_eq!(p.devices.len(), facts.devices);
+        assert_eq!(p.has_device_list, facts.devices > 0);
+        let (y, m, d) = facts.created;
+        assert_eq!(p.created.map(|t| t.date()), Some(day(y, m, d)));
+        let (y, m, d) = facts.expires;
+        assert_eq!(p.expires.map(|t| t.date()), Some(day(y, m, d)));
+    }
+
+    const FASTLANE_APP_STORE_FACTS: Facts = Facts {
+        name: "tools.fastlane.app AppStore",
+        team_id: "439BBM9367",
+        uuid: "98264c6b-5151-4349-8d0f-66691e48ae35",
+        platforms: &["iOS"],
+        distribution: Distribution::AppStore,
+        devices: 0,
+        created: (2015, Month::November, 8),
+        expires: (2016, Month::November, 7),
+    };
+
+    /// The Niceliving profiles share a team and an app identifier.
+    const ICY_TEAM: &str = "WKR87TTKML";
+
     fn assert_fastlane_app_store_facts(p: &Profile) {
-        assert_eq!(p.name.as_deref(), Some("tools.fastlane.app AppStore"));
+        assert_facts(p, &FASTLANE_APP_STORE_FACTS);
         assert_eq!(p.team_name.as_deref(), Some("Felix Krause"));
-        assert_eq!(p.team_id.as_deref(), Some("439BBM9367"));
-        assert_eq!(
-            p.uuid.as_deref(),
-            Some("98264c6b-5151-4349-8d0f-66691e48ae35")
-        );
         assert_eq!(
             p.application_identifier.as_deref(),
             Some("439BBM9367.tools.fastlane.app")
         );
         assert_eq!(p.bundle_id_pattern(), Some("tools.fastlane.app"));
-        assert!(p.devices.is_empty());
-        assert!(!p.has_device_list);
-        assert_eq!(p.distribution, Distribution::AppStore);
-        assert_eq!(
-            p.created.map(|d| d.date()),
-            Some(day(2015, Month::November, 8))
-        );
-        assert_eq!(
-            p.expires.map(|d| d.date()),
-            Some(day(2016, Month::November, 7))
-        );
     }
 
     #[test]
@@ -399,7 +424,6 @@ mod tests {
     fn reads_fastlane_app_store_profile() {
         let p = load(FASTLANE_APPSTORE);
         assert_fastlane_app_store_facts(&p);
-        assert_eq!(p.platforms, vec!["iOS"]);
         assert!(p.matches_bundle_id("tools.fastlane.app"));
     }
 
@@ -410,8 +434,13 @@ mod tests {
     )]
     fn reads_profile_whose_signature_no_longer_verifies() {
         let p = load(FASTLANE_OSX_EDITED);
-        assert_fastlane_app_store_facts(&p);
-        assert_eq!(p.platforms, vec!["OSX"]);
+        assert_facts(
+            &p,
+            &Facts {
+                platforms: &["OSX"],
+                ..FASTLANE_APP_STORE_FACTS
+            },
+        );
     }
 
     #[test]
@@ -423,33 +452,25 @@ mod tests {
         let bytes = std::fs::read(fixture(FASTLANE_BER)).expect("fixture");
         assert_eq!(&bytes[..2], &[0x30, 0x80]);
         let p = Profile::parse(&bytes).expect("parses");
-        assert_eq!(
-            p.name.as_deref(),
-            Some("org.fastlane.very-capable-app Development")
+        assert_facts(
+            &p,
+            &Facts {
+                name: "org.fastlane.very-capable-app Development",
+                team_id: "TestFixture",
+                uuid: "12345678-1234-1234-1234-123456789012",
+                platforms: &["iOS"],
+                distribution: Distribution::Development,
+                devices: 1,
+                created: (2018, Month::April, 7),
+                expires: (2019, Month::April, 7),
+            },
         );
         assert_eq!(p.team_name.as_deref(), Some("TestFixture"));
-        assert_eq!(p.team_id.as_deref(), Some("TestFixture"));
-        assert_eq!(
-            p.uuid.as_deref(),
-            Some("12345678-1234-1234-1234-123456789012")
-        );
         assert_eq!(
             p.application_identifier.as_deref(),
             Some("TestFixture.org.fastlane.very-capable-app")
         );
-        assert_eq!(p.platforms, vec!["iOS"]);
-        assert_eq!(p.devices.len(), 1);
-        assert!(p.has_device_list);
         assert!(p.get_task_allow);
-        assert_eq!(p.distribution, Distribution::Development);
-        assert_eq!(
-            p.created.map(|d| d.date()),
-            Some(day(2018, Month::April, 7))
-        );
-        assert_eq!(
-            p.expires.map(|d| d.date()),
-            Some(day(2019, Month::April, 7))
-        );
         assert!(p.matches_bundle_id("org.fastlane.very-capable-app"));
         assert!(!p.matches_bundle_id("org.fastlane.other"));
     }
@@ -481,29 +502,25 @@ mod tests {
     )]
     fn reads_icyleaf_ad_hoc_profile() {
         let p = load(ICY_ADHOC);
-        assert_eq!(p.name.as_deref(), Some("iOS Full AdHoc"));
-        assert_eq!(p.team_id.as_deref(), Some("WKR87TTKML"));
+        assert_facts(
+            &p,
+            &Facts {
+                name: "iOS Full AdHoc",
+                team_id: ICY_TEAM,
+                uuid: "7d02c76e-f937-40e9-bdac-a5a389612352",
+                platforms: &["iOS"],
+                distribution: Distribution::AdHoc,
+                devices: 1,
+                created: (2020, Month::July, 21),
+                expires: (2020, Month::October, 24),
+            },
+        );
         assert_eq!(
             p.team_name.as_deref(),
             Some("Niceliving (Beijing) Technology Co., Ltd.")
         );
-        assert_eq!(
-            p.uuid.as_deref(),
-            Some("7d02c76e-f937-40e9-bdac-a5a389612352")
-        );
-        assert_eq!(p.platforms, vec!["iOS"]);
-        assert_eq!(p.devices.len(), 1);
         assert!(!p.get_task_allow);
-        assert_eq!(p.distribution, Distribution::AdHoc);
         assert_eq!(p.distribution.as_str(), "ad-hoc");
-        assert_eq!(
-            p.created.map(|d| d.date()),
-            Some(day(2020, Month::July, 21))
-        );
-        assert_eq!(
-            p.expires.map(|d| d.date()),
-            Some(day(2020, Month::October, 24))
-        );
         assert_eq!(p.bundle_id_pattern(), Some("com.icyleaf.appinfo.test"));
     }
 
@@ -514,23 +531,20 @@ mod tests {
     )]
     fn reads_icyleaf_app_store_profile() {
         let p = load(ICY_APPSTORE);
-        assert_eq!(p.name.as_deref(), Some("iOS Full AppStore"));
-        assert_eq!(
-            p.uuid.as_deref(),
-            Some("cff15ed3-7c89-4c6d-b6fd-0a9c57675a14")
+        assert_facts(
+            &p,
+            &Facts {
+                name: "iOS Full AppStore",
+                team_id: ICY_TEAM,
+                uuid: "cff15ed3-7c89-4c6d-b6fd-0a9c57675a14",
+                platforms: &["iOS"],
+                distribution: Distribution::AppStore,
+                devices: 0,
+                created: (2020, Month::July, 21),
+                expires: (2020, Month::October, 24),
+            },
         );
-        assert!(p.devices.is_empty());
-        assert!(!p.has_device_list);
         assert!(!p.provisions_all_devices);
-        assert_eq!(p.distribution, Distribution::AppStore);
-        assert_eq!(
-            p.created.map(|d| d.date()),
-            Some(day(2020, Month::July, 21))
-        );
-        assert_eq!(
-            p.expires.map(|d| d.date()),
-            Some(day(2020, Month::October, 24))
-        );
     }
 
     #[test]
@@ -540,22 +554,20 @@ mod tests {
     )]
     fn reads_icyleaf_development_profile() {
         let p = load(ICY_DEVELOPMENT);
-        assert_eq!(p.name.as_deref(), Some("iOS Full Development"));
-        assert_eq!(
-            p.uuid.as_deref(),
-            Some("9b42a96b-b520-40ef-9748-eee6e7c40f0b")
+        assert_facts(
+            &p,
+            &Facts {
+                name: "iOS Full Development",
+                team_id: ICY_TEAM,
+                uuid: "9b42a96b-b520-40ef-9748-eee6e7c40f0b",
+                platforms: &["iOS"],
+                distribution: Distribution::Development,
+                devices: 1,
+                created: (2020, Month::July, 21),
+                expires: (2021, Month::July, 21),
+            },
         );
-        assert_eq!(p.devices.len(), 1);
         assert!(p.get_task_allow);
-        assert_eq!(p.distribution, Distribution::Development);
-        assert_eq!(
-            p.created.map(|d| d.date()),
-            Some(day(2020, Month::July, 21))
-        );
-        assert_eq!(
-            p.expires.map(|d| d.date()),
-            Some(day(2021, Month::July, 21))
-        );
     }
 
     #[test]
@@ -565,28 +577,25 @@ mod tests {
     )]
     fn classifies_macos_development_profile_without_get_task_allow_as_ad_hoc() {
         let p = load(ICY_MACOS);
-        assert_eq!(p.name.as_deref(), Some("macOS Full development"));
-        assert_eq!(p.platforms, vec!["OSX"]);
-        assert_eq!(
-            p.uuid.as_deref(),
-            Some("6768abe5-58b6-4d6f-8427-b8271e0b2655")
+        // The rule (device list present, get-task-allow not true) says ad-hoc,
+        // although Apple calls this a development profile.
+        assert_facts(
+            &p,
+            &Facts {
+                name: "macOS Full development",
+                team_id: ICY_TEAM,
+                uuid: "6768abe5-58b6-4d6f-8427-b8271e0b2655",
+                platforms: &["OSX"],
+                distribution: Distribution::AdHoc,
+                devices: 1,
+                created: (2020, Month::July, 21),
+                expires: (2021, Month::July, 21),
+            },
         );
-        assert_eq!(p.devices.len(), 1);
         assert!(!p.get_task_allow);
         assert_eq!(
             p.application_identifier.as_deref(),
             Some("WKR87TTKML.com.icyleaf.appinfo.test")
-        );
-        // The rule (device list present, get-task-allow not true) says ad-hoc,
-        // although Apple calls this a development profile.
-        assert_eq!(p.distribution, Distribution::AdHoc);
-        assert_eq!(
-            p.created.map(|d| d.date()),
-            Some(day(2020, Month::July, 21))
-        );
-        assert_eq!(
-            p.expires.map(|d| d.date()),
-            Some(day(2021, Month::July, 21))
         );
     }
 
