@@ -2,7 +2,6 @@
 //! encoding into a standard PNG, and make the sizes the manifest and pages need. Apps whose icons
 //! live only in Assets.car get the configured icon or a placeholder: never a broken image.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -17,16 +16,18 @@ pub const ICON_CAP: u64 = 8 * 1024 * 1024;
 /// the layout's [`ICON_SIZES`]. Shared, not copied, by the builds and files that use them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IconSet {
-    pngs: BTreeMap<u32, Arc<[u8]>>,
+    /// By size, smallest first.
+    pngs: Vec<(u32, Arc<[u8]>)>,
 }
 
 impl IconSet {
     /// Resizes `image` to every published size.
     pub fn from_image(image: &Rgba) -> Result<IconSet, PngError> {
-        let pngs = ICON_SIZES
+        let mut pngs = ICON_SIZES
             .iter()
             .map(|&px| Ok((px, cgbi::encode_png(&cgbi::resize(image, px, px))?.into())))
-            .collect::<Result<_, PngError>>()?;
+            .collect::<Result<Vec<_>, PngError>>()?;
+        pngs.sort_by_key(|(px, _)| *px);
         Ok(IconSet { pngs })
     }
 
@@ -37,7 +38,7 @@ impl IconSet {
 
     /// The PNG of `px` pixels, one of [`ICON_SIZES`].
     pub fn png(&self, px: u32) -> Option<&Arc<[u8]>> {
-        self.pngs.get(&px)
+        self.pngs.iter().find(|(size, _)| *size == px).map(|(_, png)| png)
     }
 
     /// Every size with its PNG, smallest first.

@@ -331,3 +331,21 @@ fn spaces_in_the_ipa_name_stay_valid_urls() {
             .is_file()
     );
 }
+
+/// The read facts of every real IPA are one plain value that survives a round trip through JSON
+/// unchanged: what a cache stores and a published catalog carries.
+#[test]
+#[cfg_attr(
+    not(have_fixtures),
+    ignore = "needs ../shared/fixtures/real beside the checkout"
+)]
+fn real_ipa_facts_round_trip_through_json() {
+    let dir = fixtures_dir();
+    for facts in ipa_facts(&dir) {
+        let read = relsite::ipa::read(&dir.join(&facts.file)).unwrap();
+        let json = serde_json::to_string(&read).unwrap();
+        let back: relsite::ipa::IpaFacts =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", facts.file));
+        assert_eq!(back, read, "{}", facts.file);
+    }
+}
