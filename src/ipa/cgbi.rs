@@ -619,6 +619,120 @@ mod tests {
         assert_eq!(img.pixels.len(), 60 * 60 * 4);
     }
 
+    /// Rebuilds a PNG with all its `IDAT` data joined into one `IDAT` chunk
+    /// (where the first one was) and `prefix` put in front of that data.
+    fn with_idat_prefix(png: &[u8], prefix: &[u8]) -> Vec<u8> {
+        let mut chunks = Vec::new();
+        let mut idat = prefix.to_vec();
+        let mut pos = PNG_SIGNATURE.len();
+        while pos < png.len() {
+            let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+            let kind: [u8; 4] = png[pos + 4..pos + 8].try_into().unwrap();
+            let data = &png[pos + 8..pos + 8 + len];
+            if &kind == b"IDAT" {
+                if idat.len() == prefix.len() {
+                    chunks.push((kind, Vec::new()));
+                }
+                idat.extend_from_slice(data);
+            } else {
+                chunks.push((kind, data.to_vec()));
+            }
+            pos += 12 + len;
+        }
+        let mut out = PNG_SIGNATURE.to_vec();
+        for (kind, data) in chunks {
+            let data = if &kind == b"IDAT" { &idat } else { &data };
+            write_chunk(&mut out, &kind, data);
+        }
+        out
+    }
+
+    #[test]
+    fn decodes_cgbi_whose_image_data_is_already_zlib_wrapped() {
+        crate::test_fixtures::require_fixtures!();
+        for name in [CGBI, CGBI_INTERLACED, PINCRUSH, DEFRY_ICON] {
+            let original = read(name);
+            let expected = decode(&original).expect("decodes");
+            // Unchanged data, rebuilt chunks: same pixels.
+            let rebuilt = with_idat_prefix(&original, &[]);
+            assert!(is_cgbi(&rebuilt), "{name}");
+            assert_eq!(decode(&rebuilt).expect("decodes"), expected, "{name}");
+            // A zlib header already in front of the raw deflate data is kept
+            // as it is (no Adler-32 trailer follows, as in CgBI data).
+            for header in [[0x78, 0x01], [0x78, 0x9C], [0x78, 0xDA]] {
+                let wrapped = with_idat_prefix(&original, &header);
+                let img = decode(&wrapped).unwrap_or_else(|e| panic!("{name} {header:x?}: {e}"));
+                assert_eq!(img, expected, "{name} {header:x?}");
+            }
+            // A second header would be read as deflate data and fail.
+            let twice = with_idat_prefix(&original, &[0x78, 0x01, 0x78, 0x01]);
+            assert!(decode(&twice).is_err(), "{name}");
+        }
+    }
+
+    /// A 3x2 CgBI image (BGRA, premultiplied) whose image data is one stored
+    /// deflate block, as raw deflate, with every scanline unfiltered; the
+    /// last `missing` bytes of that data are left out.
+    fn tiny_cgbi(interlaced: bool, missing: usize) -> Vec<u8> {
+        const PX: [[u8; 4]; 6] = [
+            [10, 20, 30, 128],
+            [1, 2, 3, 255],
+            [0, 0, 0, 0],
+            [200, 100, 50, 255],
+            [40, 40, 40, 64],
+            [7, 8, 9, 255],
+        ];
+        // Rows of pixel indices: the two rows, or the non-empty Adam7 passes
+        // of a 3x2 image (1: (0,0); 4: (2,0); 6: (1,0); 7: the second row).
+        let rows: &[&[usize]] = if interlaced {
+            &[&[0], &[2], &[1], &[3, 4, 5]]
+        } else {
+            &[&[0, 1, 2], &[3, 4, 5]]
+        };
+        let mut raw = Vec::new();
+        for row in rows {
+            raw.push(0);
+            for &i in *row {
+                raw.extend_from_slice(&PX[i]);
+            }
+        }
+        let len = raw.len() as u16;
+        let mut deflate = vec![0x01];
+        deflate.extend_from_slice(&len.to_le_bytes());
+        deflate.extend_from_slice(&(!len).to_le_bytes());
+        deflate.extend_from_slice(&raw);
+        deflate.truncate(deflate.len() - missing);
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&3u32.to_be_bytes());
+        ihdr.extend_from_slice(&2u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, u8::from(interlaced)]);
+        let mut out = PNG_SIGNATURE.to_vec();
+        write_chunk(&mut out, b"CgBI", &[0x50, 0x00, 0x20, 0x06]);
+        write_chunk(&mut out, b"IHDR", &ihdr);
+        write_chunk(&mut out, b"IDAT", &deflate);
+        write_chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    #[test]
+    fn decodes_tiny_cgbi_images_interlaced_or_not() {
+        let expected = Rgba {
+            width: 3,
+            height: 2,
+            pixels: vec![
+                60, 40, 20, 128, 3, 2, 1, 255, 0, 0, 0, 0, //
+                50, 100, 200, 255, 159, 159, 159, 64, 9, 8, 7, 255,
+            ],
+        };
+        for interlaced in [false, true] {
+            let bytes = tiny_cgbi(interlaced, 0);
+            assert!(is_cgbi(&bytes));
+            assert_eq!(decode(&bytes).expect("decodes"), expected, "{interlaced}");
+            // Image data that ends early is an error.
+            assert!(decode(&tiny_cgbi(interlaced, 1)).is_err(), "{interlaced}");
+        }
+    }
+
     #[test]
     fn unpremultiplies_and_swaps_channels() {
         let mut px = vec![
