@@ -7,13 +7,17 @@
 //! standard and CgBI PNGs into straight RGBA8, resizes them, and writes
 //! standard PNGs so the generated site can show the icons.
 //!
-//! CgBI files are decoded by rewriting them into a standard PNG byte stream
-//! (inflating the raw deflate data, re-wrapping it in zlib, dropping the
-//! ancillary chunks) and handing that to the `png` crate, which then does the
-//! unfiltering and Adam7 de-interlacing; the channel swap and un-premultiplying
-//! happen afterwards on the RGBA8 output.
+//! CgBI files are decoded by rewriting them into a standard PNG byte stream and
+//! handing that to the `png` crate. The rewrite inflates nothing: it drops the
+//! `CgBI` chunk and the ancillary chunks, joins the `IDAT` data and puts a
+//! 2-byte zlib header in front of the raw deflate stream (a stream that is
+//! already zlib-wrapped is left as it is), and writes fresh CRCs. The stream
+//! has no Adler-32 trailer, so the decoder is told not to check one. `png`
+//! then inflates, unfilters and de-interlaces the data, within allocation
+//! limits sized from `IHDR`; the channel swap and un-premultiplying happen
+//! afterwards on the RGBA8 output.
 
-use std::io::{Cursor, Read, Write};
+use std::io::Cursor;
 
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -25,8 +29,15 @@ const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 const MAX_CHUNK_LEN: u32 = 0x7FFF_FFFF;
 /// Size of each `IDAT` chunk written when re-wrapping CgBI data.
 const IDAT_SPLIT: usize = 1 << 18;
-/// Upper bound of the deflate expansion ratio, used only to size allocations.
-const MAX_DEFLATE_RATIO: usize = 1032;
+/// zlib header put in front of CgBI's raw deflate data: deflate, 32 KiB
+/// window, no preset dictionary, "fastest" level hint.
+const ZLIB_HEADER: [u8; 2] = [0x78, 0x01];
+/// Stands in for the Adler-32 trailer CgBI image data lacks, where `png`
+/// needs one (see `cgbi_to_standard_png`).
+const ADLER32_PLACEHOLDER: [u8; 4] = [0; 4];
+/// Room in the `png` allocation limit for a CgBI image beyond its RGBA size:
+/// the buffers `png` keeps for `PLTE` (768 bytes at most) and `tRNS`.
+const PNG_LIMIT_SLACK: usize = 4096;
 
 /// A decoded image: straight (non-premultiplied) RGBA, 8 bits per channel,
 /// rows top to bottom, `pixels.len() == width * height * 4`.
@@ -72,11 +83,11 @@ pub fn decode(bytes: &[u8]) -> Result<Rgba, PngError> {
     }
     if is_cgbi(bytes) {
         let plain = cgbi_to_standard_png(bytes)?;
-        let mut img = decode_standard(&plain)?;
+        let mut img = decode_standard(&plain.bytes, plain.limits)?;
         bgra_premultiplied_to_rgba(&mut img.pixels);
         Ok(img)
     } else {
-        decode_standard(bytes)
+        decode_standard(bytes, png::Limits::default())
     }
 }
 
@@ -178,8 +189,13 @@ fn map_decoding_error(err: png::DecodingError) -> PngError {
 }
 
 /// Decodes a standard PNG with the `png` crate and normalizes it to RGBA8.
-fn decode_standard(bytes: &[u8]) -> Result<Rgba, PngError> {
-    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+fn decode_standard(bytes: &[u8], limits: png::Limits) -> Result<Rgba, PngError> {
+    // Rewritten CgBI streams have no Adler-32 trailer, so the checksum must
+    // not be verified (`png` skips it by default; this keeps it that way).
+    let mut options = png::DecodeOptions::default();
+    options.set_ignore_adler32(true);
+    let mut decoder = png::Decoder::new_with_options(Cursor::new(bytes), options);
+    decoder.set_limits(limits);
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     decoder.set_ignore_text_chunk(true);
     decoder.set_ignore_iccp_chunk(true);
@@ -249,92 +265,69 @@ fn bgra_premultiplied_to_rgba(pixels: &mut [u8]) {
     }
 }
 
+/// What `cgbi_to_standard_png` needs from `IHDR`.
 struct Ihdr {
     width: u32,
     height: u32,
-    bit_depth: u8,
-    color_type: u8,
     interlaced: bool,
 }
 
-impl Ihdr {
-    fn parse(data: &[u8]) -> Result<Ihdr, PngError> {
-        let data: &[u8; 13] = data.try_into().map_err(|_| PngError::BadIhdr)?;
-        let width = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
-        let height = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
-        let (bit_depth, color_type) = (data[8], data[9]);
-        let depth_ok = match color_type {
-            0 => matches!(bit_depth, 1 | 2 | 4 | 8 | 16),
-            3 => matches!(bit_depth, 1 | 2 | 4 | 8),
-            2 | 4 | 6 => matches!(bit_depth, 8 | 16),
-            _ => false,
-        };
-        if !depth_ok || data[10] != 0 || data[11] != 0 || data[12] > 1 {
-            return Err(PngError::BadIhdr);
-        }
-        check_dimensions(width, height)?;
-        Ok(Ihdr {
-            width,
-            height,
-            bit_depth,
-            color_type,
-            interlaced: data[12] == 1,
-        })
+/// Checks the `IHDR` data the way the `png` crate would, plus the
+/// `MAX_DIMENSION` cap.
+fn parse_ihdr(data: &[u8]) -> Result<Ihdr, PngError> {
+    let data: &[u8; 13] = data.try_into().map_err(|_| PngError::BadIhdr)?;
+    let width = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+    let height = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+    let (bit_depth, color_type) = (data[8], data[9]);
+    let depth_ok = match color_type {
+        0 => matches!(bit_depth, 1 | 2 | 4 | 8 | 16),
+        3 => matches!(bit_depth, 1 | 2 | 4 | 8),
+        2 | 4 | 6 => matches!(bit_depth, 8 | 16),
+        _ => false,
+    };
+    if !depth_ok || data[10] != 0 || data[11] != 0 || data[12] > 1 {
+        return Err(PngError::BadIhdr);
     }
+    check_dimensions(width, height)?;
+    Ok(Ihdr {
+        width,
+        height,
+        interlaced: data[12] == 1,
+    })
+}
 
-    fn bits_per_pixel(&self) -> u64 {
-        let channels: u64 = match self.color_type {
-            2 => 3,
-            4 => 2,
-            6 => 4,
-            _ => 1,
-        };
-        channels * u64::from(self.bit_depth)
-    }
+/// True when `cmf`, `flg` form a valid zlib header (deflate, window of at
+/// most 32 KiB, no preset dictionary, correct check bits). The first bytes of
+/// a raw deflate stream from a real encoder never do: the first byte would
+/// have to open a stored block with a non-zero padding bit.
+fn is_zlib_header(cmf: u8, flg: u8) -> bool {
+    cmf & 0x0F == 8
+        && cmf >> 4 <= 7
+        && flg & 0x20 == 0
+        && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
+}
 
-    /// Exact length of the filtered scanline data (filter bytes included).
-    fn raw_data_len(&self) -> u64 {
-        let bpp = self.bits_per_pixel();
-        let pass_len = |w: u64, h: u64| {
-            if w == 0 || h == 0 {
-                0
-            } else {
-                h * (1 + (w * bpp).div_ceil(8))
-            }
-        };
-        let (w, h) = (u64::from(self.width), u64::from(self.height));
-        if !self.interlaced {
-            return pass_len(w, h);
-        }
-        const ADAM7: [(u64, u64, u64, u64); 7] = [
-            (0, 0, 8, 8),
-            (4, 0, 8, 8),
-            (0, 4, 4, 8),
-            (2, 0, 4, 4),
-            (0, 2, 2, 4),
-            (1, 0, 2, 2),
-            (0, 1, 1, 2),
-        ];
-        ADAM7
-            .iter()
-            .map(|&(x0, y0, dx, dy)| {
-                let pw = w.saturating_sub(x0).div_ceil(dx);
-                let ph = h.saturating_sub(y0).div_ceil(dy);
-                pass_len(pw, ph)
-            })
-            .sum()
-    }
+/// A CgBI file rewritten as a standard PNG byte stream, and the `png` limits
+/// that fit the image it declares.
+struct StandardPng {
+    bytes: Vec<u8>,
+    limits: png::Limits,
 }
 
 /// Rewrites a CgBI PNG into a standard PNG byte stream holding the same
-/// (still BGRA, premultiplied) scanlines: keeps `IHDR`, `PLTE` and `tRNS`,
-/// replaces the raw-deflate `IDAT` data with a zlib stream, drops everything
-/// else, and writes fresh CRCs.
-fn cgbi_to_standard_png(bytes: &[u8]) -> Result<Vec<u8>, PngError> {
+/// (still BGRA, premultiplied) image data: keeps `IHDR`, `PLTE` and `tRNS`,
+/// joins the `IDAT` data into one stream and puts a zlib header in front of
+/// it (unless it already has one), drops the `CgBI` chunk and everything
+/// else, ends with `IEND`, and writes fresh CRCs. Nothing is inflated here.
+/// The stream lacks the Adler-32 trailer, which the decoder is told not to
+/// check; only for interlaced images at most 4 pixels wide does a placeholder
+/// take its place.
+fn cgbi_to_standard_png(bytes: &[u8]) -> Result<StandardPng, PngError> {
     let mut ihdr_data: Option<&[u8]> = None;
     let mut plte: Option<&[u8]> = None;
     let mut trns: Option<&[u8]> = None;
-    let mut idat = Vec::new();
+    let mut idat: Vec<&[u8]> = Vec::new();
+    let mut idat_len = 0usize;
     let mut saw_iend = false;
 
     let mut pos = PNG_SIGNATURE.len();
@@ -370,7 +363,10 @@ fn cgbi_to_standard_png(bytes: &[u8]) -> Result<Vec<u8>, PngError> {
             _ if ihdr_data.is_none() => return Err(PngError::BadIhdr),
             b"PLTE" => plte = Some(data),
             b"tRNS" => trns = Some(data),
-            b"IDAT" => idat.extend_from_slice(data),
+            b"IDAT" => {
+                idat.push(data);
+                idat_len += data.len();
+            }
             b"IEND" => {
                 saw_iend = true;
                 break;
@@ -378,32 +374,43 @@ fn cgbi_to_standard_png(bytes: &[u8]) -> Result<Vec<u8>, PngError> {
             _ => {}
         }
     }
-    if !saw_iend && idat.is_empty() {
+    if !saw_iend && idat_len == 0 {
         return Err(PngError::TruncatedChunk);
     }
     let ihdr_data = ihdr_data.ok_or(PngError::BadIhdr)?;
-    let ihdr = Ihdr::parse(ihdr_data)?;
-    if idat.is_empty() {
+    let ihdr = parse_ihdr(ihdr_data)?;
+    if idat_len == 0 {
         return Err(PngError::Corrupt("no IDAT data".into()));
     }
 
-    let expected = usize::try_from(ihdr.raw_data_len()).map_err(|_| PngError::TooLarge {
-        width: ihdr.width,
-        height: ihdr.height,
-    })?;
-    let raw = inflate_cgbi(&idat, expected)?;
-
-    let mut zlib = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(raw.len() + raw.len() / 8 + 64),
-        flate2::Compression::none(),
+    // CgBI data is normally raw deflate; a stream that is already zlib-wrapped
+    // is accepted as it is.
+    let mut head = idat.iter().flat_map(|data| data.iter().copied());
+    let wrapped = matches!(
+        (head.next(), head.next()),
+        (Some(cmf), Some(flg)) if is_zlib_header(cmf, flg)
     );
-    zlib.write_all(&raw)
-        .map_err(|e| PngError::Corrupt(e.to_string()))?;
-    let zlib = zlib
-        .finish()
-        .map_err(|e| PngError::Corrupt(e.to_string()))?;
+    let mut stream = Vec::with_capacity(ZLIB_HEADER.len() + idat_len + ADLER32_PLACEHOLDER.len());
+    if !wrapped {
+        stream.extend_from_slice(&ZLIB_HEADER);
+    }
+    for data in &idat {
+        stream.extend_from_slice(data);
+    }
+    // In an interlaced image at most 4 pixels wide some Adam7 passes are
+    // empty, yet `png` 0.18 expects one filter byte per line of them. Running
+    // out of data short of that is accepted only once the zlib stream has
+    // ended, which `png` notes after reading the 4 Adler-32 bytes, so without
+    // a trailer such images would never decode. Four bytes stand in for it
+    // there; their value is never checked, and after a stream that does end
+    // in a trailer they are ignored. The cost: in a deflate stream cut short
+    // they are read as more data, so losing up to 4 bytes from the end of
+    // such a file can go unnoticed. Other images get no placeholder.
+    if ihdr.interlaced && ihdr.width <= 4 {
+        stream.extend_from_slice(&ADLER32_PLACEHOLDER);
+    }
 
-    let mut out = Vec::with_capacity(zlib.len() + 1024);
+    let mut out = Vec::with_capacity(stream.len() + 1024);
     out.extend_from_slice(&PNG_SIGNATURE);
     write_chunk(&mut out, b"IHDR", ihdr_data);
     if let Some(p) = plte {
@@ -412,43 +419,20 @@ fn cgbi_to_standard_png(bytes: &[u8]) -> Result<Vec<u8>, PngError> {
     if let Some(t) = trns {
         write_chunk(&mut out, b"tRNS", t);
     }
-    for part in zlib.chunks(IDAT_SPLIT) {
+    for part in stream.chunks(IDAT_SPLIT) {
         write_chunk(&mut out, b"IDAT", part);
     }
     write_chunk(&mut out, b"IEND", &[]);
-    Ok(out)
-}
 
-/// Inflates CgBI `IDAT` data to exactly `expected` bytes. The data is normally
-/// raw deflate; a zlib-wrapped stream is accepted as a fallback. Output beyond
-/// `expected` is never produced, which bounds memory use.
-fn inflate_cgbi(idat: &[u8], expected: usize) -> Result<Vec<u8>, PngError> {
-    let capacity = expected.min(idat.len().saturating_mul(MAX_DEFLATE_RATIO));
-    let limit = expected as u64;
-
-    let mut raw = Vec::with_capacity(capacity);
-    let raw_result = flate2::bufread::DeflateDecoder::new(idat)
-        .take(limit)
-        .read_to_end(&mut raw);
-    if raw_result.is_ok() && raw.len() == expected {
-        return Ok(raw);
-    }
-
-    let mut wrapped = Vec::with_capacity(capacity);
-    let zlib_result = flate2::bufread::ZlibDecoder::new(idat)
-        .take(limit)
-        .read_to_end(&mut wrapped);
-    if zlib_result.is_ok() && wrapped.len() == expected {
-        return Ok(wrapped);
-    }
-
-    match raw_result {
-        Err(e) => Err(PngError::Corrupt(format!("deflate stream: {e}"))),
-        Ok(_) => Err(PngError::Corrupt(format!(
-            "image data ends early ({} of {expected} bytes)",
-            raw.len()
-        ))),
-    }
+    // The image data itself is inflated by `png` in small steps into buffers
+    // sized from `IHDR`, so however far the deflate stream would expand, only
+    // the declared image is ever produced. What `png` counts against the limit
+    // (a row buffer, the `PLTE` and `tRNS` data) is bounded by the declared
+    // RGBA size plus a little room for those two chunks.
+    let limits = png::Limits {
+        bytes: rgba_len(ihdr.width, ihdr.height).saturating_add(PNG_LIMIT_SLACK),
+    };
+    Ok(StandardPng { bytes: out, limits })
 }
 
 fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -635,6 +619,157 @@ mod tests {
         let img = decode(&read(DEFRY_ICON)).expect("icon.png decodes");
         assert_eq!((img.width, img.height), (60, 60));
         assert_eq!(img.pixels.len(), 60 * 60 * 4);
+    }
+
+    /// Rebuilds a PNG with all its `IDAT` data joined into one `IDAT` chunk
+    /// (where the first one was) and `prefix` put in front of that data.
+    fn with_idat_prefix(png: &[u8], prefix: &[u8]) -> Vec<u8> {
+        let mut chunks = Vec::new();
+        let mut idat = prefix.to_vec();
+        let mut pos = PNG_SIGNATURE.len();
+        while pos < png.len() {
+            let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+            let kind: [u8; 4] = png[pos + 4..pos + 8].try_into().unwrap();
+            let data = &png[pos + 8..pos + 8 + len];
+            if &kind == b"IDAT" {
+                if idat.len() == prefix.len() {
+                    chunks.push((kind, Vec::new()));
+                }
+                idat.extend_from_slice(data);
+            } else {
+                chunks.push((kind, data.to_vec()));
+            }
+            pos += 12 + len;
+        }
+        let mut out = PNG_SIGNATURE.to_vec();
+        for (kind, data) in chunks {
+            let data = if &kind == b"IDAT" { &idat } else { &data };
+            write_chunk(&mut out, &kind, data);
+        }
+        out
+    }
+
+    #[test]
+    fn decodes_cgbi_whose_image_data_is_already_zlib_wrapped() {
+        crate::test_fixtures::require_fixtures!();
+        for name in [CGBI, CGBI_INTERLACED, PINCRUSH, DEFRY_ICON] {
+            let original = read(name);
+            let expected = decode(&original).expect("decodes");
+            // Unchanged data, rebuilt chunks: same pixels.
+            let rebuilt = with_idat_prefix(&original, &[]);
+            assert!(is_cgbi(&rebuilt), "{name}");
+            assert_eq!(decode(&rebuilt).expect("decodes"), expected, "{name}");
+            // A zlib header already in front of the raw deflate data is kept
+            // as it is (no Adler-32 trailer follows, as in CgBI data).
+            for header in [[0x78, 0x01], [0x78, 0x9C], [0x78, 0xDA]] {
+                let wrapped = with_idat_prefix(&original, &header);
+                let img = decode(&wrapped).unwrap_or_else(|e| panic!("{name} {header:x?}: {e}"));
+                assert_eq!(img, expected, "{name} {header:x?}");
+            }
+            // A second header would be read as deflate data and fail.
+            let twice = with_idat_prefix(&original, &[0x78, 0x01, 0x78, 0x01]);
+            assert!(decode(&twice).is_err(), "{name}");
+        }
+    }
+
+    /// A 3x2 CgBI image (BGRA, premultiplied) whose image data is one stored
+    /// deflate block, as raw deflate, with every scanline unfiltered; the
+    /// last `missing` bytes of that data are left out.
+    fn tiny_cgbi(interlaced: bool, missing: usize) -> Vec<u8> {
+        const PX: [[u8; 4]; 6] = [
+            [10, 20, 30, 128],
+            [1, 2, 3, 255],
+            [0, 0, 0, 0],
+            [200, 100, 50, 255],
+            [40, 40, 40, 64],
+            [7, 8, 9, 255],
+        ];
+        // Rows of pixel indices: the two rows, or the non-empty Adam7 passes
+        // of a 3x2 image (1: (0,0); 4: (2,0); 6: (1,0); 7: the second row).
+        let rows: &[&[usize]] = if interlaced {
+            &[&[0], &[2], &[1], &[3, 4, 5]]
+        } else {
+            &[&[0, 1, 2], &[3, 4, 5]]
+        };
+        let mut raw = Vec::new();
+        for row in rows {
+            raw.push(0);
+            for &i in *row {
+                raw.extend_from_slice(&PX[i]);
+            }
+        }
+        let len = raw.len() as u16;
+        let mut deflate = vec![0x01];
+        deflate.extend_from_slice(&len.to_le_bytes());
+        deflate.extend_from_slice(&(!len).to_le_bytes());
+        deflate.extend_from_slice(&raw);
+        deflate.truncate(deflate.len() - missing);
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&3u32.to_be_bytes());
+        ihdr.extend_from_slice(&2u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, u8::from(interlaced)]);
+        let mut out = PNG_SIGNATURE.to_vec();
+        write_chunk(&mut out, b"CgBI", &[0x50, 0x00, 0x20, 0x06]);
+        write_chunk(&mut out, b"IHDR", &ihdr);
+        write_chunk(&mut out, b"IDAT", &deflate);
+        write_chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    #[test]
+    fn decodes_tiny_cgbi_images_interlaced_or_not() {
+        let expected = Rgba {
+            width: 3,
+            height: 2,
+            pixels: vec![
+                60, 40, 20, 128, 3, 2, 1, 255, 0, 0, 0, 0, //
+                50, 100, 200, 255, 159, 159, 159, 64, 9, 8, 7, 255,
+            ],
+        };
+        for interlaced in [false, true] {
+            let bytes = tiny_cgbi(interlaced, 0);
+            assert!(is_cgbi(&bytes));
+            assert_eq!(decode(&bytes).expect("decodes"), expected, "{interlaced}");
+            // Image data that ends early is an error. (Interlaced, this holds
+            // only beyond the 4 bytes of the Adler-32 placeholder.)
+            let missing = if interlaced { 5 } else { 1 };
+            assert!(
+                decode(&tiny_cgbi(interlaced, missing)).is_err(),
+                "{interlaced}"
+            );
+        }
+    }
+
+    #[test]
+    fn image_data_expanding_far_beyond_the_declared_image_is_cut_off() {
+        // Fixed-Huffman raw deflate: a literal 0, then copies of 258 zeros at
+        // distance 1, about 64 MiB in all, for a 1x1 image (5 bytes of data).
+        let mut bits: Vec<bool> = vec![true, true, false]; // final block, fixed codes
+        let mut code = |value: u32, len: u32| {
+            bits.extend((0..len).rev().map(|i| value >> i & 1 == 1));
+        };
+        code(0x30, 8); // literal 0
+        for _ in 0..(64 << 20) / 258 {
+            code(0xC5, 8); // length 258
+            code(0, 5); // distance 1
+        }
+        code(0, 7); // end of block
+        let deflate: Vec<u8> = bits
+            .chunks(8)
+            .map(|byte| byte.iter().rev().fold(0, |acc, &b| acc << 1 | u8::from(b)))
+            .collect();
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&1u32.to_be_bytes());
+        ihdr.extend_from_slice(&1u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        let mut bomb = PNG_SIGNATURE.to_vec();
+        write_chunk(&mut bomb, b"CgBI", &[0x50, 0x00, 0x20, 0x06]);
+        write_chunk(&mut bomb, b"IHDR", &ihdr);
+        write_chunk(&mut bomb, b"IDAT", &deflate);
+        write_chunk(&mut bomb, b"IEND", &[]);
+        assert!(bomb.len() < 500_000);
+        let img = decode(&bomb).expect("decodes");
+        assert_eq!((img.width, img.height, img.pixels), (1, 1, vec![0; 4]));
     }
 
     #[test]
