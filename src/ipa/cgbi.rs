@@ -67,6 +67,8 @@ pub enum PngError {
         expected: usize,
         actual: usize,
     },
+    #[error("cannot resize the icon: {0}")]
+    Resize(String),
     #[error("PNG encoding failed: {0}")]
     Encode(String),
 }
@@ -95,15 +97,7 @@ pub fn decode(bytes: &[u8]) -> Result<Rgba, PngError> {
 /// same bytes (fixed compression and filter settings, no time or text chunks).
 pub fn encode_png(img: &Rgba) -> Result<Vec<u8>, PngError> {
     check_dimensions(img.width, img.height)?;
-    let expected = rgba_len(img.width, img.height);
-    if img.pixels.len() != expected {
-        return Err(PngError::InvalidBuffer {
-            width: img.width,
-            height: img.height,
-            expected,
-            actual: img.pixels.len(),
-        });
-    }
+    check_buffer(img)?;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, img.width, img.height);
     encoder.set_color(png::ColorType::Rgba);
@@ -127,40 +121,53 @@ pub fn encode_png(img: &Rgba) -> Result<Vec<u8>, PngError> {
 /// (multiplied before and divided after), so transparent pixels do not bleed
 /// dark fringes into their neighbours.
 ///
-/// Degenerate input never panics: a zero target size yields an image with no
-/// pixels, and a source whose buffer does not match its dimensions (or that is
-/// empty) yields a fully transparent image of the requested size.
-pub fn resize(img: &Rgba, width: u32, height: u32) -> Rgba {
-    let transparent = || Rgba {
-        width,
-        height,
-        pixels: vec![0; rgba_len(width, height)],
-    };
+/// Degenerate input is an error, never a panic and never a made-up image: an
+/// empty source or target, or a source whose buffer does not match its
+/// dimensions.
+pub fn resize(img: &Rgba, width: u32, height: u32) -> Result<Rgba, PngError> {
     if width == 0 || height == 0 {
-        return transparent();
+        return Err(PngError::Resize(format!(
+            "cannot resize to {width}x{height}"
+        )));
     }
-    if img.width == 0 || img.height == 0 || img.pixels.len() != rgba_len(img.width, img.height) {
-        return transparent();
+    check_buffer(img)?;
+    if img.width == 0 || img.height == 0 {
+        return Err(PngError::Resize(format!(
+            "the source is {}x{}",
+            img.width, img.height
+        )));
     }
     if img.width == width && img.height == height {
-        return img.clone();
+        return Ok(img.clone());
     }
-    let Ok(src) = Image::from_vec_u8(img.width, img.height, img.pixels.clone(), PixelType::U8x4)
-    else {
-        return transparent();
-    };
+    let src = Image::from_vec_u8(img.width, img.height, img.pixels.clone(), PixelType::U8x4)
+        .map_err(|e| PngError::Resize(e.to_string()))?;
     let mut dst = Image::new(width, height, PixelType::U8x4);
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .use_alpha(true);
-    match Resizer::new().resize(&src, &mut dst, &options) {
-        Ok(()) => Rgba {
-            width,
-            height,
-            pixels: dst.into_vec(),
-        },
-        Err(_) => transparent(),
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| PngError::Resize(e.to_string()))?;
+    Ok(Rgba {
+        width,
+        height,
+        pixels: dst.into_vec(),
+    })
+}
+
+/// The buffer holds exactly `width * height` RGBA pixels.
+fn check_buffer(img: &Rgba) -> Result<(), PngError> {
+    let expected = rgba_len(img.width, img.height);
+    if img.pixels.len() != expected {
+        return Err(PngError::InvalidBuffer {
+            width: img.width,
+            height: img.height,
+            expected,
+            actual: img.pixels.len(),
+        });
     }
+    Ok(())
 }
 
 fn rgba_len(width: u32, height: u32) -> usize {
@@ -650,8 +657,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(have_fixtures),
+        ignore = "needs ../shared/fixtures/real beside the checkout"
+    )]
     fn decodes_cgbi_whose_image_data_is_already_zlib_wrapped() {
-        crate::test_fixtures::require_fixtures!();
         for name in [CGBI, CGBI_INTERLACED, PINCRUSH, DEFRY_ICON] {
             let original = read(name);
             let expected = decode(&original).expect("decodes");
@@ -844,7 +854,7 @@ mod tests {
     fn resizes_down_and_up_to_requested_sizes() {
         let img = decode(&read(CGBI_INTERLACED)).expect("decodes");
         for (w, h) in [(57, 57), (512, 512), (1, 1), (90, 30)] {
-            let out = resize(&img, w, h);
+            let out = resize(&img, w, h).expect("resizes");
             assert_eq!((out.width, out.height), (w, h));
             assert_eq!(out.pixels.len(), (w * h * 4) as usize);
         }
@@ -872,7 +882,7 @@ mod tests {
             pixels,
         };
         for size in [5, 7, 40] {
-            let out = resize(&img, size, size);
+            let out = resize(&img, size, size).expect("resizes");
             for p in out.pixels.chunks_exact(4) {
                 if p[3] >= 16 {
                     assert!(p[0] >= 240 && p[1] >= 240 && p[2] >= 240, "{p:?}");
@@ -882,26 +892,33 @@ mod tests {
     }
 
     #[test]
-    fn resizing_degenerate_input_does_not_panic() {
+    fn resizing_degenerate_input_is_an_error() {
         let empty = Rgba {
             width: 0,
             height: 0,
             pixels: vec![],
         };
-        let out = resize(&empty, 4, 4);
-        assert_eq!((out.width, out.height, out.pixels.len()), (4, 4, 64));
+        assert!(matches!(resize(&empty, 4, 4), Err(PngError::Resize(_))));
         let short = Rgba {
             width: 4,
             height: 4,
             pixels: vec![1; 3],
         };
-        assert_eq!(resize(&short, 2, 2).pixels, vec![0; 16]);
+        assert!(matches!(
+            resize(&short, 2, 2),
+            Err(PngError::InvalidBuffer {
+                expected: 64,
+                actual: 3,
+                ..
+            })
+        ));
         let ok = Rgba {
             width: 1,
             height: 1,
             pixels: vec![9; 4],
         };
-        assert_eq!(resize(&ok, 0, 3).pixels.len(), 0);
+        assert!(matches!(resize(&ok, 0, 3), Err(PngError::Resize(_))));
+        assert_eq!(resize(&ok, 2, 2).unwrap().pixels.len(), 16);
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl IconSet {
     pub fn from_image(image: &Rgba) -> Result<IconSet, PngError> {
         let mut pngs = ICON_SIZES
             .iter()
-            .map(|&px| Ok((px, cgbi::encode_png(&cgbi::resize(image, px, px))?.into())))
+            .map(|&px| Ok((px, cgbi::encode_png(&cgbi::resize(image, px, px)?)?.into())))
             .collect::<Result<Vec<_>, PngError>>()?;
         pngs.sort_by_key(|(px, _)| *px);
         Ok(IconSet { pngs })
@@ -38,7 +38,10 @@ impl IconSet {
 
     /// The PNG of `px` pixels, one of [`ICON_SIZES`].
     pub fn png(&self, px: u32) -> Option<&Arc<[u8]>> {
-        self.pngs.iter().find(|(size, _)| *size == px).map(|(_, png)| png)
+        self.pngs
+            .iter()
+            .find(|(size, _)| *size == px)
+            .map(|(_, png)| png)
     }
 
     /// Every size with its PNG, smallest first.
