@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use sha2::{Digest, Sha256};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -118,7 +119,9 @@ impl Release {
             Signed::AppStore => found(profile(Distribution::AppStore, app_id, None)),
             Signed::Enterprise => found(profile(Distribution::Enterprise, app_id, None)),
         };
-        let size = 1000 + self.ipa.as_os_str().len() as u64;
+        // Distinct per file, like the real ones.
+        let digest = Sha256::digest(self.ipa.as_os_str().as_encoded_bytes());
+        let size = u64::from(u16::from_be_bytes([digest[0], digest[1]])) + 1000;
         ReadRelease {
             facts: IpaFacts {
                 plist: self.plist,
@@ -129,7 +132,7 @@ impl Release {
                     icons: tiny_icons(),
                 },
                 size,
-                sha256: format!("{size:064x}"),
+                sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
                 built_at: None,
             },
             source: ReleaseSource {
