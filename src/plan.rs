@@ -611,4 +611,19 @@ mod tests {
             "{messages:?}"
         );
     }
+
+    #[test]
+    #[ignore = "known bug: a file and a folder at one path pass the plan; the write fails"]
+    fn a_build_folder_at_the_path_of_an_app_file_fails_the_plan() {
+        // A build named `feed.xml` wants the folder `com.e.field/feed.xml/`, where the app's
+        // Atom feed is a file: `check` passes, and `build` fails with an OS error mid-write.
+        let (catalog, problems) = modelled(vec![release(ID, "feed.xml", "feed.xml")]);
+        assert_eq!(problems, []);
+        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
+        let planned = plan(&catalog, &theme, Path::new(ROOT), PlanOptions::default());
+        assert!(
+            planned.is_err(),
+            "planned both `com.e.field/feed.xml` and `com.e.field/feed.xml/index.html`"
+        );
+    }
 }
