@@ -258,3 +258,199 @@ pub fn site_atom(catalog: &Catalog) -> Result<Vec<u8>, FeedError> {
         entries,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use percent_encoding::percent_decode_str;
+    use serde_json::Value;
+    use time::Duration;
+
+    use super::*;
+    use crate::catalog::testing::{NOW, Signed, config, modelled, modelled_with, release};
+
+    const ID: &str = "com.e.field";
+
+    fn parsed(json: Result<Vec<u8>, FeedError>) -> Value {
+        serde_json::from_slice(&json.expect("a feed")).expect("JSON")
+    }
+
+    fn atom(feed: Result<Vec<u8>, FeedError>) -> Feed {
+        Feed::read_from(&feed.expect("a feed")[..]).expect("an Atom feed")
+    }
+
+    fn entry_ids(feed: &Feed) -> Vec<&str> {
+        feed.entries().iter().map(|e| e.id()).collect()
+    }
+
+    fn expired() -> Signed {
+        Signed::AdHoc(NOW - Duration::days(1))
+    }
+
+    #[test]
+    fn releases_json_lists_every_build_newest_first_with_layout_urls() {
+        let config = config("ipa_base_url: https://cdn.e.com/ipas/\n");
+        let (catalog, _) = modelled_with(
+            &config,
+            false,
+            vec![
+                release(ID, "1.0", "1")
+                    .notes("date: 2024-05-01\nchannel: beta\nnotes: Fixed **it**\n"),
+                release(ID, "1.10", "3"),
+                release(ID, "1.9", "2").signed(expired()),
+            ],
+        );
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let releases = parsed(releases_json(layout, app));
+        assert_eq!(releases["app"]["bundle_id"], ID);
+        assert_eq!(
+            releases["app"]["page_url"],
+            "https://e.com/builds/com.e.field/"
+        );
+        let entries = releases["builds"].as_array().unwrap();
+        let versions: Vec<&str> = entries
+            .iter()
+            .map(|e| e["version"].as_str().unwrap())
+            .collect();
+        assert_eq!(versions, ["1.10", "1.9", "1.0"]);
+        for (entry, build) in entries.iter().zip(&app.builds) {
+            let manifest = layout.manifest(app, build).url;
+            assert_eq!(entry["build"], build.build_number.as_deref().unwrap());
+            assert_eq!(
+                entry["page_url"],
+                layout.build_page(app, build).url.as_str()
+            );
+            assert_eq!(entry["manifest_url"], manifest.as_str());
+            let install = entry["install_url"].as_str().unwrap();
+            let encoded = install
+                .strip_prefix("itms-services://?action=download-manifest&url=")
+                .expect("an install link");
+            assert_eq!(
+                percent_decode_str(encoded).decode_utf8().unwrap(),
+                manifest.as_str()
+            );
+            let ipa = entry["ipa_url"].as_str().unwrap();
+            assert_eq!(ipa, layout.ipa(app, build).url.as_str());
+            assert!(
+                ipa.starts_with(&format!(
+                    "https://cdn.e.com/ipas/com.e.field/{}/",
+                    build.slug
+                )),
+                "{ipa}"
+            );
+            assert_eq!(entry["size"], build.package.size);
+            assert_eq!(entry["sha256"], build.package.sha256);
+            assert_eq!(entry["minimum_os_version"], "15.0");
+        }
+        let installable: Vec<&Value> = entries.iter().map(|e| &e["installable"]).collect();
+        assert_eq!(installable, [true, false, true]);
+        let dated = &entries[2];
+        assert_eq!(dated["date"], "2024-05-01T00:00:00Z");
+        assert_eq!(dated["channel"], "beta");
+        assert_eq!(dated["notes_html"], "<p>Fixed <strong>it</strong></p>\n");
+        assert_eq!(dated["notes_text"], "Fixed it");
+        assert_eq!(entries[0]["date"], Value::Null);
+        assert_eq!(entries[0]["channel"], "stable");
+    }
+
+    #[test]
+    fn latest_json_offers_the_latest_overall_and_per_channel() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "3.0", "1")
+                .notes("channel: beta\n")
+                .signed(expired()),
+            release(ID, "2.0", "1").notes("channel: beta\n"),
+            release(ID, "1.0", "1"),
+        ]);
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let latest = parsed(latest_json(layout, app));
+        assert_eq!(latest["latest"]["version"], "2.0");
+        assert_eq!(latest["latest"]["installable"], true);
+        let channels = latest["channels"].as_object().unwrap();
+        let versions: Vec<(&str, &str)> = channels
+            .iter()
+            .map(|(c, e)| (c.as_str(), e["version"].as_str().unwrap()))
+            .collect();
+        assert_eq!(versions, [("beta", "2.0"), ("stable", "1.0")]);
+        assert_eq!(
+            channels["stable"]["page_url"],
+            "https://e.com/builds/com.e.field/1.0-1/"
+        );
+    }
+
+    #[test]
+    fn app_atom_has_one_entry_per_build_newest_first() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "7").notes("date: 2024-05-01\nchannel: beta\nnotes: Fixed **it**\n"),
+            release(ID, "2.0", "2.0")
+                .display_name("Field")
+                .notes("date: 2024-05-03\n"),
+        ]);
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let feed = atom(app_atom(layout, app));
+        assert_eq!(feed.id(), "https://e.com/builds/com.e.field/feed.xml");
+        assert_eq!(
+            entry_ids(&feed),
+            [
+                "https://e.com/builds/com.e.field/2.0/",
+                "https://e.com/builds/com.e.field/1.0-7/"
+            ]
+        );
+        let older = &feed.entries()[1];
+        assert_eq!(older.title().as_str(), "Field 1.0 (7) [beta]");
+        assert_eq!(older.updated().to_rfc3339(), "2024-05-01T00:00:00+00:00");
+        assert_eq!(
+            older.content().and_then(|c| c.value()),
+            Some("<p>Fixed <strong>it</strong></p>\n")
+        );
+        assert_eq!(feed.entries()[0].title().as_str(), "Field 2.0 [stable]");
+        assert_eq!(feed.updated().to_rfc3339(), "2024-05-03T00:00:00+00:00");
+    }
+
+    #[test]
+    fn site_atom_lists_every_build_of_every_app_newest_first() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "1").notes("date: 2024-05-01\n"),
+            release("com.e.tide", "0.9", "1"),
+            release(ID, "2.0", "1").notes("date: 2024-05-03\n"),
+            release("com.e.tide", "1.0", "1").notes("date: 2024-05-02T12:00:00+02:00\n"),
+        ]);
+        let feed = atom(site_atom(&catalog));
+        assert_eq!(feed.id(), "https://e.com/builds/feed.xml");
+        assert_eq!(feed.title().as_str(), "Builds");
+        assert_eq!(
+            entry_ids(&feed),
+            [
+                "https://e.com/builds/com.e.field/2.0-1/",
+                "https://e.com/builds/com.e.tide/1.0-1/",
+                "https://e.com/builds/com.e.field/1.0-1/",
+                "https://e.com/builds/com.e.tide/0.9-1/",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_date_out_of_rfc3339_range_is_an_error_naming_the_build() {
+        let (catalog, problems) = modelled(vec![
+            release(ID, "1.0", "7").notes("date: 9999-12-31T23:59:59-23:59\n"),
+            release(ID, "0.9", "6"),
+        ]);
+        assert_eq!(problems, []);
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        for (feed, made) in [
+            ("releases.json", releases_json(layout, app)),
+            ("latest.json", latest_json(layout, app)),
+            ("app feed", app_atom(layout, app)),
+            ("site feed", site_atom(&catalog)),
+        ] {
+            let err = made.expect_err(feed).to_string();
+            assert!(
+                err.starts_with("build 1.0 of com.e.field: its date time 9999-12-31"),
+                "{feed}: {err}"
+            );
+            assert!(
+                err.contains("cannot be written as RFC 3339"),
+                "{feed}: {err}"
+            );
+        }
+    }
+}

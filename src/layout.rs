@@ -190,6 +190,36 @@ pub fn icon_file(px: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
+    use crate::catalog::testing::{config, modelled_with, release};
+
+    const BASE: &str = "https://e.com/builds/";
+
+    /// One app, slug `field`, with build 1.0 (7) on channel `Beta Testers`.
+    fn field(extra_config: &str) -> Catalog {
+        let config = config(&format!(
+            "apps:\n  com.e.field:\n    slug: field\n{extra_config}"
+        ));
+        let (catalog, problems) = modelled_with(
+            &config,
+            false,
+            vec![
+                release("com.e.field", "1.0", "7")
+                    .ipa("releases/Field 1.0.ipa")
+                    .notes("channel: Beta Testers\n"),
+            ],
+        );
+        assert_eq!(problems, []);
+        catalog
+    }
+
+    #[track_caller]
+    fn assert_place(place: Place, file: &str, href: &str, url: &str, root: &str) {
+        assert_eq!(place.file, file);
+        assert_eq!(place.href, href);
+        assert_eq!(place.url.as_str(), url);
+        assert_eq!(place.root(), root, "root of {file}");
+    }
 
     #[test]
     fn root_climbs_one_level_per_folder() {
@@ -201,6 +231,159 @@ mod tests {
         assert_eq!(
             layout.site_feed().url.as_str(),
             "https://e.com/builds/feed.xml"
+        );
+    }
+
+    #[test]
+    fn build_files_sit_in_the_build_folder() {
+        let catalog = field("");
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let build = &app.builds[0];
+        assert_place(
+            layout.build_page(app, build),
+            "field/1.0-7/index.html",
+            "field/1.0-7/",
+            "https://e.com/builds/field/1.0-7/",
+            "../../",
+        );
+        assert_place(
+            layout.manifest(app, build),
+            "field/1.0-7/manifest.plist",
+            "field/1.0-7/manifest.plist",
+            "https://e.com/builds/field/1.0-7/manifest.plist",
+            "../../",
+        );
+        assert_eq!(ICON_SIZES, [57, 512]);
+        for &px in ICON_SIZES {
+            let file = format!("field/1.0-7/icon-{px}.png");
+            assert_place(
+                layout.icon(app, build, px),
+                &file,
+                &file,
+                &format!("{BASE}{file}"),
+                "../../",
+            );
+        }
+        assert_place(
+            layout.ipa(app, build),
+            "field/1.0-7/field-1.0.ipa",
+            "field/1.0-7/field-1.0.ipa",
+            "https://e.com/builds/field/1.0-7/field-1.0.ipa",
+            "../../",
+        );
+        assert_eq!(
+            layout.install_link(app, build),
+            "itms-services://?action=download-manifest&url=https%3A%2F%2Fe.com%2Fbuilds%2Ffield%2F1.0-7%2Fmanifest.plist"
+        );
+    }
+
+    #[test]
+    fn ipa_is_served_below_ipa_base_url_when_set() {
+        let catalog = field("ipa_base_url: https://cdn.e.com/ipas\n");
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let build = &app.builds[0];
+        assert_place(
+            layout.ipa(app, build),
+            "field/1.0-7/field-1.0.ipa",
+            "field/1.0-7/field-1.0.ipa",
+            "https://cdn.e.com/ipas/field/1.0-7/field-1.0.ipa",
+            "../../",
+        );
+        assert_eq!(
+            layout.manifest(app, build).url.as_str(),
+            "https://e.com/builds/field/1.0-7/manifest.plist",
+            "only the IPA moves"
+        );
+    }
+
+    #[test]
+    fn app_pages_are_numbered_from_the_second() {
+        let catalog = field("");
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        for n in [0, 1] {
+            assert_place(
+                layout.app_page(app, n),
+                "field/index.html",
+                "field/",
+                "https://e.com/builds/field/",
+                "../",
+            );
+        }
+        assert_place(
+            layout.app_page(app, 2),
+            "field/page/2/index.html",
+            "field/page/2/",
+            "https://e.com/builds/field/page/2/",
+            "../../../",
+        );
+        assert_place(
+            layout.app_page(app, 12),
+            "field/page/12/index.html",
+            "field/page/12/",
+            "https://e.com/builds/field/page/12/",
+            "../../../",
+        );
+    }
+
+    #[test]
+    fn latest_pages_sit_below_the_app() {
+        let catalog = field("");
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let channel = app.builds[0].channel_slug();
+        assert_eq!(channel, "beta-testers");
+        assert_place(
+            layout.latest_page(app, None),
+            "field/latest/index.html",
+            "field/latest/",
+            "https://e.com/builds/field/latest/",
+            "../../",
+        );
+        assert_place(
+            layout.latest_page(app, Some(&channel)),
+            "field/latest/beta-testers/index.html",
+            "field/latest/beta-testers/",
+            "https://e.com/builds/field/latest/beta-testers/",
+            "../../../",
+        );
+    }
+
+    #[test]
+    fn feeds_sit_in_the_app_folder_and_at_the_root() {
+        let catalog = field("");
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        for (feed, file) in [
+            (AppFeed::Releases, "field/releases.json"),
+            (AppFeed::Latest, "field/latest.json"),
+            (AppFeed::Atom, "field/feed.xml"),
+        ] {
+            assert_place(
+                layout.app_feed(app, feed),
+                file,
+                file,
+                &format!("{BASE}{file}"),
+                "../",
+            );
+        }
+        assert_place(
+            layout.site_feed(),
+            "feed.xml",
+            "feed.xml",
+            "https://e.com/builds/feed.xml",
+            "",
+        );
+        assert_place(
+            layout.catalog_page(),
+            "index.html",
+            "",
+            "https://e.com/builds/",
+            "",
+        );
+        assert_place(
+            layout.not_found_page(),
+            "404.html",
+            "404.html",
+            "https://e.com/builds/404.html",
+            "",
         );
     }
 }

@@ -407,3 +407,223 @@ fn manifest(layout: &Layout, app: &App, build: &Build) -> Result<Vec<u8>, plist:
     )
     .to_xml()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::testing::{config, modelled, modelled_with, release};
+    use crate::diag::Severity;
+    use crate::layout::ICON_SIZES;
+
+    const ID: &str = "com.e.field";
+
+    /// The site root the plan copies IPAs from; nothing is read there.
+    const ROOT: &str = "/nonexistent/site";
+
+    fn planned(catalog: &Catalog, options: PlanOptions) -> OutputPlan {
+        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
+        plan(catalog, &theme, Path::new(ROOT), options)
+            .unwrap_or_else(|problems| panic!("{problems:?}"))
+    }
+
+    fn bytes<'p>(plan: &'p OutputPlan, file: &str) -> &'p [u8] {
+        match plan.files.get(file).map(|f| &f.content) {
+            Some(Content::Bytes(bytes)) => bytes,
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+
+    fn text<'p>(plan: &'p OutputPlan, file: &str) -> &'p str {
+        std::str::from_utf8(bytes(plan, file)).expect("UTF-8")
+    }
+
+    /// Whether the page at `place` links to `build`'s own page.
+    fn links_to(
+        plan: &OutputPlan,
+        place: &Place,
+        app: &App,
+        build: &Build,
+        layout: &Layout,
+    ) -> bool {
+        let href = format!(
+            "href=\"{}{}\"",
+            place.root(),
+            layout.build_page(app, build).href
+        );
+        text(plan, &place.file).contains(&href)
+    }
+
+    #[test]
+    fn app_pages_list_builds_per_page_numbered_from_the_second() {
+        let count = BUILDS_PER_PAGE * 2 + 1;
+        let (catalog, _) = modelled(
+            (1..=count)
+                .map(|n| release(ID, "1.0", &n.to_string()))
+                .collect(),
+        );
+        let plan = planned(&catalog, PlanOptions::default());
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let pages: Vec<&str> = plan
+            .files
+            .keys()
+            .map(String::as_str)
+            .filter(|f| f.starts_with("com.e.field/") && !f.contains("1.0-"))
+            .filter(|f| f.ends_with("index.html") && !f.contains("/latest/"))
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                "com.e.field/index.html",
+                "com.e.field/page/2/index.html",
+                "com.e.field/page/3/index.html"
+            ]
+        );
+        for (i, build) in app.builds.iter().enumerate() {
+            let listed_on: Vec<usize> = (1..=3)
+                .filter(|&n| links_to(&plan, &layout.app_page(app, n), app, build, layout))
+                .collect();
+            assert_eq!(listed_on, [i / BUILDS_PER_PAGE + 1], "{}", build.slug);
+        }
+        assert_eq!(
+            app.builds[count - 1].slug,
+            "1.0-1",
+            "the oldest is alone on page 3"
+        );
+    }
+
+    #[test]
+    fn each_build_gets_its_page_manifest_icons_and_ipa() {
+        let (catalog, _) = modelled(vec![release(ID, "1.0", "7"), release(ID, "2.0", "8")]);
+        let plan = planned(&catalog, PlanOptions::default());
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        for build in &app.builds {
+            assert!(text(&plan, &layout.build_page(app, build).file).contains("<html"));
+            let manifest = text(&plan, &layout.manifest(app, build).file);
+            assert!(
+                manifest.contains(layout.ipa(app, build).url.as_str()),
+                "{manifest}"
+            );
+            for &px in ICON_SIZES {
+                let png = bytes(&plan, &layout.icon(app, build, px).file);
+                assert_eq!(png, &**build.icons.png(px).unwrap());
+            }
+            let ipa = &plan.files[&layout.ipa(app, build).file];
+            assert!(
+                matches!(&ipa.content, Content::Copy(from) if *from == Path::new(ROOT).join(&build.source.ipa)),
+                "{ipa:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn external_ipas_stay_out_of_the_output() {
+        let config = config("ipa_base_url: https://cdn.e.com/ipas/\n");
+        let (catalog, _) = modelled_with(&config, false, vec![release(ID, "1.0", "7")]);
+        let options = PlanOptions {
+            external_ipas: true,
+            ..PlanOptions::default()
+        };
+        let plan = planned(&catalog, options);
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let build = &app.builds[0];
+        assert!(!plan.files.contains_key(&layout.ipa(app, build).file));
+        assert!(!plan.files.keys().any(|f| f.ends_with(".ipa")));
+        let manifest = text(&plan, &layout.manifest(app, build).file);
+        assert!(
+            manifest.contains("https://cdn.e.com/ipas/com.e.field/1.0-7/"),
+            "{manifest}"
+        );
+    }
+
+    #[test]
+    fn latest_pages_show_the_latest_overall_and_per_channel() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "3.0", "1").notes("channel: Beta\n"),
+            release(ID, "2.0", "1"),
+            release(ID, "1.0", "1").notes("channel: beta\n"),
+        ]);
+        let plan = planned(&catalog, PlanOptions::default());
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let latest: Vec<&str> = plan
+            .files
+            .keys()
+            .map(String::as_str)
+            .filter(|f| f.contains("/latest/"))
+            .collect();
+        assert_eq!(
+            latest,
+            [
+                "com.e.field/latest/beta/index.html",
+                "com.e.field/latest/index.html",
+                "com.e.field/latest/stable/index.html",
+            ]
+        );
+        let [newest, stable, _] = &app.builds[..] else {
+            panic!("three builds")
+        };
+        for (place, build) in [
+            (layout.latest_page(app, None), newest),
+            (layout.latest_page(app, Some("beta")), newest),
+            (layout.latest_page(app, Some("stable")), stable),
+        ] {
+            assert!(
+                links_to(&plan, &place, app, build, layout),
+                "{}",
+                place.file
+            );
+        }
+    }
+
+    #[test]
+    fn a_path_planned_twice_is_an_error_naming_both_origins() {
+        let mut plan = OutputPlan::default();
+        let one = || Content::Bytes(b"one".as_slice().into());
+        plan.add("a/index.html".into(), one(), "releases/a.ipa".into())
+            .unwrap();
+        let err = plan
+            .add("a/index.html".into(), one(), "the catalog page".into())
+            .unwrap_err();
+        assert_eq!(err.severity, Severity::Error);
+        assert!(
+            err.message.starts_with(
+                "two files map to the same output path `a/index.html`: releases/a.ipa and the catalog page;"
+            ),
+            "{err}"
+        );
+        assert_eq!(plan.len(), 1);
+        assert_eq!(plan.files["a/index.html"].origin, "releases/a.ipa");
+    }
+
+    #[test]
+    fn a_build_whose_path_is_taken_fails_the_plan() {
+        // A build named `latest` wants the app's `latest/` page.
+        let (catalog, _) = modelled(vec![release(ID, "latest", "latest")]);
+        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
+        let problems = plan(&catalog, &theme, Path::new(ROOT), PlanOptions::default())
+            .expect_err("two pages at com.e.field/latest/");
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("`com.e.field/latest/index.html`")
+                    && m.contains("releases/com.e.field-latest-latest.ipa")
+                    && m.contains("the latest page of app com.e.field")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    #[ignore = "known bug: a file and a folder at one path pass the plan; the write fails"]
+    fn a_build_folder_at_the_path_of_an_app_file_fails_the_plan() {
+        // A build named `feed.xml` wants the folder `com.e.field/feed.xml/`, where the app's
+        // Atom feed is a file: `check` passes, and `build` fails with an OS error mid-write.
+        let (catalog, problems) = modelled(vec![release(ID, "feed.xml", "feed.xml")]);
+        assert_eq!(problems, []);
+        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
+        let planned = plan(&catalog, &theme, Path::new(ROOT), PlanOptions::default());
+        assert!(
+            planned.is_err(),
+            "planned both `com.e.field/feed.xml` and `com.e.field/feed.xml/index.html`"
+        );
+    }
+}

@@ -7,6 +7,9 @@ mod icons;
 pub(crate) mod signing;
 mod validate;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -415,4 +418,204 @@ pub(crate) fn app_slug(config: &Config, bundle_id: &str) -> String {
         .get(bundle_id)
         .and_then(|a| a.slug.clone())
         .unwrap_or_else(|| urls::slugify(bundle_id, "app-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use time::Duration;
+
+    use super::testing::{NOW, Signed, config, modelled, modelled_with, release};
+    use super::*;
+
+    const ID: &str = "com.e.field";
+
+    fn only_app(catalog: &Catalog) -> &App {
+        assert_eq!(catalog.apps.len(), 1, "{:?}", catalog.apps);
+        &catalog.apps[0]
+    }
+
+    /// The builds' path segments, `<version>-<build>`, in order.
+    fn slugs<'a>(builds: impl IntoIterator<Item = &'a Build>) -> Vec<&'a str> {
+        builds.into_iter().map(|b| b.slug.as_str()).collect()
+    }
+
+    fn expired() -> Signed {
+        Signed::AdHoc(NOW - Duration::days(1))
+    }
+
+    #[test]
+    fn newer_marketing_versions_sort_first() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.9", "50"),
+            release(ID, "1.10", "1"),
+            release(ID, "1.2", "1"),
+            release(ID, "2.0", "1"),
+        ]);
+        assert_eq!(
+            slugs(&only_app(&catalog).builds),
+            ["2.0-1", "1.10-1", "1.9-50", "1.2-1"]
+        );
+    }
+
+    #[test]
+    fn newer_build_numbers_sort_first_within_a_version() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "9"),
+            release(ID, "1.0", "10"),
+            release(ID, "1.0", "2"),
+        ]);
+        assert_eq!(
+            slugs(&only_app(&catalog).builds),
+            ["1.0-10", "1.0-9", "1.0-2"]
+        );
+    }
+
+    // `1.0` and `1.0.0` are one version and `7` and `07` one build number, yet their paths differ.
+
+    #[test]
+    fn newer_dates_sort_first_when_versions_tie() {
+        let (catalog, problems) = modelled(vec![
+            release(ID, "1.0.0", "07").notes("date: 2024-05-01\n"),
+            release(ID, "1.0", "7").notes("date: 2024-05-02T09:00:00Z\n"),
+        ]);
+        assert_eq!(problems, []);
+        assert_eq!(slugs(&only_app(&catalog).builds), ["1.0-7", "1.0.0-07"]);
+    }
+
+    #[test]
+    fn later_paths_sort_first_when_versions_and_dates_tie() {
+        for (first, second, newest) in [("a", "b", "1.0.0-07"), ("b", "a", "1.0-7")] {
+            let (catalog, _) = modelled(vec![
+                release(ID, "1.0", "7").ipa(&format!("releases/{first}.ipa")),
+                release(ID, "1.0.0", "07").ipa(&format!("releases/{second}.ipa")),
+            ]);
+            let app = only_app(&catalog);
+            assert_eq!(app.builds[0].slug, newest, "{:?}", slugs(&app.builds));
+            assert_eq!(app.builds[0].source.ipa, Path::new("releases/b.ipa"));
+        }
+    }
+
+    #[test]
+    fn latest_skips_builds_that_cannot_install() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "3.0", "1").signed(expired()),
+            release(ID, "2.0", "1").platforms(&["AppleTVOS"]),
+            release(ID, "1.0", "1"),
+            release(ID, "0.9", "1"),
+        ]);
+        let latest = only_app(&catalog).latest().unwrap();
+        assert_eq!(latest.slug, "1.0-1");
+        assert!(latest.installable());
+    }
+
+    #[test]
+    fn latest_falls_back_to_the_newest_when_none_installs() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "1").signed(expired()),
+            release(ID, "3.0", "1").signed(expired()),
+            release(ID, "2.0", "1").platforms(&["AppleTVOS"]),
+        ]);
+        assert_eq!(only_app(&catalog).latest().unwrap().slug, "3.0-1");
+    }
+
+    #[test]
+    fn latest_per_channel_is_one_build_per_channel_newest_first() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "1"),
+            release(ID, "2.0", "1").notes("channel: alpha\n"),
+            release(ID, "3.0", "1").notes("channel: beta\n"),
+            release(ID, "4.0", "1"),
+            release(ID, "5.0", "1").notes("channel: beta\n"),
+        ]);
+        let latest = only_app(&catalog).latest_per_channel();
+        assert_eq!(slugs(latest.iter().copied()), ["5.0-1", "4.0-1", "2.0-1"]);
+        let channels: Vec<&str> = latest.iter().map(|b| b.channel.as_str()).collect();
+        assert_eq!(channels, ["beta", "stable", "alpha"]);
+    }
+
+    #[test]
+    fn latest_per_channel_skips_builds_that_cannot_install() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "4.0", "1")
+                .notes("channel: beta\n")
+                .signed(expired()),
+            release(ID, "3.0", "1").signed(expired()),
+            release(ID, "2.0", "1").notes("channel: beta\n"),
+            release(ID, "1.0", "1").signed(expired()),
+        ]);
+        let latest = only_app(&catalog).latest_per_channel();
+        // Stable has no installable build, so its newest stands; beta's newest has expired.
+        assert_eq!(slugs(latest.iter().copied()), ["3.0-1", "2.0-1"]);
+    }
+
+    #[test]
+    fn channels_differing_only_in_case_or_punctuation_are_one() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "1").notes("channel: BETA!\n"),
+            release(ID, "3.0", "1").notes("channel: Beta\n"),
+            release(ID, "2.0", "1").notes("channel: beta\n"),
+            release(ID, "0.1", "1"),
+        ]);
+        let latest = only_app(&catalog).latest_per_channel();
+        assert_eq!(slugs(latest.iter().copied()), ["3.0-1", "0.1-1"]);
+        assert_eq!(latest[0].channel, "Beta");
+        assert_eq!(latest[0].channel_slug(), "beta");
+    }
+
+    #[test]
+    fn drafts_are_left_out_unless_asked_for() {
+        let releases = || {
+            vec![
+                release(ID, "2.0", "1").notes("draft: true\n"),
+                release(ID, "1.0", "1"),
+                release("com.e.sketch", "1.0", "1").notes("draft: true\n"),
+            ]
+        };
+        let (catalog, _) = modelled(releases());
+        assert_eq!(slugs(&only_app(&catalog).builds), ["1.0-1"]);
+
+        let (catalog, _) = modelled_with(&config(""), true, releases());
+        assert_eq!(catalog.apps.len(), 2);
+        let field = &catalog.apps[0];
+        assert_eq!(slugs(&field.builds), ["2.0-1", "1.0-1"]);
+        assert!(field.builds[0].draft && !field.builds[1].draft);
+    }
+
+    #[test]
+    fn title_falls_back_from_notes_to_display_name_to_app_name() {
+        let config = config("apps:\n  com.e.field:\n    name: Field Pro\n");
+        let (catalog, _) = modelled_with(
+            &config,
+            false,
+            vec![
+                release(ID, "3.0", "1")
+                    .display_name("Field β")
+                    .notes("title: Spring release\n"),
+                release(ID, "2.0", "1").display_name("Field β"),
+                release(ID, "1.0", "1"),
+            ],
+        );
+        let app = only_app(&catalog);
+        assert_eq!(app.name, "Field Pro");
+        let titles: Vec<&str> = app.builds.iter().map(|b| b.title.as_str()).collect();
+        assert_eq!(titles, ["Spring release", "Field β", "Field Pro"]);
+    }
+
+    #[test]
+    fn app_name_falls_back_from_newest_display_name_to_bundle_id() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "1").display_name("Field One"),
+            release(ID, "2.0", "1").display_name("Field Two"),
+            release(ID, "0.1", "1"),
+        ]);
+        let app = only_app(&catalog);
+        assert_eq!(app.name, "Field Two");
+        assert_eq!(app.builds[2].title, "Field Two");
+
+        let (catalog, _) = modelled(vec![release(ID, "1.0", "1")]);
+        assert_eq!(only_app(&catalog).name, ID);
+        assert_eq!(only_app(&catalog).builds[0].title, ID);
+    }
 }

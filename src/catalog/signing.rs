@@ -116,3 +116,153 @@ fn platform_names(platforms: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::catalog::testing::{NOW, Release, Signed, modelled, release, shown};
+    use crate::diag::Severity;
+
+    const ID: &str = "com.e.field";
+
+    fn checked(release: Release) -> (Verdict, Vec<String>) {
+        let read = release.read();
+        let signing = check(&read.source.ipa, &read.facts, NOW);
+        let warnings = signing.warnings.iter().map(ToString::to_string).collect();
+        (signing.verdict.expect("the build can be listed"), warnings)
+    }
+
+    #[test]
+    fn expired_profile_marks_the_build_expired_and_warns_with_the_date() {
+        for expires in [datetime!(2024-05-20 08:00 UTC), NOW] {
+            let (verdict, warnings) =
+                checked(release(ID, "1.0", "1").signed(Signed::AdHoc(expires)));
+            assert!(verdict.expired, "{expires}");
+            assert_eq!(verdict.expires, Some(expires));
+            assert_eq!(verdict.not_installable, None);
+            let day = crate::text::ymd(expires);
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(
+                warnings[0].starts_with(&format!(
+                    "releases/com.e.field-1.0-1.ipa: warning: its profile `ad-hoc profile` expired on {day}:"
+                )),
+                "{warnings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn profile_expiring_within_30_days_warns_with_the_days_left() {
+        for (days, day, left) in [
+            (1, "2024-06-02", "in 1 day"),
+            (10, "2024-06-11", "in 10 days"),
+            (EXPIRY_WARNING_DAYS, "2024-07-01", "in 30 days"),
+        ] {
+            let expires = NOW + Duration::days(days);
+            let (verdict, warnings) =
+                checked(release(ID, "1.0", "1").signed(Signed::AdHoc(expires)));
+            assert!(!verdict.expired);
+            assert_eq!(verdict.expires, Some(expires));
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(
+                warnings[0].contains(&format!("expires on {day}, {left}: installs fail")),
+                "{warnings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn profile_expiring_after_30_days_is_not_warned_about() {
+        for expires in [
+            NOW + Duration::days(EXPIRY_WARNING_DAYS) + Duration::minutes(1),
+            NOW + Duration::days(400),
+        ] {
+            let (verdict, warnings) =
+                checked(release(ID, "1.0", "1").signed(Signed::AdHoc(expires)));
+            assert!(!verdict.expired);
+            assert_eq!(verdict.expires, Some(expires));
+            assert_eq!(warnings, Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn enterprise_profile_installs_without_warnings() {
+        let (verdict, warnings) = checked(release(ID, "1.0", "1").signed(Signed::Enterprise));
+        assert_eq!(verdict, Verdict::default());
+        assert_eq!(warnings, Vec::<String>::new());
+    }
+
+    #[test]
+    fn unsigned_build_is_listed_with_a_warning() {
+        let (verdict, warnings) = checked(release(ID, "1.0", "1").signed(Signed::Unsigned));
+        assert_eq!(verdict, Verdict::default());
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("has no embedded.mobileprovision"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn app_store_profile_is_an_error_and_leaves_the_build_out() {
+        let (catalog, problems) = modelled(vec![
+            release(ID, "2.0", "1").signed(Signed::AppStore),
+            release(ID, "1.0", "1"),
+        ]);
+        let errors = shown(&problems, Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with(
+                "releases/com.e.field-2.0-1.ipa: error: is signed with the App Store profile `app-store profile`"
+            ),
+            "{errors:?}"
+        );
+        let builds: Vec<&str> = catalog.apps[0]
+            .builds
+            .iter()
+            .map(|b| b.slug.as_str())
+            .collect();
+        assert_eq!(builds, ["1.0-1"]);
+    }
+
+    #[test]
+    fn profile_for_another_app_id_is_an_error_and_leaves_the_build_out() {
+        let (catalog, problems) =
+            modelled(vec![release(ID, "1.0", "1").app_id("TEAM.com.e.other")]);
+        let errors = shown(&problems, Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("is for `com.e.other`, not for CFBundleIdentifier `com.e.field`"),
+            "{errors:?}"
+        );
+        assert!(catalog.apps.is_empty());
+
+        let (catalog, problems) = modelled(vec![release(ID, "1.0", "1").app_id("TEAM.com.e.*")]);
+        assert_eq!(problems, []);
+        assert_eq!(catalog.build_count(), 1);
+    }
+
+    #[test]
+    fn tvos_build_is_listed_but_not_installable() {
+        let (verdict, warnings) = checked(release(ID, "1.0", "1").platforms(&["AppleTVOS"]));
+        assert!(!verdict.expired);
+        let reason = verdict.not_installable.expect("a reason");
+        assert!(
+            reason.contains("for Apple TV, not for iPhone or iPad"),
+            "{reason}"
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("is built for AppleTVOS, not iOS"),
+            "{warnings:?}"
+        );
+
+        let (catalog, _) = modelled(vec![release(ID, "1.0", "1").platforms(&["AppleTVOS"])]);
+        let build = &catalog.apps[0].builds[0];
+        assert!(!build.installable());
+        assert!(build.verdict.not_installable.is_some());
+    }
+}

@@ -160,6 +160,8 @@ fn first_source(app: &App) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::testing::{config, modelled, modelled_with, release, shown};
+    use crate::diag::Severity;
 
     #[test]
     fn bundle_ids_must_be_apple_valid() {
@@ -184,5 +186,72 @@ mod tests {
         for bad in ["1.0/2", "../1", "1..0", "1.0 beta", "١.٠", "1\\0", ".1"] {
             assert!(invalid_version(bad).is_some(), "{bad}");
         }
+    }
+
+    const ID: &str = "com.e.field";
+
+    #[test]
+    fn builds_of_one_version_and_build_number_are_an_error_naming_both_files() {
+        let (_, problems) = modelled(vec![
+            release(ID, "1.0", "7").ipa("releases/a/Field.ipa"),
+            release(ID, "1.0", "7").ipa("releases/b/Field.ipa"),
+            release(ID, "1.0", "8"),
+        ]);
+        let errors = shown(&problems, Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        for part in [
+            "releases/a/Field.ipa",
+            "releases/b/Field.ipa",
+            "`com.e.field/1.0-7/`",
+            "version 1.0 build 7",
+        ] {
+            assert!(errors[0].contains(part), "{part} in {errors:?}");
+        }
+    }
+
+    #[test]
+    fn apps_with_one_configured_slug_are_an_error_naming_both() {
+        let config =
+            config("apps:\n  com.e.field:\n    slug: field\n  com.e.other:\n    slug: field\n");
+        let (_, problems) = modelled_with(
+            &config,
+            false,
+            vec![release(ID, "1.0", "1"), release("com.e.other", "1.0", "1")],
+        );
+        let errors = shown(&problems, Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("apps `com.e.field` and `com.e.other` both map to `field/`"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn notes_version_names_only_an_ipa_without_one() {
+        let (catalog, problems) = modelled(vec![
+            release(ID, "1.0", "7")
+                .without_short_version()
+                .notes("version: 2.0\n"),
+        ]);
+        assert_eq!(problems, []);
+        assert_eq!(catalog.apps[0].builds[0].version, "2.0");
+        assert_eq!(catalog.apps[0].builds[0].slug, "2.0-7");
+
+        let (catalog, _) = modelled(vec![release(ID, "1.0", "7").without_short_version()]);
+        assert_eq!(catalog.apps[0].builds[0].version, "7");
+        assert_eq!(catalog.apps[0].builds[0].slug, "7");
+
+        let (catalog, problems) = modelled(vec![release(ID, "1.0", "7").notes("version: 2.0\n")]);
+        let errors = shown(&problems, Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("releases/com.e.field-1.0-7.yaml:"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[0].contains("`version: 2.0` contradicts"),
+            "{errors:?}"
+        );
+        assert!(catalog.apps.is_empty());
     }
 }

@@ -1,0 +1,222 @@
+//! Releases from plain values, and the model run on them at a fixed time, for unit tests of the
+//! model and of the stages after it. Nothing here reads a file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use sha2::{Digest, Sha256};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use crate::catalog::{Catalog, ModelOptions, ReadRelease};
+use crate::config::Config;
+use crate::diag::{Diagnostic, Severity};
+use crate::ipa::cgbi::Rgba;
+use crate::ipa::{BundleIcon, Distribution, IconSet, InfoPlist, IpaFacts, Profile, ProfileStatus};
+use crate::notes::Notes;
+use crate::scan::ReleaseSource;
+
+/// The time every test model is made at.
+pub const NOW: OffsetDateTime = datetime!(2024-06-01 12:00 UTC);
+
+/// The smallest useful configuration: a title and a base URL with a path.
+pub const CONFIG: &str = "title: Builds\nbase_url: https://e.com/builds/\n";
+
+/// How a release is signed.
+#[derive(Debug, Clone, Copy)]
+pub enum Signed {
+    /// No embedded.mobileprovision.
+    Unsigned,
+    /// An ad-hoc profile expiring at the given time.
+    AdHoc(OffsetDateTime),
+    AppStore,
+    /// An enterprise profile that does not expire.
+    Enterprise,
+}
+
+/// A release being described; [`Release::read`] makes the [`ReadRelease`].
+#[derive(Debug, Clone)]
+pub struct Release {
+    ipa: PathBuf,
+    notes: String,
+    plist: InfoPlist,
+    signed: Signed,
+    app_id: Option<String>,
+}
+
+/// A release of `bundle_id` with CFBundleShortVersionString `version` and CFBundleVersion
+/// `build`, at `releases/<bundle_id>-<version>-<build>.ipa`, signed ad hoc for a year, with
+/// no notes and a tiny icon of its own.
+pub fn release(bundle_id: &str, version: &str, build: &str) -> Release {
+    Release {
+        ipa: PathBuf::from(format!("releases/{bundle_id}-{version}-{build}.ipa")),
+        notes: String::new(),
+        plist: InfoPlist {
+            bundle_id: bundle_id.to_string(),
+            short_version: Some(version.to_string()),
+            build: Some(build.to_string()),
+            display_name: None,
+            minimum_os: Some("15.0".to_string()),
+            device_families: vec![1, 2],
+            platforms: vec!["iPhoneOS".to_string()],
+            icon_names: vec![],
+        },
+        signed: Signed::AdHoc(NOW + Duration::days(365)),
+        app_id: None,
+    }
+}
+
+impl Release {
+    /// The notes file's YAML text (`channel`, `date`, `draft`, `title`, `notes`, `version`).
+    pub fn notes(mut self, yaml: &str) -> Self {
+        self.notes = yaml.to_string();
+        self
+    }
+
+    pub fn ipa(mut self, path: &str) -> Self {
+        self.ipa = PathBuf::from(path);
+        self
+    }
+
+    pub fn signed(mut self, signed: Signed) -> Self {
+        self.signed = signed;
+        self
+    }
+
+    /// The profile's application identifier, `TEAM.<bundle id>` unless given.
+    pub fn app_id(mut self, app_id: &str) -> Self {
+        self.app_id = Some(app_id.to_string());
+        self
+    }
+
+    pub fn display_name(mut self, name: &str) -> Self {
+        self.plist.display_name = Some(name.to_string());
+        self
+    }
+
+    pub fn platforms(mut self, platforms: &[&str]) -> Self {
+        self.plist.platforms = platforms.iter().map(|p| p.to_string()).collect();
+        self
+    }
+
+    /// An IPA without CFBundleShortVersionString.
+    pub fn without_short_version(mut self) -> Self {
+        self.plist.short_version = None;
+        self
+    }
+
+    pub fn read(self) -> ReadRelease {
+        let notes_file = self.ipa.with_extension("yaml");
+        let notes = Notes::parse(&self.notes, &notes_file)
+            .unwrap_or_else(|d| panic!("test notes do not parse: {d}"));
+        let app_id = self
+            .app_id
+            .unwrap_or_else(|| format!("TEAM.{}", self.plist.bundle_id));
+        let profile = match self.signed {
+            Signed::Unsigned => ProfileStatus::Missing,
+            Signed::AdHoc(expires) => found(profile(Distribution::AdHoc, app_id, Some(expires))),
+            Signed::AppStore => found(profile(Distribution::AppStore, app_id, None)),
+            Signed::Enterprise => found(profile(Distribution::Enterprise, app_id, None)),
+        };
+        // Distinct per file, like the real ones.
+        let digest = Sha256::digest(self.ipa.as_os_str().as_encoded_bytes());
+        let size = u64::from(u16::from_be_bytes([digest[0], digest[1]])) + 1000;
+        ReadRelease {
+            facts: IpaFacts {
+                plist: self.plist,
+                profile,
+                icon: BundleIcon::Found {
+                    entry: "Payload/App.app/AppIcon60x60@2x.png".to_string(),
+                    was_cgbi: false,
+                    icons: tiny_icons(),
+                },
+                size,
+                sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                built_at: None,
+            },
+            source: ReleaseSource {
+                ipa: self.ipa,
+                notes: (!self.notes.is_empty()).then_some(notes_file),
+            },
+            notes,
+        }
+    }
+}
+
+fn found(profile: Profile) -> ProfileStatus {
+    ProfileStatus::Found {
+        profile: Box::new(profile),
+    }
+}
+
+fn profile(distribution: Distribution, app_id: String, expires: Option<OffsetDateTime>) -> Profile {
+    Profile {
+        name: Some(format!("{} profile", distribution.as_str())),
+        team_name: Some("Team".to_string()),
+        team_id: Some("TEAM".to_string()),
+        uuid: None,
+        app_id_name: None,
+        platforms: vec!["iOS".to_string()],
+        created: None,
+        expires,
+        certificates_expire: None,
+        devices: vec![],
+        has_device_list: distribution == Distribution::AdHoc,
+        provisions_all_devices: distribution == Distribution::Enterprise,
+        get_task_allow: false,
+        application_identifier: Some(app_id),
+        distribution,
+    }
+}
+
+/// The icons of a 1×1 pixel, made once.
+fn tiny_icons() -> IconSet {
+    static ICONS: OnceLock<IconSet> = OnceLock::new();
+    ICONS
+        .get_or_init(|| {
+            let pixel = Rgba {
+                width: 1,
+                height: 1,
+                pixels: vec![0x20, 0x60, 0xa0, 0xff],
+            };
+            IconSet::from_image(&pixel).expect("a 1×1 icon resizes")
+        })
+        .clone()
+}
+
+/// A configuration: [`CONFIG`] followed by `extra` YAML.
+pub fn config(extra: &str) -> Config {
+    Config::parse(&format!("{CONFIG}{extra}"), Path::new("relsite.yaml"))
+        .unwrap_or_else(|ds| panic!("test config does not parse: {ds:?}"))
+}
+
+/// The model of `releases` under [`CONFIG`], at [`NOW`], without drafts.
+pub fn modelled(releases: Vec<Release>) -> (Catalog, Vec<Diagnostic>) {
+    modelled_with(&config(""), false, releases)
+}
+
+/// The model of `releases` under `config`, at [`NOW`], on the config's base URL.
+pub fn modelled_with(
+    config: &Config,
+    drafts: bool,
+    releases: Vec<Release>,
+) -> (Catalog, Vec<Diagnostic>) {
+    let options = ModelOptions {
+        base_url: config.base_url.as_url(),
+        drafts,
+        now: NOW,
+        configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
+    };
+    let releases = releases.into_iter().map(Release::read).collect();
+    crate::catalog::model(config, releases, &options)
+}
+
+/// The problems of one severity, as shown to users (`file: severity: message`).
+pub fn shown(problems: &[Diagnostic], severity: Severity) -> Vec<String> {
+    problems
+        .iter()
+        .filter(|d| d.severity == severity)
+        .map(ToString::to_string)
+        .collect()
+}
