@@ -73,6 +73,9 @@ pub struct SiteArgs {
     /// Publish builds whose notes say `draft: true`
     #[arg(long)]
     pub drafts: bool,
+    /// Read every IPA again instead of using .relsite-cache/, and leave the cache as it is
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +144,9 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, short, default_value_t = 1111)]
     pub port: u16,
+    /// Read every IPA again instead of using .relsite-cache/, and leave the cache as it is
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 //! read them, [`catalog`] models apps and builds, [`plan`] decides every output file, and
 //! [`write`] is the only stage that touches the output folder.
 
+pub(crate) mod cache;
 pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod cmd;
@@ -13,6 +14,7 @@ pub(crate) mod diag;
 pub(crate) mod feeds;
 pub(crate) mod fs;
 pub(crate) mod hosting;
+pub(crate) mod icons;
 pub mod ipa;
 pub(crate) mod layout;
 pub mod manifest;

@@ -10,9 +10,11 @@ use rayon::prelude::*;
 
 use time::OffsetDateTime;
 
+use crate::cache::{CACHE_DIR, Cache, Stamp};
 use crate::catalog::{self, Catalog, ModelOptions, ReadRelease};
 use crate::config::{Config, HttpsUrl};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::icons::{IconStore, key_of};
 use crate::ipa::IconSet;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
@@ -31,6 +33,20 @@ pub struct Options {
     pub base_url: Option<String>,
     /// Publish drafts too.
     pub drafts: bool,
+    /// How the run uses the incremental cache.
+    pub cache: CacheUse,
+}
+
+/// How a run uses `.relsite-cache/`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Reads it and keeps what this run read.
+    #[default]
+    ReadWrite,
+    /// Reads it, writes nothing (`check`).
+    ReadOnly,
+    /// Neither (`--no-cache`).
+    Off,
 }
 
 /// A site ready to write.
@@ -101,39 +117,61 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         plural(sources.len(), "release"),
         started.elapsed().as_secs_f64()
     ));
+    let (cache, notice) = match options.cache {
+        CacheUse::Off => (Cache::off(), None),
+        CacheUse::ReadWrite => Cache::open(root, true),
+        CacheUse::ReadOnly => Cache::open(root, false),
+    };
+    if let Some(notice) = notice {
+        ui.notice(notice);
+    }
     let bar = ui.progress(sources.len() as u64, "Reading");
-    let read: Vec<Result<ReadRelease, Vec<Diagnostic>>> = sources
+    let read: Vec<Read> = sources
         .into_par_iter()
         .map(|source| {
             bar.set_message(crate::diag::display_path(&source.ipa));
-            let read = read_release(root, source);
+            let read = read_release(root, source, &cache);
             bar.inc(1);
             read
         })
         .collect();
     bar.finish_and_clear();
+    let reread = read.iter().filter(|r| !r.from_cache).count();
     ui.detail(format!(
-        "read {} in {:.2}s",
+        "read {} ({} unchanged, from the cache) in {:.2}s",
         plural(read.len(), "IPA"),
+        read.len() - reread,
         started.elapsed().as_secs_f64()
     ));
     let mut releases = Vec::new();
-    for result in read {
-        match result {
-            Ok(release) => releases.push(release),
+    let mut to_cache = Vec::new();
+    for read in read {
+        match read.release {
+            Ok(release) => {
+                if let Some(stamp) = read.stamp {
+                    let rel = crate::diag::display_path(&release.source.ipa);
+                    to_cache.push((rel, stamp, release.facts.clone()));
+                }
+                releases.push(release);
+            }
             Err(problems) => diagnostics.extend(problems),
         }
     }
+    if let Err(why) = cache.save(to_cache) {
+        ui.notice(format!("{why}: the next build reads every IPA again"));
+    }
 
-    let configured_icons = load_configured_icons(root, &config, &mut diagnostics);
+    let configured_icons = load_configured_icons(root, &config, cache.icons(), &mut diagnostics);
     let model_options = ModelOptions {
         base_url: base_url.as_url(),
         drafts: options.drafts,
         now: now(),
         configured_icons: &configured_icons,
+        icons: cache.icons(),
     };
     let (catalog, problems) = catalog::model(&config, releases, &model_options);
     diagnostics.extend(problems);
+    cache.prune_icons();
 
     let theme = Theme::load(root, config.theme.as_deref());
     let theme = match theme {
@@ -192,6 +230,7 @@ pub fn now() -> OffsetDateTime {
 fn load_configured_icons(
     root: &Path,
     config: &Config,
+    store: &IconStore,
     diagnostics: &mut Diagnostics,
 ) -> BTreeMap<String, Arc<IconSet>> {
     let mut icons = BTreeMap::new();
@@ -199,10 +238,10 @@ fn load_configured_icons(
         let Some(icon) = &settings.icon else { continue };
         let loaded = crate::fs::read(&root.join(icon))
             .map_err(|e| e.to_string())
-            .and_then(|bytes| IconSet::from_png(&bytes).map_err(|e| e.to_string()));
+            .and_then(|bytes| store.get_or_render(&key_of(&bytes), || IconSet::from_png(&bytes)));
         match loaded {
             Ok(set) => {
-                icons.insert(bundle_id.clone(), Arc::new(set));
+                icons.insert(bundle_id.clone(), set);
             }
             Err(why) => diagnostics.push(Diagnostic::error(
                 icon.clone(),
@@ -213,21 +252,42 @@ fn load_configured_icons(
     icons
 }
 
-/// Reads one release's IPA and notes, reporting problems of both.
-fn read_release(root: &Path, source: ReleaseSource) -> Result<ReadRelease, Vec<Diagnostic>> {
-    let ipa = crate::ipa::read(&root.join(&source.ipa))
-        .map_err(|e| Diagnostic::error(source.ipa.clone(), e.to_string()));
+/// One release after the read stage.
+struct Read {
+    release: Result<ReadRelease, Vec<Diagnostic>>,
+    /// The IPA's stamp before it was read, when it could be seen.
+    stamp: Option<Stamp>,
+    from_cache: bool,
+}
+
+/// Reads one release's IPA (or takes its facts from the cache) and notes, reporting problems of
+/// both.
+fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
+    let path = root.join(&source.ipa);
+    let stamp = Stamp::of(&path);
+    let cached = stamp.and_then(|s| cache.lookup(&crate::diag::display_path(&source.ipa), s));
+    let from_cache = cached.is_some();
+    let ipa = match cached {
+        Some(facts) => Ok(facts),
+        None => crate::ipa::read(&path, cache.icons())
+            .map_err(|e| Diagnostic::error(source.ipa.clone(), e.to_string())),
+    };
     let notes = match &source.notes {
         Some(file) => Notes::from_file(root, file),
         None => Ok(Notes::default()),
     };
-    match (ipa, notes) {
+    let release = match (ipa, notes) {
         (Ok(facts), Ok(notes)) => Ok(ReadRelease {
             source,
             facts,
             notes,
         }),
         (ipa, notes) => Err([ipa.err(), notes.err()].into_iter().flatten().collect()),
+    };
+    Read {
+        release,
+        stamp,
+        from_cache,
     }
 }
 
@@ -239,6 +299,7 @@ fn check_output_dir(root: &Path, config: &Config, output: &Path) -> Result<(), D
         config.releases_dir.clone(),
         PathBuf::from("themes"),
         PathBuf::from("static"),
+        PathBuf::from(CACHE_DIR),
     ];
     let input_files = config
         .apps

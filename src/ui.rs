@@ -86,6 +86,14 @@ impl Ui {
         }
     }
 
+    /// A note on standard error about how the run went (not a problem of the site), unless
+    /// quiet.
+    pub(crate) fn notice(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}: {}", self.paint("note", "1;36"), message.as_ref());
+        }
+    }
+
     /// A detail line on standard error, only when verbose.
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbose {

@@ -1,45 +1,51 @@
 //! The icon a build publishes: its own, else the app's configured one, else a placeholder drawn
-//! once per app.
+//! from the app's name and bundle identifier. Every icon comes from the icon store, so each is
+//! rendered once however many builds show it.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::Diagnostic;
+use crate::icons::{IconStore, key_of};
 use crate::ipa::icon::placeholder;
 use crate::ipa::{BundleIcon, IconSet};
 
-/// Chooses the icons of one app's builds, drawing its placeholder at most once.
+/// Chooses the icons of one app's builds.
 pub struct IconChoice<'a> {
+    store: &'a IconStore,
     bundle_id: &'a str,
     app_name: &'a str,
     configured: Option<&'a Arc<IconSet>>,
-    placeholder: Option<Result<Arc<IconSet>, String>>,
 }
 
 impl<'a> IconChoice<'a> {
     pub fn new(
+        store: &'a IconStore,
         bundle_id: &'a str,
         app_name: &'a str,
         configured: Option<&'a Arc<IconSet>>,
     ) -> Self {
         IconChoice {
+            store,
             bundle_id,
             app_name,
             configured,
-            placeholder: None,
         }
     }
 
     /// The icons of the IPA at `file` whose bundle icon is `icon`; a fallback is reported in
     /// `problems` (a warning, or an error when not even a placeholder can be drawn).
     pub fn choose(
-        &mut self,
+        &self,
         file: &Path,
         icon: BundleIcon,
         problems: &mut Vec<Diagnostic>,
     ) -> Option<Arc<IconSet>> {
         let fallback_why = match icon {
-            BundleIcon::Found { icons, .. } => return Some(Arc::new(icons)),
+            BundleIcon::Found { key, entry, .. } => match self.store.get(&key) {
+                Some(icons) => return Some(icons),
+                None => format!("has an icon `{entry}` that was not rendered"),
+            },
             BundleIcon::Missing => {
                 "has no loose icon PNG (its icon lives only in Assets.car)".to_string()
             }
@@ -55,14 +61,12 @@ impl<'a> IconChoice<'a> {
                 self.bundle_id
             ),
         ));
-        let (bundle_id, app_name) = (self.bundle_id, self.app_name);
-        let drawn = self.placeholder.get_or_insert_with(|| {
-            placeholder(bundle_id, app_name)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        });
+        let key = key_of(format!("placeholder\n{}\n{}", self.bundle_id, self.app_name).as_bytes());
+        let drawn = self
+            .store
+            .get_or_render(&key, || placeholder(self.bundle_id, self.app_name));
         match drawn {
-            Ok(icons) => Some(Arc::clone(icons)),
+            Ok(icons) => Some(icons),
             Err(e) => {
                 problems.push(Diagnostic::error(
                     file.to_path_buf(),

@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::diag::Diagnostic;
+use crate::icons::IconStore;
 use crate::ipa::{IconSet, IpaFacts, Profile, ProfileStatus};
 use crate::layout::Layout;
 use crate::markdown;
@@ -217,6 +218,8 @@ pub(crate) struct ModelOptions<'a> {
     pub now: OffsetDateTime,
     /// Icons from the apps' `icon` settings, by bundle identifier.
     pub configured_icons: &'a BTreeMap<String, Arc<IconSet>>,
+    /// Where the icons the releases name were rendered, and placeholders are drawn.
+    pub icons: &'a IconStore,
 }
 
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
@@ -285,11 +288,15 @@ fn model_app(
         })
         .unwrap_or_else(|| bundle_id.clone());
     let slug = app_slug(config, &bundle_id);
-    let mut icons =
-        icons::IconChoice::new(&bundle_id, &name, options.configured_icons.get(&bundle_id));
+    let icons = icons::IconChoice::new(
+        options.icons,
+        &bundle_id,
+        &name,
+        options.configured_icons.get(&bundle_id),
+    );
     let builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &mut icons, problems))
+        .filter_map(|i| make_build(i, &name, &icons, problems))
         .collect();
     if builds.is_empty() {
         return None;
@@ -334,7 +341,7 @@ fn identify(
 fn make_build(
     identified: Identified,
     app_name: &str,
-    icons: &mut icons::IconChoice<'_>,
+    icons: &icons::IconChoice<'_>,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
     let Identified {

@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 use crate::catalog::{Catalog, ModelOptions, ReadRelease};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Severity};
+use crate::icons::IconStore;
 use crate::ipa::cgbi::Rgba;
 use crate::ipa::{BundleIcon, Distribution, IconSet, InfoPlist, IpaFacts, Profile, ProfileStatus};
 use crate::notes::Notes;
@@ -129,7 +130,7 @@ impl Release {
                 icon: BundleIcon::Found {
                     entry: "Payload/App.app/AppIcon60x60@2x.png".to_string(),
                     was_cgbi: false,
-                    icons: tiny_icons(),
+                    key: TINY_ICON.to_string(),
                 },
                 size,
                 sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
@@ -171,18 +172,24 @@ fn profile(distribution: Distribution, app_id: String, expires: Option<OffsetDat
 }
 
 /// The icons of a 1×1 pixel, made once.
-fn tiny_icons() -> IconSet {
-    static ICONS: OnceLock<IconSet> = OnceLock::new();
-    ICONS
-        .get_or_init(|| {
-            let pixel = Rgba {
-                width: 1,
-                height: 1,
-                pixels: vec![0x20, 0x60, 0xa0, 0xff],
-            };
-            IconSet::from_image(&pixel).expect("a 1×1 icon resizes")
-        })
-        .clone()
+/// The key of the icon every test release carries.
+const TINY_ICON: &str = "tiny";
+
+/// A store holding the test releases' icon, a 1×1 image rendered once.
+pub fn icon_store() -> &'static IconStore {
+    static STORE: OnceLock<IconStore> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let store = IconStore::in_memory();
+        let pixel = Rgba {
+            width: 1,
+            height: 1,
+            pixels: vec![0x20, 0x60, 0xa0, 0xff],
+        };
+        store
+            .get_or_render(TINY_ICON, || IconSet::from_image(&pixel))
+            .expect("a 1×1 icon resizes");
+        store
+    })
 }
 
 /// A configuration: [`CONFIG`] followed by `extra` YAML.
@@ -207,6 +214,7 @@ pub fn modelled_with(
         drafts,
         now: NOW,
         configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
+        icons: icon_store(),
     };
     let releases = releases.into_iter().map(Release::read).collect();
     crate::catalog::model(config, releases, &options)

@@ -5,7 +5,7 @@ use std::time::Instant;
 use crate::cli::BuildArgs;
 use crate::cmd::Failure;
 use crate::diag::Diagnostic;
-use crate::pipeline::{self, Options, Prepared};
+use crate::pipeline::{self, CacheUse, Options, Prepared};
 use crate::ui::{Ui, plural};
 use crate::write;
 
@@ -16,6 +16,11 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
         output: args.output.clone(),
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
+        cache: if args.site.no_cache {
+            CacheUse::Off
+        } else {
+            CacheUse::ReadWrite
+        },
     };
     build(&options, ui).map(drop)
 }

@@ -2,7 +2,7 @@
 
 use crate::cli::CheckArgs;
 use crate::cmd::Failure;
-use crate::pipeline::{self, Options};
+use crate::pipeline::{self, CacheUse, Options};
 use crate::ui::{Ui, plural};
 
 /// Validates the site (or its deployment).
@@ -12,6 +12,11 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         output: None,
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
+        cache: if args.site.no_cache {
+            CacheUse::Off
+        } else {
+            CacheUse::ReadOnly
+        },
     };
     let prepared = pipeline::prepare(&options, ui).map_err(Failure::found)?;
     ui.report(&prepared.diagnostics);

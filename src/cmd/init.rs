@@ -69,7 +69,7 @@ version: 1.4.0      # only for an IPA whose Info.plist has none
 ";
 
 /// What git should not track.
-pub const GITIGNORE: &str = "/public/\n/.public.relsite-*\n";
+pub const GITIGNORE: &str = "/public/\n/.public.relsite-*\n/.relsite-cache/\n";
 
 /// Creates the site.
 pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {

@@ -15,7 +15,7 @@ use crate::cli::ServeArgs;
 use crate::cmd::Failure;
 use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::pipeline::Options;
+use crate::pipeline::{CacheUse, Options};
 use crate::ui::Ui;
 
 /// Where pages ask whether the site was rebuilt.
@@ -66,6 +66,11 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
         output: Some(output.clone()),
         base_url: Some(address.clone()),
         drafts: args.drafts,
+        cache: if args.no_cache {
+            CacheUse::Off
+        } else {
+            CacheUse::ReadWrite
+        },
     };
     let generation = Arc::new(AtomicU64::new(0));
     match crate::cmd::build::build(&options, ui) {
@@ -179,7 +184,11 @@ impl Inputs {
         let output = config.map_or_else(|| PathBuf::from("public"), |c| c.output_dir);
         Inputs {
             watched,
-            ignored: vec![root.join(output), root.join(".git")],
+            ignored: vec![
+                root.join(output),
+                root.join(".git"),
+                root.join(crate::cache::CACHE_DIR),
+            ],
         }
     }
 

@@ -31,6 +31,14 @@ impl IconSet {
         Ok(IconSet { pngs })
     }
 
+    /// A set of PNGs already made, by size.
+    pub fn from_pngs(pngs: Vec<(u32, Vec<u8>)>) -> IconSet {
+        let mut pngs: Vec<(u32, Arc<[u8]>)> =
+            pngs.into_iter().map(|(px, png)| (px, png.into())).collect();
+        pngs.sort_by_key(|(px, _)| *px);
+        IconSet { pngs }
+    }
+
     /// Decodes any PNG (standard or CgBI) and makes the set from it.
     pub fn from_png(bytes: &[u8]) -> Result<IconSet, PngError> {
         IconSet::from_image(&cgbi::decode(bytes)?)
@@ -120,6 +128,34 @@ pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
         at = at.checked_add(12)?.checked_add(len)?;
     }
     None
+}
+
+/// Whether `bytes` is a whole, undamaged standard PNG of `px`×`px` pixels: every chunk's CRC
+/// holds and the file ends with IEND. Pixels are not decoded.
+pub fn is_intact_png(bytes: &[u8], px: u32) -> bool {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if !bytes.starts_with(SIGNATURE) || dimensions(bytes) != Some((px, px)) {
+        return false;
+    }
+    let mut at = SIGNATURE.len();
+    while let Some(header) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let Some(end) = (at + 8).checked_add(len) else {
+            return false;
+        };
+        let (Some(kind_and_data), Some(crc)) = (bytes.get(at + 4..end), bytes.get(end..end + 4))
+        else {
+            return false;
+        };
+        if crc32fast::hash(kind_and_data).to_be_bytes() != crc {
+            return false;
+        }
+        if &kind_and_data[..4] == b"IEND" {
+            return end + 4 == bytes.len();
+        }
+        at = end + 4;
+    }
+    false
 }
 
 /// A square placeholder: the name's initial on a colour derived from the bundle identifier.
@@ -300,6 +336,22 @@ mod tests {
         assert_eq!(set.pngs().count(), ICON_SIZES.len());
         assert_eq!(dimensions(b"nope"), None);
         assert_eq!(dimensions(b"\x89PNG\r\n\x1a\n\xff\xff\xff\xffIDAT"), None);
+    }
+
+    #[test]
+    fn intact_pngs_are_told_from_damaged_ones() {
+        let set = placeholder("com.a.b", "Field").unwrap();
+        let png = set.png(512).unwrap();
+        assert!(is_intact_png(png, 512));
+        assert!(!is_intact_png(png, 57), "another size");
+        assert!(!is_intact_png(&png[..png.len() - 1], 512), "truncated");
+        let mut flipped = png.to_vec();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 1;
+        assert!(!is_intact_png(&flipped, 512), "a flipped bit");
+        let mut longer = png.to_vec();
+        longer.push(0);
+        assert!(!is_intact_png(&longer, 512), "bytes after IEND");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::path::Path;
 use zip::ZipArchive;
 use zip::result::ZipError;
 
+pub use crate::icons::{IconKey, IconStore};
 pub use icon::IconSet;
 
 pub use info_plist::InfoPlist;
@@ -196,11 +197,11 @@ pub enum BundleIcon {
     Missing,
     /// A loose icon that could not be decoded, with the reason.
     Unreadable { why: String },
-    /// Converted to standard PNGs, from the named entry.
+    /// The named entry, rendered into the icon store under `key`.
     Found {
         entry: String,
         was_cgbi: bool,
-        icons: IconSet,
+        key: IconKey,
     },
 }
 
@@ -222,12 +223,13 @@ pub struct IpaFacts {
 }
 
 /// Reads what the site needs from the IPA at `path`: the central directory, the app's
-/// Info.plist, its provisioning profile and icons, and a streamed SHA-256 of the file.
-pub fn read(path: &Path) -> Result<IpaFacts, IpaError> {
+/// Info.plist, its provisioning profile and icon (rendered into `icons` unless it is there
+/// already), and a streamed SHA-256 of the file.
+pub fn read(path: &Path, icons: &IconStore) -> Result<IpaFacts, IpaError> {
     let mut archive = IpaArchive::open(path)?;
     let plist = archive.info_plist()?;
     let profile = archive.profile();
-    let icon = archive.icon(&plist.icon_names);
+    let icon = archive.icon(&plist.icon_names, icons);
     let built_at = archive.built_at();
     let (size, sha256) = hash_file(path).map_err(IpaError::Open)?;
     Ok(IpaFacts {
@@ -281,9 +283,9 @@ impl IpaArchive {
         }
     }
 
-    /// Finds the largest loose icon named by the Info.plist and converts it; when the largest
-    /// cannot be decoded, the next largest is tried.
-    pub fn icon(&mut self, names: &[String]) -> BundleIcon {
+    /// Finds the largest loose icon named by the Info.plist and renders it into `store`; when
+    /// the largest cannot be decoded, the next largest is tried.
+    pub fn icon(&mut self, names: &[String], store: &IconStore) -> BundleIcon {
         let candidates = icon::candidates(self.names(), &self.app_dir, names);
         let mut readable: Vec<((u64, usize), String, Vec<u8>)> = Vec::new();
         let mut last_error = None;
@@ -300,12 +302,13 @@ impl IpaArchive {
         }
         readable.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         for (_, entry, bytes) in readable {
-            match IconSet::from_png(&bytes) {
-                Ok(icons) => {
+            let key = crate::icons::key_of(&bytes);
+            match store.get_or_render(&key, || IconSet::from_png(&bytes)) {
+                Ok(_) => {
                     return BundleIcon::Found {
                         was_cgbi: cgbi::is_cgbi(&bytes),
                         entry,
-                        icons,
+                        key,
                     };
                 }
                 Err(e) => last_error = Some(format!("`{entry}`: {e}")),

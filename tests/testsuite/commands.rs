@@ -410,7 +410,7 @@ fn init_force_keeps_what_the_user_wrote() {
     );
     assert_eq!(
         std::fs::read_to_string(site.join(".gitignore")).unwrap(),
-        "node_modules/\n.env\n/public/\n/.public.relsite-*\n"
+        "node_modules/\n.env\n/public/\n/.public.relsite-*\n/.relsite-cache/\n"
     );
     assert!(site.join("releases/README.md").is_file());
 }

@@ -207,7 +207,7 @@ const ICONS: &[(&str, Option<bool>)] = &[
     ignore = "needs ../shared/fixtures/real beside the checkout"
 )]
 fn real_icons_become_standard_pngs_or_placeholders() {
-    use relsite::ipa::BundleIcon;
+    use relsite::ipa::{BundleIcon, IconStore};
     let dir = fixtures_dir();
     for facts in ipa_facts(&dir) {
         assert!(
@@ -217,16 +217,19 @@ fn real_icons_become_standard_pngs_or_placeholders() {
         );
     }
     for (file, expected) in ICONS {
-        let info = relsite::ipa::read(&dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let store = IconStore::in_memory();
+        let info =
+            relsite::ipa::read(&dir.join(file), &store).unwrap_or_else(|e| panic!("{file}: {e}"));
         match (expected, &info.icon) {
             (
                 Some(cgbi),
                 BundleIcon::Found {
                     was_cgbi,
-                    icons,
+                    key,
                     entry,
                 },
             ) => {
+                let icons = store.get(key).expect("rendered into the store");
                 assert_eq!(was_cgbi, cgbi, "{file}: {entry}");
                 assert!(
                     icons.png(57).is_some() && icons.png(512).is_some(),
@@ -270,9 +273,10 @@ fn real_icons_become_standard_pngs_or_placeholders() {
     ignore = "needs ../shared/fixtures/real beside the checkout"
 )]
 fn real_profiles_read_as_their_readme_says() {
+    use relsite::ipa::IconStore;
     let dir = fixtures_dir();
     for facts in ipa_facts(&dir) {
-        let info = relsite::ipa::read(&dir.join(&facts.file)).unwrap();
+        let info = relsite::ipa::read(&dir.join(&facts.file), &IconStore::in_memory()).unwrap();
         let Some((kind, team, devices)) = profile_facts(&facts.facts) else {
             assert!(info.profile.profile().is_none(), "{}", facts.file);
             continue;
@@ -340,9 +344,10 @@ fn spaces_in_the_ipa_name_stay_valid_urls() {
     ignore = "needs ../shared/fixtures/real beside the checkout"
 )]
 fn real_ipa_facts_round_trip_through_json() {
+    use relsite::ipa::IconStore;
     let dir = fixtures_dir();
     for facts in ipa_facts(&dir) {
-        let read = relsite::ipa::read(&dir.join(&facts.file)).unwrap();
+        let read = relsite::ipa::read(&dir.join(&facts.file), &IconStore::in_memory()).unwrap();
         let json = serde_json::to_string(&read).unwrap();
         let back: relsite::ipa::IpaFacts =
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", facts.file));

@@ -1,6 +1,7 @@
 //! Runs the real `relsite` binary against site folders built by [`support::TestSite`].
 
 mod build;
+mod cache;
 mod commands;
 mod deployed;
 mod errors;

@@ -154,12 +154,13 @@ impl TestSite {
         tree(&self.path(rel))
     }
 
-    /// Every entry of the site's folder (the output's parent), to see what a run left beside it.
+    /// Every entry of the site's folder (the output's parent), to see what a run left beside it:
+    /// all but the lock and the cache, which a run keeps there on purpose.
     pub fn top_level(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.root())
             .expect("read root")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.ends_with(".relsite-lock"))
+            .filter(|n| !n.ends_with(".relsite-lock") && n != ".relsite-cache")
             .collect();
         names.sort();
         names
@@ -188,7 +189,10 @@ pub fn copy_site(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.expect("walk");
         let rel = entry.path().strip_prefix(from).expect("below");
-        if rel.starts_with("public") {
+        if rel.starts_with("public")
+            || rel.starts_with(".relsite-cache")
+            || rel.to_string_lossy().starts_with(".public.relsite-")
+        {
             continue;
         }
         let target = to.join(rel);

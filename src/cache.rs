@@ -1,0 +1,227 @@
+//! The incremental cache, `.relsite-cache/` in the site folder: the read facts of every IPA,
+//! keyed by its path, size, modification time and inode, and the icons rendered from them. An
+//! IPA that has not changed since the last build is never opened again.
+//!
+//! The cache only ever saves work. A cache made by another relsite version, or one that cannot
+//! be read, is discarded with a notice and rebuilt; it is never trusted and never an error. It
+//! is written whole beside its place and renamed, so a reader never sees half of it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::icons::IconStore;
+use crate::ipa::{BundleIcon, IpaFacts};
+
+/// The cache folder, in the site folder.
+pub const CACHE_DIR: &str = ".relsite-cache";
+
+/// The facts file in the cache folder.
+const FACTS_FILE: &str = "facts.json";
+
+/// Rendered icons in the cache folder.
+const ICONS_DIR: &str = "icons";
+
+/// Changes whenever what the cache holds changes meaning.
+const FORMAT: u32 = 1;
+
+/// What says a file is the one that was read: a change to any part means reading it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub size: u64,
+    /// Modification time, nanoseconds since 1970 (negative before).
+    pub modified_ns: i128,
+    /// 0 where the system has no inodes.
+    pub inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` as it is now, if it can be seen.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?;
+        let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+            Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+        };
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            size: meta.len(),
+            modified_ns,
+            inode,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    stamp: Stamp,
+    facts: IpaFacts,
+}
+
+/// The facts file: who wrote it, and an entry per IPA by its path below the site root.
+#[derive(Debug, Serialize, Deserialize)]
+struct FactsFile {
+    relsite: String,
+    format: u32,
+    entries: BTreeMap<String, Entry>,
+}
+
+/// The cache of one run.
+#[derive(Debug)]
+pub struct Cache {
+    /// Where the cache is written; `None` when caching is off or read-only.
+    dir: Option<PathBuf>,
+    entries: BTreeMap<String, Entry>,
+    icons: IconStore,
+}
+
+impl Cache {
+    /// No cache: every IPA is read and every icon rendered.
+    pub fn off() -> Cache {
+        Cache {
+            dir: None,
+            entries: BTreeMap::new(),
+            icons: IconStore::in_memory(),
+        }
+    }
+
+    /// Opens the cache of the site at `root`, to be kept up to date when `writable`. Returns it
+    /// with what was said of a cache that was discarded.
+    pub fn open(root: &Path, writable: bool) -> (Cache, Option<String>) {
+        let dir = root.join(CACHE_DIR);
+        let (entries, notice) = match load(&dir.join(FACTS_FILE)) {
+            Ok(entries) => (entries, None),
+            Err(why) => {
+                // Icons rendered by another version may differ: they go with its facts.
+                if writable {
+                    let _ = std::fs::remove_dir_all(dir.join(ICONS_DIR));
+                }
+                (
+                    BTreeMap::new(),
+                    why.map(|why| {
+                        format!(
+                            "discarded {}: {why}; {}",
+                            crate::diag::display_path(&dir.join(FACTS_FILE)),
+                            if writable {
+                                "it is rebuilt by this run"
+                            } else {
+                                "every IPA is read"
+                            }
+                        )
+                    }),
+                )
+            }
+        };
+        let icons = IconStore::in_folder(dir.join(ICONS_DIR), writable);
+        (
+            Cache {
+                dir: writable.then_some(dir),
+                entries,
+                icons,
+            },
+            notice,
+        )
+    }
+
+    /// Forgets icons this run did not use (after the model has chosen every icon).
+    pub fn prune_icons(&self) {
+        if self.dir.is_some() {
+            self.icons.prune();
+        }
+    }
+
+    /// Where icons are rendered and kept.
+    pub fn icons(&self) -> &IconStore {
+        &self.icons
+    }
+
+    /// The facts of the IPA at `rel` (below the site root) if it has not changed since they
+    /// were read and its icon is still at hand.
+    pub fn lookup(&self, rel: &str, stamp: Stamp) -> Option<IpaFacts> {
+        let entry = self.entries.get(rel)?;
+        if entry.stamp != stamp {
+            return None;
+        }
+        if let BundleIcon::Found { key, .. } = &entry.facts.icon
+            && self.icons.get(key).is_none()
+        {
+            return None;
+        }
+        Some(entry.facts.clone())
+    }
+
+    /// Keeps `read` (path below the site root, stamp, facts of every IPA read in this run) as
+    /// the cache, when it differs from what was there. Returns why it could not be written.
+    pub fn save(&self, read: Vec<(String, Stamp, IpaFacts)>) -> Result<(), String> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let entries: BTreeMap<String, Entry> = read
+            .into_iter()
+            .map(|(rel, stamp, facts)| (rel, Entry { stamp, facts }))
+            .collect();
+        let unchanged = entries.len() == self.entries.len()
+            && entries.iter().all(|(rel, e)| {
+                self.entries
+                    .get(rel)
+                    .is_some_and(|old| old.stamp == e.stamp && old.facts == e.facts)
+            });
+        if unchanged {
+            return Ok(());
+        }
+        let file = FactsFile {
+            relsite: env!("CARGO_PKG_VERSION").to_string(),
+            format: FORMAT,
+            entries,
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
+        let target = dir.join(FACTS_FILE);
+        let partial = dir.join(format!(".{FACTS_FILE}.{}", std::process::id()));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&partial, &bytes))
+            .and_then(|()| std::fs::rename(&partial, &target));
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            format!("cannot write {}: {e}", crate::diag::display_path(&target))
+        })
+    }
+}
+
+/// The entries of the facts file; `Err(None)` when there is none yet, `Err(Some(why))` when it
+/// cannot be trusted.
+fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(e) => return Err(Some(format!("cannot read it ({e})"))),
+    };
+    let stale = |relsite: &str, format: u32| {
+        Some(format!(
+            "it was made by relsite {relsite} (format {format}), this is {} (format {FORMAT})",
+            env!("CARGO_PKG_VERSION")
+        ))
+    };
+    match serde_json::from_slice::<FactsFile>(&bytes) {
+        Ok(file) if file.relsite == env!("CARGO_PKG_VERSION") && file.format == FORMAT => {
+            Ok(file.entries)
+        }
+        Ok(file) => Err(stale(&file.relsite, file.format)),
+        Err(e) => {
+            // Another version's entries may not read as this one's: say which version it was.
+            #[derive(Deserialize)]
+            struct Header {
+                relsite: String,
+                format: u32,
+            }
+            match serde_json::from_slice::<Header>(&bytes) {
+                Ok(h) if h.relsite != env!("CARGO_PKG_VERSION") || h.format != FORMAT => {
+                    Err(stale(&h.relsite, h.format))
+                }
+                _ => Err(Some(format!("it cannot be read ({e})"))),
+            }
+        }
+    }
+}

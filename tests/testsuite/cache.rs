@@ -1,0 +1,159 @@
+//! The incremental cache: output is the same with it, without it and from a cache the previous
+//! build made; a changed IPA is read again; a cache that cannot be trusted is discarded with a
+//! notice, never an error.
+
+use std::path::Path;
+
+use crate::ipa_builder::IpaBuilder;
+use crate::support::*;
+
+const CACHE: &str = ".relsite-cache/facts.json";
+
+/// The example site in a site folder of its own.
+fn example() -> TestSite {
+    let site = TestSite::new();
+    copy_site(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
+        site.root(),
+    );
+    site
+}
+
+/// Builds into `out` (below the site) with `args`, and returns the output and what was said.
+fn build_into(
+    site: &TestSite,
+    out: &str,
+    args: &[&str],
+) -> (std::collections::BTreeMap<String, Vec<u8>>, Run) {
+    let mut all = vec!["build", "-v", "--output"];
+    let path = site.path(out);
+    let path = path.to_str().expect("utf-8 path");
+    all.push(path);
+    all.extend(args);
+    let run = site.run(&all);
+    run.assert_ok();
+    (site.tree(out), run)
+}
+
+#[test]
+fn output_is_the_same_without_with_and_from_the_cache() {
+    let site = example();
+    let (without, run) = build_into(&site, "out-none", &["--no-cache"]);
+    assert!(
+        !site.path(".relsite-cache").exists(),
+        "--no-cache writes no cache"
+    );
+    assert!(run.stderr.contains("(0 unchanged"), "{}", run.stderr);
+    let (cold, run) = build_into(&site, "out-cold", &[]);
+    assert!(run.stderr.contains("(0 unchanged"), "{}", run.stderr);
+    assert!(site.path(CACHE).is_file());
+    let (warm, run) = build_into(&site, "out-warm", &[]);
+    assert!(
+        run.stderr.contains("read 6 IPAs (6 unchanged"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(without, cold);
+    assert_eq!(cold, warm);
+}
+
+#[test]
+fn a_changed_ipa_is_read_again() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    site.build().assert_ok();
+    assert!(site.path("public/com.acme.a/1.0-1/index.html").is_file());
+    // Same path, same size class, other content: a new version.
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "2.0", "1"),
+    );
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("(0 unchanged"), "{}", run.stderr);
+    assert!(site.path("public/com.acme.a/2.0-1/index.html").is_file());
+    assert!(!site.path("public/com.acme.a/1.0-1").exists());
+}
+
+#[test]
+fn an_unreadable_cache_is_discarded_with_a_notice() {
+    let site = example();
+    site.build().assert_ok();
+    let good = site.tree("public");
+    for (damage, said) in [
+        (b"garbage".to_vec(), "it cannot be read"),
+        (
+            std::fs::read(site.path(CACHE)).unwrap()[..100].to_vec(),
+            "it cannot be read",
+        ),
+        (
+            br#"{"relsite":"0.0.1","format":1,"entries":{}}"#.to_vec(),
+            "it was made by relsite 0.0.1",
+        ),
+        (
+            br#"{"relsite":"0.0.1","format":0,"entries":{"x":[1]}}"#.to_vec(),
+            "it was made by relsite 0.0.1 (format 0)",
+        ),
+    ] {
+        site.file(CACHE, &damage);
+        let run = site.run(&["build", "-v"]);
+        run.assert_ok();
+        let notice = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("note: discarded"))
+            .unwrap_or_else(|| panic!("no notice:\n{}", run.stderr));
+        assert!(notice.contains(".relsite-cache/facts.json"), "{notice}");
+        assert!(notice.contains(said), "{notice}");
+        assert!(run.stderr.contains("(0 unchanged"), "{}", run.stderr);
+        assert_eq!(site.tree("public"), good);
+        let run = site.run(&["build", "-v"]);
+        assert!(!run.stderr.contains("note:"), "rebuilt: {}", run.stderr);
+        assert!(run.stderr.contains("(6 unchanged"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_damaged_icon_in_the_cache_is_rendered_again() {
+    let site = example();
+    site.build().assert_ok();
+    let good = site.tree("public");
+    let icons = site.path(".relsite-cache/icons");
+    for entry in std::fs::read_dir(&icons).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    }
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(site.tree("public"), good);
+}
+
+#[test]
+fn check_reads_the_cache_and_writes_none() {
+    let site = example();
+    let run = site.run(&["check", "-v"]);
+    run.assert_ok();
+    assert!(!site.path(".relsite-cache").exists());
+    site.build().assert_ok();
+    let before = std::fs::read(site.path(CACHE)).unwrap();
+    site.remove("releases/field/1.10.1/Field.ipa");
+    site.remove("releases/field/1.10.1/Field.yaml");
+    let run = site.run(&["check", "-v"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("(5 unchanged"), "{}", run.stderr);
+    assert_eq!(std::fs::read(site.path(CACHE)).unwrap(), before);
+}
+
+#[test]
+fn init_ignores_the_cache_in_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("s");
+    let out = relsite().args(["init"]).arg(&site).output().unwrap();
+    assert!(out.status.success());
+    let ignore = std::fs::read_to_string(site.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "/.relsite-cache/"), "{ignore}");
+}
