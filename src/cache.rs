@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::fs::Stamp;
 use crate::icons::IconStore;
 use crate::ipa::{BundleIcon, IpaFacts};
+use crate::write::OutputRecord;
 
 /// The cache folder, in the site folder.
 pub const CACHE_DIR: &str = ".relsite-cache";
@@ -20,42 +22,14 @@ pub const CACHE_DIR: &str = ".relsite-cache";
 /// The facts file in the cache folder.
 const FACTS_FILE: &str = "facts.json";
 
+/// The record of the last write to the output, in the cache folder.
+const OUTPUT_FILE: &str = "output.json";
+
 /// Rendered icons in the cache folder.
 const ICONS_DIR: &str = "icons";
 
 /// Changes whenever what the cache holds changes meaning.
 const FORMAT: u32 = 1;
-
-/// What says a file is the one that was read: a change to any part means reading it again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stamp {
-    pub size: u64,
-    /// Modification time, nanoseconds since 1970 (negative before).
-    pub modified_ns: i128,
-    /// 0 where the system has no inodes.
-    pub inode: u64,
-}
-
-impl Stamp {
-    /// The stamp of the file at `path` as it is now, if it can be seen.
-    pub fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::metadata(path).ok()?;
-        let modified = meta.modified().ok()?;
-        let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
-            Ok(after) => i128::try_from(after.as_nanos()).ok()?,
-            Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
-        };
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        Some(Stamp {
-            size: meta.len(),
-            modified_ns,
-            inode,
-        })
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
@@ -135,6 +109,26 @@ impl Cache {
         }
     }
 
+    /// The record of the last write, if it can be read and was made by this version.
+    pub fn output_record(&self) -> Option<OutputRecord> {
+        let dir = self.dir.as_ref()?;
+        let bytes = std::fs::read(dir.join(OUTPUT_FILE)).ok()?;
+        let file: OutputFile = serde_json::from_slice(&bytes).ok()?;
+        (file.relsite == env!("CARGO_PKG_VERSION") && file.format == FORMAT).then_some(file.record)
+    }
+
+    /// Keeps the record of this write; returns why it could not.
+    pub fn save_output_record(&self, record: OutputRecord) -> Result<(), String> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let file = OutputFile {
+            relsite: env!("CARGO_PKG_VERSION").to_string(),
+            format: FORMAT,
+            record,
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
+        write_whole(dir, OUTPUT_FILE, &bytes)
+    }
+
     /// Where icons are rendered and kept.
     pub fn icons(&self) -> &IconStore {
         &self.icons
@@ -178,16 +172,29 @@ impl Cache {
             entries,
         };
         let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
-        let target = dir.join(FACTS_FILE);
-        let partial = dir.join(format!(".{FACTS_FILE}.{}", std::process::id()));
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&partial, &bytes))
-            .and_then(|()| std::fs::rename(&partial, &target));
-        written.map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            format!("cannot write {}: {e}", crate::diag::display_path(&target))
-        })
+        write_whole(dir, FACTS_FILE, &bytes)
     }
+}
+
+/// The output record file.
+#[derive(Debug, Serialize, Deserialize)]
+struct OutputFile {
+    relsite: String,
+    format: u32,
+    record: OutputRecord,
+}
+
+/// Writes `name` in `dir` beside its place and renames it, so it is never seen half-written.
+fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let target = dir.join(name);
+    let partial = dir.join(format!(".{name}.{}", std::process::id()));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&partial, bytes))
+        .and_then(|()| std::fs::rename(&partial, &target));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        format!("cannot write {}: {e}", crate::diag::display_path(&target))
+    })
 }
 
 /// The entries of the facts file; `Err(None)` when there is none yet, `Err(Some(why))` when it

@@ -3,6 +3,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 #[derive(Debug, thiserror::Error)]
 #[error("failed to {action} `{}`: {source}", path.display())]
 pub struct FsError {
@@ -44,6 +46,13 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), FsError> {
     std::fs::rename(from, to).map_err(wrap("move", from))
 }
 
+/// Copies `from` to `to` as a file of its own (the system may share blocks, never the file).
+pub fn copy(from: &Path, to: &Path) -> Result<(), FsError> {
+    std::fs::copy(from, to)
+        .map(drop)
+        .map_err(wrap("copy", from))
+}
+
 /// Hard-links `from` to `to`, or copies when a link is not possible (another filesystem).
 pub fn link_or_copy(from: &Path, to: &Path) -> Result<(), FsError> {
     if std::fs::hard_link(from, to).is_ok() {
@@ -52,4 +61,35 @@ pub fn link_or_copy(from: &Path, to: &Path) -> Result<(), FsError> {
     std::fs::copy(from, to)
         .map(drop)
         .map_err(wrap("copy", from))
+}
+
+/// What says a file is still the one seen before: a change to any part means it may differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub size: u64,
+    /// Modification time, nanoseconds since 1970 (negative before).
+    pub modified_ns: i128,
+    /// 0 where the system has no inodes.
+    pub inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` as it is now, if it can be seen.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?;
+        let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => i128::try_from(after.as_nanos()).ok()?,
+            Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+        };
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            size: meta.len(),
+            modified_ns,
+            inode,
+        })
+    }
 }

@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use sha2::{Digest, Sha256};
-
 use crate::ipa::IconSet;
 use crate::ipa::icon::is_intact_png;
 use crate::layout::ICON_SIZES;
@@ -19,11 +17,7 @@ pub type IconKey = String;
 
 /// The key of a source image's bytes.
 pub fn key_of(bytes: &[u8]) -> IconKey {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::sha256_hex([bytes])
 }
 
 type Slot = Arc<OnceLock<Result<Arc<IconSet>, String>>>;

@@ -192,11 +192,12 @@ mod tests {
     use super::*;
     use crate::catalog::Catalog;
     use crate::catalog::testing::{config, modelled_with, release};
+    use std::sync::Arc;
 
     const BASE: &str = "https://e.com/builds/";
 
     /// One app, slug `field`, with build 1.0 (7) on channel `Beta Testers`.
-    fn field(extra_config: &str) -> Catalog {
+    fn field(extra_config: &str) -> Arc<Catalog> {
         let config = config(&format!(
             "apps:\n  com.e.field:\n    slug: field\n{extra_config}"
         ));

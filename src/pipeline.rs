@@ -10,10 +10,11 @@ use rayon::prelude::*;
 
 use time::OffsetDateTime;
 
-use crate::cache::{CACHE_DIR, Cache, Stamp};
+use crate::cache::{CACHE_DIR, Cache};
 use crate::catalog::{self, Catalog, ModelOptions, ReadRelease};
 use crate::config::{Config, HttpsUrl};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::fs::Stamp;
 use crate::icons::{IconStore, key_of};
 use crate::ipa::IconSet;
 use crate::notes::Notes;
@@ -35,6 +36,8 @@ pub struct Options {
     pub drafts: bool,
     /// How the run uses the incremental cache.
     pub cache: CacheUse,
+    /// A private preview (`serve`): IPAs may be hard-linked instead of copied.
+    pub preview: bool,
 }
 
 /// How a run uses `.relsite-cache/`.
@@ -52,7 +55,9 @@ pub enum CacheUse {
 /// A site ready to write.
 pub struct Prepared {
     pub config: Config,
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
+    /// The incremental cache, for the write's record.
+    pub cache: Cache,
     pub plan: OutputPlan,
     pub output_dir: PathBuf,
     /// Warnings of the run (errors stop it).
@@ -170,6 +175,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         icons: cache.icons(),
     };
     let (catalog, problems) = catalog::model(&config, releases, &model_options);
+    let catalog = Arc::new(catalog);
     diagnostics.extend(problems);
     cache.prune_icons();
 
@@ -187,6 +193,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     let Some(theme) = theme else {
         return Err(diagnostics);
     };
+    let theme = Arc::new(theme);
     let plan_options = plan::PlanOptions {
         show_devices: config.show_devices,
         public: config.public,
@@ -210,6 +217,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     Ok(Prepared {
         config,
         catalog,
+        cache,
         plan,
         output_dir,
         diagnostics,

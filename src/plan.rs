@@ -1,7 +1,10 @@
-//! The output plan: every file the site will contain, with its bytes or its source, decided
-//! before anything is written. Two sources that want the same path are an error naming both.
+//! The output plan: every file the site will contain, decided before anything is written, each
+//! with its content (bytes, a file to copy, or a page or feed made when it is written) and a
+//! fingerprint of what it is made from. Two sources that want the same path are an error naming
+//! both. Pages are rendered by the write stage as it writes them, so a catalog's pages are never
+//! all in memory at once, and a page whose fingerprint and file are unchanged is not rendered.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,18 +14,30 @@ use tera::Context;
 use crate::catalog::{App, Build, Catalog};
 use crate::diag::{Diagnostic, display_path};
 use crate::feeds;
+use crate::ipa::IconSet;
 use crate::layout::{AppFeed, Layout, MANIFEST_DISPLAY_ICON, PAGE_ICON, Place};
 use crate::manifest::{Manifest, ManifestIcons};
 use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
 use crate::render::{StaticFile, Theme};
-use crate::text::plural;
+use crate::text::{plural, sha256_hex};
+
+/// A file made when it is written.
+pub trait Make: Send + Sync + std::fmt::Debug {
+    /// The file's bytes; an error is a problem of the site, such as a broken template.
+    fn make(&self) -> Result<Vec<u8>, Diagnostic>;
+}
 
 #[derive(Debug, Clone)]
 pub enum Content {
     /// Bytes made by the build, shared with whatever else holds them (icons are).
     Bytes(Arc<[u8]>),
-    /// A file to hard-link or copy, by absolute path.
+    /// A file of the site (a theme's static file), by absolute path.
     Copy(PathBuf),
+    /// An IPA, by absolute path: published as a copy of its own, never as a link to a file
+    /// someone may overwrite.
+    Ipa(PathBuf),
+    /// A page or feed, made when written.
+    Made(Arc<dyn Make>),
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +45,20 @@ pub struct PlannedFile {
     pub content: Content,
     /// What asked for this file, for collision messages: a source file or a page's purpose.
     pub origin: String,
+    /// A digest of everything the file is made from: two plans whose files have one
+    /// fingerprint give them the same bytes.
+    pub fingerprint: String,
+}
+
+impl PlannedFile {
+    /// The file's bytes, made if they are made when written; `None` for a file that is copied.
+    pub fn bytes(&self) -> Option<Result<Arc<[u8]>, Diagnostic>> {
+        match &self.content {
+            Content::Bytes(bytes) => Some(Ok(Arc::clone(bytes))),
+            Content::Made(made) => Some(made.make().map(Arc::from)),
+            Content::Copy(_) | Content::Ipa(_) => None,
+        }
+    }
 }
 
 /// Every output file, by path below the output root (with `/`), sorted.
@@ -45,6 +74,7 @@ impl OutputPlan {
         path: String,
         content: Content,
         origin: String,
+        fingerprint: String,
     ) -> Result<(), Diagnostic> {
         if let Some(existing) = self.files.get(&path) {
             return Err(Diagnostic::error(
@@ -55,7 +85,14 @@ impl OutputPlan {
                 ),
             ));
         }
-        self.files.insert(path, PlannedFile { content, origin });
+        self.files.insert(
+            path,
+            PlannedFile {
+                content,
+                origin,
+                fingerprint,
+            },
+        );
         Ok(())
     }
 
@@ -85,14 +122,44 @@ impl OutputPlan {
     pub fn len(&self) -> usize {
         self.files.len()
     }
+
+    /// Makes every file that is made when written, in parallel, keeping none: what `check`
+    /// does instead of writing. Returns every problem, as [`made_problems`] reports them.
+    pub fn verify(&self) -> Vec<Diagnostic> {
+        let failed: Vec<(Diagnostic, String)> = self
+            .files
+            .par_iter()
+            .filter_map(|(path, file)| match file.bytes() {
+                Some(Err(d)) => Some((d, path.clone())),
+                _ => None,
+            })
+            .collect();
+        made_problems(failed)
+    }
 }
 
-/// A page to render: where it goes, with which template and data.
-struct PageJob {
-    place: Place,
-    template: &'static str,
-    context: Context,
-    origin: String,
+/// Problems of making files, each with its file. One broken template fails every page made
+/// with it: it is reported once, with the pages.
+pub fn made_problems(failed: Vec<(Diagnostic, String)>) -> Vec<Diagnostic> {
+    let mut grouped: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    for (d, page) in failed {
+        match grouped.iter_mut().find(|(seen, _)| *seen == d) {
+            Some((_, pages)) => pages.push(page),
+            None => grouped.push((d, vec![page])),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(mut d, mut pages)| {
+            pages.sort();
+            let others = match pages.len() {
+                1 => String::new(),
+                n => format!(" and {}", plural(n - 1, "other page")),
+            };
+            d.message = format!("while rendering `{}`{others}: {}", pages[0], d.message);
+            d
+        })
+        .collect()
 }
 
 /// Site-wide choices that shape the output.
@@ -106,43 +173,263 @@ pub struct PlanOptions {
     pub external_ipas: bool,
 }
 
-/// What the plan is being filled with: files so far, pages still to render, problems.
-struct Planner<'a> {
-    catalog: &'a Catalog,
-    layout: &'a Layout,
-    site: SiteView<'a>,
-    root: &'a Path,
+/// Builds listed on one app page; later builds go to `<app>/page/<n>/`.
+pub const BUILDS_PER_PAGE: usize = 50;
+
+/// What pages and feeds are made from, shared by every file made when written.
+struct Renderer {
+    catalog: Arc<Catalog>,
+    theme: Arc<Theme>,
     options: PlanOptions,
+}
+
+/// A page, by what it shows.
+#[derive(Debug, Clone)]
+enum Page {
+    Catalog,
+    NotFound,
+    /// Page `n` (from 1) of an app's build list.
+    App {
+        app: usize,
+        n: usize,
+    },
+    /// A build, on its own page or one of its app's `latest/` pages at `place`.
+    Build {
+        app: usize,
+        build: usize,
+        place: Place,
+    },
+}
+
+/// A feed, by what it lists.
+#[derive(Debug, Clone, Copy)]
+enum FeedOf {
+    Site,
+    App { app: usize, feed: AppFeed },
+}
+
+#[derive(serde::Serialize)]
+struct Pagination {
+    current: usize,
+    total: usize,
+    /// Paths relative to the output root.
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("theme", &self.theme.fingerprint)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A page's template data, and the names it was given under, for its fingerprint.
+#[derive(Default)]
+struct PageData {
+    context: Context,
+    keys: Vec<&'static str>,
+}
+
+impl PageData {
+    fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized)) {
+        self.context.insert(key, value);
+        self.keys.push(key);
+    }
+
+    /// Every value under its name, as JSON.
+    fn describe(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut data = Vec::new();
+        for key in &self.keys {
+            data.extend_from_slice(key.as_bytes());
+            serde_json::to_writer(&mut data, &self.context.get(key))?;
+        }
+        Ok(data)
+    }
+}
+
+impl Renderer {
+    fn layout(&self) -> &Layout {
+        &self.catalog.layout
+    }
+
+    /// The page's file, template and data, all but its QR code (made from its URL).
+    fn page(&self, page: &Page) -> (Place, &'static str, PageData) {
+        let catalog = &*self.catalog;
+        let layout = self.layout();
+        let mut context = PageData::default();
+        context.insert("site", &SiteView::new(catalog, !self.options.public));
+        let (place, template) = match page {
+            Page::Catalog => {
+                let apps: Vec<AppCard<'_>> = catalog
+                    .apps
+                    .iter()
+                    .map(|a| AppCard::new(layout, a, a.description_html.as_deref()))
+                    .collect();
+                context.insert("apps", &apps);
+                (layout.catalog_page(), "catalog.html")
+            }
+            Page::NotFound => (layout.not_found_page(), "404.html"),
+            Page::App { app, n } => {
+                let app = &catalog.apps[*app];
+                let total = app.builds.len().div_ceil(BUILDS_PER_PAGE);
+                let builds: Vec<BuildCard<'_>> = app
+                    .builds
+                    .chunks(BUILDS_PER_PAGE)
+                    .nth(n - 1)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|b| BuildCard::new(layout, app, b))
+                    .collect();
+                context.insert(
+                    "app",
+                    &AppCard::new(layout, app, app.description_html.as_deref()),
+                );
+                context.insert("builds", &builds);
+                context.insert(
+                    "pagination",
+                    &Pagination {
+                        current: *n,
+                        total,
+                        previous: (*n > 1).then(|| layout.app_page(app, n - 1).href),
+                        next: (*n < total).then(|| layout.app_page(app, n + 1).href),
+                    },
+                );
+                (layout.app_page(app, *n), "app.html")
+            }
+            Page::Build { app, build, place } => {
+                let app = &catalog.apps[*app];
+                let build = &app.builds[*build];
+                let latest = *place != layout.build_page(app, build);
+                context.insert("app", &AppCard::new(layout, app, None));
+                context.insert(
+                    "build",
+                    &BuildView::new(layout, app, build, self.options.show_devices),
+                );
+                context.insert("page_url", place.url.as_str());
+                context.insert("latest", &latest);
+                (place.clone(), "build.html")
+            }
+        };
+        // `root` climbs from a page to the output root: relative on every page but 404.html,
+        // which hosts serve for a missing path at any depth.
+        let root = match page {
+            Page::NotFound => layout.base_url().path().to_string(),
+            _ => place.root(),
+        };
+        context.insert("root", &root);
+        (place, template, context)
+    }
+
+    /// A digest of everything the page is made from: relsite, the theme and the page's data.
+    fn page_fingerprint(&self, page: &Page) -> Result<String, Diagnostic> {
+        let (_, template, context) = self.page(page);
+        let data = context
+            .describe()
+            .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
+        Ok(sha256_hex([
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            self.theme.fingerprint.as_bytes(),
+            template.as_bytes(),
+            &data,
+        ]))
+    }
+
+    fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
+        let (place, template, mut context) = self.page(page);
+        if let Page::Build { .. } = page {
+            let svg = qr_svg(place.url.as_str()).map_err(|e| {
+                Diagnostic::error(
+                    None,
+                    format!("cannot draw the QR code of {}: {e}", place.url),
+                )
+            })?;
+            context.insert("qr_svg", &svg);
+        }
+        Ok(self.theme.render(template, &context.context)?.into_bytes())
+    }
+
+    fn feed(&self, feed: FeedOf) -> Result<Vec<u8>, Diagnostic> {
+        let layout = self.layout();
+        let (made, place) = match feed {
+            FeedOf::Site => (feeds::site_atom(&self.catalog), layout.site_feed()),
+            FeedOf::App { app, feed } => {
+                let app = &self.catalog.apps[app];
+                let made = match feed {
+                    AppFeed::Releases => feeds::releases_json(layout, app),
+                    AppFeed::Latest => feeds::latest_json(layout, app),
+                    AppFeed::Atom => feeds::app_atom(layout, app),
+                };
+                (made, layout.app_feed(app, feed))
+            }
+        };
+        made.map_err(|e| Diagnostic::error(None, format!("cannot write {}: {e}", place.file)))
+    }
+}
+
+/// A page rendered when written.
+#[derive(Debug)]
+struct MadePage {
+    renderer: Arc<Renderer>,
+    page: Page,
+}
+
+impl Make for MadePage {
+    fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+        self.renderer.render(&self.page)
+    }
+}
+
+/// A feed made when written.
+#[derive(Debug)]
+struct MadeFeed {
+    renderer: Arc<Renderer>,
+    feed: FeedOf,
+}
+
+impl Make for MadeFeed {
+    fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+        self.renderer.feed(self.feed)
+    }
+}
+
+/// What the plan is being filled with: files so far and problems.
+struct Planner {
+    renderer: Arc<Renderer>,
+    root: PathBuf,
     plan: OutputPlan,
-    pages: Vec<PageJob>,
     problems: Vec<Diagnostic>,
+    /// Fingerprints of the icon sets seen, by their address: each is hashed once.
+    icon_prints: HashMap<usize, Vec<(u32, String)>>,
 }
 
 /// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
 pub fn plan(
-    catalog: &Catalog,
-    theme: &Theme,
+    catalog: &Arc<Catalog>,
+    theme: &Arc<Theme>,
     root: &Path,
     options: PlanOptions,
 ) -> Result<OutputPlan, Vec<Diagnostic>> {
     let mut planner = Planner {
-        catalog,
-        layout: &catalog.layout,
-        site: SiteView::new(catalog, !options.public),
-        root,
-        options,
+        renderer: Arc::new(Renderer {
+            catalog: Arc::clone(catalog),
+            theme: Arc::clone(theme),
+            options,
+        }),
+        root: root.to_path_buf(),
         plan: OutputPlan::default(),
-        pages: Vec::new(),
         problems: Vec::new(),
+        icon_prints: HashMap::new(),
     };
-    planner.site_pages();
-    for app in &catalog.apps {
-        planner.app(app);
-        for build in &app.builds {
-            planner.build(app, build);
+    planner.site_files();
+    for (a, app) in catalog.apps.iter().enumerate() {
+        planner.app(a, app);
+        for (b, build) in app.builds.iter().enumerate() {
+            planner.build(a, app, b, build);
         }
     }
-    planner.render(theme);
     planner.theme_files(theme);
     planner.host_files();
     let Planner {
@@ -156,248 +443,193 @@ pub fn plan(
     }
 }
 
-impl<'a> Planner<'a> {
+impl Planner {
+    fn layout(&self) -> &Layout {
+        &self.renderer.catalog.layout
+    }
+
     /// Adds a file; a path planned twice is a problem naming both origins.
-    fn add(&mut self, file: String, content: Content, origin: impl Into<String>) {
-        if let Err(d) = self.plan.add(file, content, origin.into()) {
+    fn add(&mut self, file: String, content: Content, origin: impl Into<String>, print: String) {
+        if let Err(d) = self.plan.add(file, content, origin.into(), print) {
             self.problems.push(d);
         }
     }
 
-    /// Adds generated bytes, or reports why they could not be made.
-    fn add_made<E: std::fmt::Display>(
-        &mut self,
-        place: &Place,
-        made: Result<Vec<u8>, E>,
-        origin: String,
-        blame: Option<&Path>,
-    ) {
-        match made {
-            Ok(bytes) => self.add(place.file.clone(), Content::Bytes(bytes.into()), origin),
-            Err(e) => self.problems.push(Diagnostic::error(
-                blame.map(Path::to_path_buf),
-                format!("cannot write {}: {e}", place.file),
-            )),
+    /// Adds bytes made now, fingerprinted by their digest.
+    fn add_bytes(&mut self, file: String, bytes: Vec<u8>, origin: impl Into<String>) {
+        let print = sha256_hex([bytes.as_slice()]);
+        self.add(file, Content::Bytes(bytes.into()), origin, print);
+    }
+
+    /// Adds a page, rendered when written.
+    fn add_page(&mut self, page: Page, origin: String) {
+        let file = match &page {
+            Page::Build { place, .. } => place.file.clone(),
+            other => self.renderer.page(other).0.file,
+        };
+        match self.renderer.page_fingerprint(&page) {
+            Ok(print) => {
+                let made = MadePage {
+                    renderer: Arc::clone(&self.renderer),
+                    page,
+                };
+                self.add(file, Content::Made(Arc::new(made)), origin, print);
+            }
+            Err(d) => self.problems.push(d),
         }
     }
 
-    fn page(&mut self, place: Place, template: &'static str, origin: String) -> &mut Context {
-        // `root` climbs from a page to the output root: relative on every page but 404.html.
-        let mut context = Context::new();
-        context.insert("site", &self.site);
-        context.insert("root", &place.root());
-        self.pages.push(PageJob {
-            place,
-            template,
-            context,
-            origin,
-        });
-        &mut self.pages.last_mut().expect("just pushed").context
+    /// Adds a feed, made when written; it is made once now for its fingerprint and to report
+    /// any problem before writing.
+    fn add_feed(&mut self, feed: FeedOf, file: String, origin: String) {
+        match self.renderer.feed(feed) {
+            Ok(bytes) => {
+                let print = sha256_hex([bytes.as_slice()]);
+                let made = MadeFeed {
+                    renderer: Arc::clone(&self.renderer),
+                    feed,
+                };
+                self.add(file, Content::Made(Arc::new(made)), origin, print);
+            }
+            Err(d) => self.problems.push(d),
+        }
     }
 
     /// The catalog page, the not-found page and the site feed.
-    fn site_pages(&mut self) {
-        let (catalog, layout) = (self.catalog, self.layout);
-        let apps: Vec<AppCard<'_>> = catalog
-            .apps
-            .iter()
-            .map(|a| AppCard::new(layout, a, a.description_html.as_deref()))
-            .collect();
-        self.page(
-            layout.catalog_page(),
-            "catalog.html",
-            "the catalog page".into(),
-        )
-        .insert("apps", &apps);
-        // Hosts serve 404.html for a missing path at any depth: its links start from the base
-        // URL's path, not from one folder.
-        self.page(
-            layout.not_found_page(),
-            "404.html",
-            "the not-found page".into(),
-        )
-        .insert("root", layout.base_url().path());
-        let feed = layout.site_feed();
-        self.add_made(
-            &feed,
-            feeds::site_atom(catalog),
-            "the site feed".into(),
-            None,
-        );
+    fn site_files(&mut self) {
+        self.add_page(Page::Catalog, "the catalog page".into());
+        self.add_page(Page::NotFound, "the not-found page".into());
+        let file = self.layout().site_feed().file;
+        self.add_feed(FeedOf::Site, file, "the site feed".into());
     }
 
     /// An app's pages, feeds and `latest/` pages.
-    fn app(&mut self, app: &'a App) {
-        let layout = self.layout;
-        let origin = || format!("the feeds of app {}", app.bundle_id);
-        self.app_pages(app);
-        for (feed, made) in [
-            (AppFeed::Releases, feeds::releases_json(layout, app)),
-            (AppFeed::Latest, feeds::latest_json(layout, app)),
-            (AppFeed::Atom, feeds::app_atom(layout, app)),
-        ] {
-            self.add_made(&layout.app_feed(app, feed), made, origin(), None);
-        }
-        let origin = format!("the latest page of app {}", app.bundle_id);
-        if let Some(latest) = app.latest() {
-            self.build_page(app, latest, layout.latest_page(app, None), origin.clone());
-        }
-        for latest in app.latest_per_channel() {
-            let place = layout.latest_page(app, Some(&latest.channel_slug()));
-            self.build_page(app, latest, place, origin.clone());
-        }
-    }
-
-    /// The app's build list, [`BUILDS_PER_PAGE`] builds a page.
-    fn app_pages(&mut self, app: &'a App) {
-        let layout = self.layout;
-        let chunks: Vec<&[Build]> = app.builds.chunks(BUILDS_PER_PAGE).collect();
-        let total = chunks.len();
-        for (i, builds) in chunks.into_iter().enumerate() {
-            let n = i + 1;
-            let pagination = Pagination {
-                current: n,
-                total,
-                previous: (n > 1).then(|| layout.app_page(app, n - 1).href),
-                next: (n < total).then(|| layout.app_page(app, n + 1).href),
-            };
-            let builds: Vec<BuildCard<'_>> = builds
-                .iter()
-                .map(|b| BuildCard::new(layout, app, b))
-                .collect();
-            let context = self.page(
-                layout.app_page(app, n),
-                "app.html",
+    fn app(&mut self, a: usize, app: &App) {
+        let total = app.builds.len().div_ceil(BUILDS_PER_PAGE);
+        for n in 1..=total {
+            self.add_page(
+                Page::App { app: a, n },
                 format!("the page of app {}", app.bundle_id),
             );
-            context.insert(
-                "app",
-                &AppCard::new(layout, app, app.description_html.as_deref()),
+        }
+        for feed in [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom] {
+            let file = self.layout().app_feed(app, feed).file;
+            let origin = format!("the feeds of app {}", app.bundle_id);
+            self.add_feed(FeedOf::App { app: a, feed }, file, origin);
+        }
+        let origin = format!("the latest page of app {}", app.bundle_id);
+        let index = |build: &Build| app.builds.iter().position(|b| std::ptr::eq(b, build));
+        if let Some(b) = app.latest().and_then(index) {
+            let place = self.layout().latest_page(app, None);
+            self.add_page(
+                Page::Build {
+                    app: a,
+                    build: b,
+                    place,
+                },
+                origin.clone(),
             );
-            context.insert("builds", &builds);
-            context.insert("pagination", &pagination);
+        }
+        for latest in app.latest_per_channel() {
+            if let Some(b) = index(latest) {
+                let place = self.layout().latest_page(app, Some(&latest.channel_slug()));
+                self.add_page(
+                    Page::Build {
+                        app: a,
+                        build: b,
+                        place,
+                    },
+                    origin.clone(),
+                );
+            }
         }
     }
 
     /// A build's page, manifest, icons and IPA.
-    fn build(&mut self, app: &'a App, build: &'a Build) {
-        let layout = self.layout;
+    fn build(&mut self, a: usize, app: &App, b: usize, build: &Build) {
         let origin = display_path(&build.source.ipa);
-        self.build_page(app, build, layout.build_page(app, build), origin.clone());
-        for (px, png) in build.icons.pngs() {
-            let place = layout.icon(app, build, px);
-            self.add(place.file, Content::Bytes(Arc::clone(png)), origin.clone());
+        let place = self.layout().build_page(app, build);
+        self.add_page(
+            Page::Build {
+                app: a,
+                build: b,
+                place,
+            },
+            origin.clone(),
+        );
+        for (px, print) in self.icon_prints(&build.icons) {
+            let file = self.layout().icon(app, build, px).file;
+            let png = build.icons.png(px).map(Arc::clone).unwrap_or_default();
+            self.add(file, Content::Bytes(png), origin.clone(), print);
         }
-        let place = layout.manifest(app, build);
-        let made = manifest(layout, app, build);
-        self.add_made(&place, made, origin.clone(), Some(&build.source.ipa));
-        if !self.options.external_ipas {
+        let file = self.layout().manifest(app, build).file;
+        match manifest(self.layout(), app, build) {
+            Ok(bytes) => self.add_bytes(file, bytes, origin.clone()),
+            Err(e) => self.problems.push(Diagnostic::error(
+                build.source.ipa.clone(),
+                format!("cannot write {file}: {e}"),
+            )),
+        }
+        if !self.renderer.options.external_ipas {
             let source = canonical(&self.root.join(&build.source.ipa));
-            self.add(layout.ipa(app, build).file, Content::Copy(source), origin);
+            let file = self.layout().ipa(app, build).file;
+            let print = build.package.sha256.clone();
+            self.add(file, Content::Ipa(source), origin, print);
         }
     }
 
-    /// A page showing `build`: its own, or one of its app's `latest/` pages at `place`.
-    fn build_page(&mut self, app: &'a App, build: &'a Build, place: Place, origin: String) {
-        let layout = self.layout;
-        let latest = place != layout.build_page(app, build);
-        let qr = qr_svg(place.url.as_str());
-        let view = BuildView::new(layout, app, build, self.options.show_devices);
-        let card = AppCard::new(layout, app, None);
-        let page_url = place.url.to_string();
-        let qr = match qr {
-            Ok(svg) => svg,
-            Err(e) => {
-                self.problems.push(Diagnostic::error(
-                    None,
-                    format!("cannot draw the QR code of {page_url}: {e}"),
-                ));
-                return;
-            }
-        };
-        let context = self.page(place, "build.html", origin);
-        context.insert("app", &card);
-        context.insert("build", &view);
-        context.insert("page_url", &page_url);
-        context.insert("qr_svg", &qr);
-        context.insert("latest", &latest);
-    }
-
-    /// Renders every page in parallel. One broken template fails every page made with it: it is
-    /// reported once, with the pages.
-    fn render(&mut self, theme: &Theme) {
-        let pages = std::mem::take(&mut self.pages);
-        let rendered: Vec<(PageJob, Result<String, Diagnostic>)> = pages
-            .into_par_iter()
-            .map(|job| {
-                let html = theme.render(job.template, &job.context);
-                (job, html)
+    /// The fingerprint of each PNG of an icon set, hashed the first time the set is seen.
+    fn icon_prints(&mut self, icons: &Arc<IconSet>) -> Vec<(u32, String)> {
+        let address = Arc::as_ptr(icons) as usize;
+        self.icon_prints
+            .entry(address)
+            .or_insert_with(|| {
+                icons
+                    .pngs()
+                    .map(|(px, png)| (px, sha256_hex([&png[..]])))
+                    .collect()
             })
-            .collect();
-        let mut failed: Vec<(Diagnostic, Vec<String>)> = Vec::new();
-        for (job, html) in rendered {
-            let page = job.place.file;
-            match html {
-                Ok(html) => self.add(page, Content::Bytes(html.into_bytes().into()), job.origin),
-                Err(d) => match failed.iter_mut().find(|(seen, _)| *seen == d) {
-                    Some((_, pages)) => pages.push(page),
-                    None => failed.push((d, vec![page])),
-                },
-            }
-        }
-        for (mut d, pages) in failed {
-            let others = match pages.len() {
-                1 => String::new(),
-                n => format!(" and {}", plural(n - 1, "other page")),
-            };
-            d.message = format!("while rendering `{}`{others}: {}", pages[0], d.message);
-            self.problems.push(d);
-        }
+            .clone()
     }
 
     /// The theme's static files.
     fn theme_files(&mut self, theme: &Theme) {
         for (path, file) in &theme.static_files {
-            let content = match file {
-                StaticFile::Builtin(bytes) => Content::Bytes((*bytes).into()),
-                StaticFile::Site(rel) => Content::Copy(canonical(&self.root.join(rel))),
-            };
-            self.add(path.clone(), content, format!("theme file {path}"));
+            let origin = format!("theme file {path}");
+            match file {
+                StaticFile::Builtin(bytes) => self.add_bytes(path.clone(), bytes.to_vec(), origin),
+                StaticFile::Site(rel) => {
+                    let source = canonical(&self.root.join(rel));
+                    match crate::fs::read(&source) {
+                        Ok(bytes) => {
+                            let print = sha256_hex([bytes.as_slice()]);
+                            self.add(path.clone(), Content::Copy(source), origin, print);
+                        }
+                        Err(e) => self
+                            .problems
+                            .push(Diagnostic::error(rel.clone(), e.to_string())),
+                    }
+                }
+            }
         }
     }
 
     /// The output marker and the hosts' configuration files.
     fn host_files(&mut self) {
-        self.add(
+        self.add_bytes(
             crate::write::MARKER.to_string(),
-            Content::Bytes(crate::write::MARKER_TEXT.into()),
+            crate::write::MARKER_TEXT.to_vec(),
             "the output marker",
         );
-        for (path, bytes) in crate::hosting::files(self.options.public) {
-            self.add(
-                path.to_string(),
-                Content::Bytes(bytes.into()),
-                "host configuration",
-            );
+        for (path, bytes) in crate::hosting::files(self.renderer.options.public) {
+            self.add_bytes(path.to_string(), bytes, "host configuration");
         }
     }
 }
 
-/// The file a path names, through any symlinks, so a hard link never copies a link.
+/// The file a path names, through any symlinks, so a copy is never of a link.
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// Builds listed on one app page; later builds go to `<app>/page/<n>/`.
-pub const BUILDS_PER_PAGE: usize = 50;
-
-#[derive(serde::Serialize)]
-struct Pagination {
-    current: usize,
-    total: usize,
-    /// Paths relative to the output root.
-    previous: Option<String>,
-    next: Option<String>,
 }
 
 /// A QR code of `url` as inline SVG, dark modules on white so phones read it in dark mode too.
@@ -446,21 +678,24 @@ mod tests {
     /// The site root the plan copies IPAs from; nothing is read there.
     const ROOT: &str = "/nonexistent/site";
 
-    fn planned(catalog: &Catalog, options: PlanOptions) -> OutputPlan {
-        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
-        plan(catalog, &theme, Path::new(ROOT), options)
+    fn theme() -> Arc<Theme> {
+        Arc::new(Theme::load(Path::new(ROOT), None).expect("the built-in theme loads"))
+    }
+
+    fn planned(catalog: &Arc<Catalog>, options: PlanOptions) -> OutputPlan {
+        plan(catalog, &theme(), Path::new(ROOT), options)
             .unwrap_or_else(|problems| panic!("{problems:?}"))
     }
 
-    fn bytes<'p>(plan: &'p OutputPlan, file: &str) -> &'p [u8] {
-        match plan.files.get(file).map(|f| &f.content) {
-            Some(Content::Bytes(bytes)) => bytes,
+    fn bytes(plan: &OutputPlan, file: &str) -> Arc<[u8]> {
+        match plan.files.get(file).and_then(PlannedFile::bytes) {
+            Some(Ok(bytes)) => bytes,
             other => panic!("{file}: {other:?}"),
         }
     }
 
-    fn text<'p>(plan: &'p OutputPlan, file: &str) -> &'p str {
-        std::str::from_utf8(bytes(plan, file)).expect("UTF-8")
+    fn text(plan: &OutputPlan, file: &str) -> String {
+        String::from_utf8(bytes(plan, file).to_vec()).expect("UTF-8")
     }
 
     /// Whether the page at `place` links to `build`'s own page.
@@ -531,11 +766,11 @@ mod tests {
             );
             for &px in ICON_SIZES {
                 let png = bytes(&plan, &layout.icon(app, build, px).file);
-                assert_eq!(png, &**build.icons.png(px).unwrap());
+                assert_eq!(&*png, &**build.icons.png(px).unwrap());
             }
             let ipa = &plan.files[&layout.ipa(app, build).file];
             assert!(
-                matches!(&ipa.content, Content::Copy(from) if *from == Path::new(ROOT).join(&build.source.ipa)),
+                matches!(&ipa.content, Content::Ipa(from) if *from == Path::new(ROOT).join(&build.source.ipa)),
                 "{ipa:?}"
             );
         }
@@ -604,10 +839,20 @@ mod tests {
     fn a_path_planned_twice_is_an_error_naming_both_origins() {
         let mut plan = OutputPlan::default();
         let one = || Content::Bytes(b"one".as_slice().into());
-        plan.add("a/index.html".into(), one(), "releases/a.ipa".into())
-            .unwrap();
+        plan.add(
+            "a/index.html".into(),
+            one(),
+            "releases/a.ipa".into(),
+            "1".into(),
+        )
+        .unwrap();
         let err = plan
-            .add("a/index.html".into(), one(), "the catalog page".into())
+            .add(
+                "a/index.html".into(),
+                one(),
+                "the catalog page".into(),
+                "1".into(),
+            )
             .unwrap_err();
         assert_eq!(err.severity, Severity::Error);
         assert!(
@@ -624,8 +869,7 @@ mod tests {
     fn a_build_whose_path_is_taken_fails_the_plan() {
         // A build named `latest` wants the app's `latest/` page.
         let (catalog, _) = modelled(vec![release(ID, "latest", "latest")]);
-        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
-        let problems = plan(&catalog, &theme, Path::new(ROOT), PlanOptions::default())
+        let problems = plan(&catalog, &theme(), Path::new(ROOT), PlanOptions::default())
             .expect_err("two pages at com.e.field/latest/");
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(
@@ -644,8 +888,7 @@ mod tests {
         // Atom feed is a file.
         let (catalog, problems) = modelled(vec![release(ID, "feed.xml", "feed.xml")]);
         assert_eq!(problems, []);
-        let theme = Theme::load(Path::new(ROOT), None).expect("the built-in theme loads");
-        let planned = plan(&catalog, &theme, Path::new(ROOT), PlanOptions::default());
+        let planned = plan(&catalog, &theme(), Path::new(ROOT), PlanOptions::default());
         let problems = planned.expect_err("a file and a folder at one path");
         assert!(
             problems.iter().any(|d| d

@@ -2,8 +2,12 @@
 //! swapped into place only when every file is there, so a failed or interrupted build leaves the
 //! previous site exactly as it was. Files whose bytes did not change are hard-linked from the
 //! previous output, keeping their identity and modification time for `aws s3 sync` and rsync.
+//!
+//! A record of the last write (each file's fingerprint and stamp) says which files are unchanged
+//! without making or reading them; when every file is, the output is left alone altogether.
+//! Pages are rendered here, as they are written, a few at a time.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -11,8 +15,11 @@ use std::path::{Path, PathBuf};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use crate::fs::{self, FsError};
-use crate::plan::{Content, OutputPlan};
+use serde::{Deserialize, Serialize};
+
+use crate::diag::Diagnostic;
+use crate::fs::{self, FsError, Stamp};
+use crate::plan::{Content, OutputPlan, PlannedFile, made_problems};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -26,6 +33,44 @@ pub enum WriteError {
     NotOurs(PathBuf),
     #[error("another build is writing `{}`", .0.display())]
     Locked(PathBuf),
+    #[error("{} file(s) could not be made", .0.len())]
+    Made(Vec<Diagnostic>),
+}
+
+/// How IPAs are published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ipas {
+    /// Each as a copy of its own (a reflink where the filesystem makes one), so overwriting a
+    /// release file never changes what is published.
+    Copy,
+    /// Hard-linked where possible, for a private preview.
+    Link,
+}
+
+/// What the last write left in an output folder: each file's fingerprint and stamp.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    /// The output folder, resolved.
+    pub output: PathBuf,
+    pub files: BTreeMap<String, RecordedFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedFile {
+    pub fingerprint: String,
+    pub stamp: Stamp,
+}
+
+impl OutputRecord {
+    /// Whether the file at `path` of `output` (the folder this record is of) is still what the
+    /// record says, and what `file` would make: same fingerprint, and a stamp that shows nobody
+    /// touched it.
+    fn unchanged(&self, output: &Path, path: &str, file: &PlannedFile) -> bool {
+        self.files.get(path).is_some_and(|r| {
+            r.fingerprint == file.fingerprint
+                && Stamp::of(&output.join(path)).is_some_and(|s| s == r.stamp)
+        })
+    }
 }
 
 /// The file that marks a folder as relsite's output, so a build never replaces anything else.
@@ -56,12 +101,15 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 
 /// Writes the plan to `output`, replacing what was there only once all of it is written, and
 /// advancing `progress` by one for each file. A symlinked output folder is written through: the
-/// link stays, its target is replaced.
+/// link stays, its target is replaced. `previous` is the record of the last write, when known.
+/// Returns what was written and the record of this write.
 pub fn write_site(
     plan: &OutputPlan,
     output: &Path,
+    previous: Option<&OutputRecord>,
+    ipas: Ipas,
     progress: &ProgressBar,
-) -> Result<WriteStats, WriteError> {
+) -> Result<(WriteStats, OutputRecord), WriteError> {
     let resolved;
     let output = if output.is_symlink() {
         resolved = std::fs::canonicalize(output).map_err(|source| FsError {
@@ -89,6 +137,21 @@ pub fn write_site(
     if output.is_dir() && !output.join(MARKER).is_file() && !is_empty_dir(output) {
         return Err(WriteError::NotOurs(output.to_path_buf()));
     }
+    let resolved_output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
+    if let Some(previous) = previous.filter(|r| r.output == resolved_output)
+        && plan.files.len() == previous.files.len()
+        && plan
+            .files
+            .par_iter()
+            .all(|(path, file)| previous.unchanged(output, path, file))
+    {
+        progress.inc(plan.len() as u64);
+        let stats = WriteStats {
+            written: 0,
+            unchanged: plan.len(),
+        };
+        return Ok((stats, previous.clone()));
+    }
     for leftover in [&staging, &retired] {
         if leftover.exists() {
             fs::remove_dir_all(leftover)?;
@@ -96,7 +159,8 @@ pub fn write_site(
     }
     fs::create_dir_all(&staging)?;
 
-    let result = stage(plan, output, &staging, progress);
+    let previous = previous.filter(|r| r.output == resolved_output);
+    let result = stage(plan, output, &staging, previous, ipas, progress);
     let stats = match result {
         Ok(stats) => stats,
         Err(err) => {
@@ -115,7 +179,21 @@ pub fn write_site(
     } else {
         fs::rename(&staging, output)?;
     }
-    Ok(stats)
+    let resolved_output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
+    let files = plan
+        .files
+        .par_iter()
+        .filter_map(|(path, file)| {
+            let stamp = Stamp::of(&output.join(path))?;
+            let fingerprint = file.fingerprint.clone();
+            Some((path.clone(), RecordedFile { fingerprint, stamp }))
+        })
+        .collect();
+    let record = OutputRecord {
+        output: resolved_output,
+        files,
+    };
+    Ok((stats, record))
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
@@ -151,6 +229,8 @@ fn stage(
     plan: &OutputPlan,
     output: &Path,
     staging: &Path,
+    previous: Option<&OutputRecord>,
+    ipas: Ipas,
     progress: &ProgressBar,
 ) -> Result<WriteStats, WriteError> {
     if !plan.files.contains_key(MARKER) {
@@ -165,32 +245,95 @@ fn stage(
     for dir in dirs {
         fs::create_dir_all(&staging.join(dir))?;
     }
-    let kept: Vec<bool> = plan
+    let staged: Vec<Result<bool, Staged>> = plan
         .files
         .par_iter()
         .map(|(path, file)| {
+            let kept = stage_file(path, file, output, staging, previous, ipas);
             progress.inc(1);
-            let dest = staging.join(path);
-            let previous = output.join(path);
-            let unchanged = match &file.content {
-                Content::Bytes(bytes) => same_bytes(&previous, bytes),
-                Content::Copy(source) => same_file(&previous, source),
-            };
-            if unchanged && std::fs::hard_link(&previous, &dest).is_ok() {
+            kept
+        })
+        .collect();
+    let mut kept = 0;
+    let mut written = 0;
+    let mut failed = Vec::new();
+    for (result, path) in staged.into_iter().zip(plan.files.keys()) {
+        match result {
+            Ok(true) => kept += 1,
+            Ok(false) => written += 1,
+            Err(Staged::Made(d)) => failed.push((d, path.clone())),
+            Err(Staged::Write(e)) => return Err(e),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(WriteError::Made(made_problems(failed)));
+    }
+    Ok(WriteStats {
+        written,
+        unchanged: kept,
+    })
+}
+
+/// Why a file was not staged.
+enum Staged {
+    Made(Diagnostic),
+    Write(WriteError),
+}
+
+impl From<FsError> for Staged {
+    fn from(e: FsError) -> Self {
+        Staged::Write(e.into())
+    }
+}
+
+/// Puts one file in the staging folder: linked from the previous output when unchanged, else
+/// made or copied. Returns whether it was kept.
+fn stage_file(
+    path: &str,
+    file: &PlannedFile,
+    output: &Path,
+    staging: &Path,
+    previous: Option<&OutputRecord>,
+    ipas: Ipas,
+) -> Result<bool, Staged> {
+    let dest = staging.join(path);
+    let old = output.join(path);
+    let link_old = || std::fs::hard_link(&old, &dest).is_ok();
+    if previous.is_some_and(|r| r.unchanged(output, path, file)) && link_old() {
+        return Ok(true);
+    }
+    match &file.content {
+        Content::Bytes(bytes) => {
+            if same_bytes(&old, bytes) && link_old() {
                 return Ok(true);
             }
-            match &file.content {
-                Content::Bytes(bytes) => fs::write(&dest, bytes)?,
-                Content::Copy(source) => fs::link_or_copy(source, &dest)?,
+            fs::write(&dest, bytes)?;
+        }
+        Content::Made(made) => {
+            let bytes = made.make().map_err(Staged::Made)?;
+            if same_bytes(&old, &bytes) && link_old() {
+                return Ok(true);
             }
-            Ok(false)
-        })
-        .collect::<Result<_, WriteError>>()?;
-    let unchanged = kept.iter().filter(|k| **k).count();
-    Ok(WriteStats {
-        written: kept.len() - unchanged,
-        unchanged,
-    })
+            fs::write(&dest, &bytes)?;
+        }
+        Content::Copy(source) => {
+            if same_file(&old, source) && link_old() {
+                return Ok(true);
+            }
+            fs::copy(source, &dest)?;
+        }
+        Content::Ipa(source) => {
+            // Without a record, a copy is only known to be current by reading both.
+            if same_file(&old, source) && link_old() {
+                return Ok(true);
+            }
+            match ipas {
+                Ipas::Copy => fs::copy(source, &dest)?,
+                Ipas::Link => fs::link_or_copy(source, &dest)?,
+            }
+        }
+    }
+    Ok(false)
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
@@ -258,6 +401,7 @@ mod tests {
             plan.add(
                 path.to_string(),
                 Content::Bytes(text.as_bytes().into()),
+                crate::text::sha256_hex([text.as_bytes()]),
                 path.to_string(),
             )
             .unwrap();
@@ -272,14 +416,20 @@ mod tests {
         write_site(
             &plan_of(&[("a.html", "A"), ("old/x.html", "X")]),
             &out,
+            None,
+            Ipas::Copy,
             &ProgressBar::hidden(),
         )
+        .map(|(s, _)| s)
         .unwrap();
         write_site(
             &plan_of(&[("a.html", "A2"), ("b/c.html", "C")]),
             &out,
+            None,
+            Ipas::Copy,
             &ProgressBar::hidden(),
         )
+        .map(|(s, _)| s)
         .unwrap();
         assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "A2");
         assert_eq!(std::fs::read_to_string(out.join("b/c.html")).unwrap(), "C");
@@ -304,16 +454,22 @@ mod tests {
         write_site(
             &plan_of(&[("same.html", "S"), ("changed.html", "1")]),
             &out,
+            None,
+            Ipas::Copy,
             &ProgressBar::hidden(),
         )
+        .map(|(s, _)| s)
         .unwrap();
         let same_before = std::fs::metadata(out.join("same.html")).unwrap().ino();
         let changed_before = std::fs::metadata(out.join("changed.html")).unwrap().ino();
         let stats = write_site(
             &plan_of(&[("same.html", "S"), ("changed.html", "2")]),
             &out,
+            None,
+            Ipas::Copy,
             &ProgressBar::hidden(),
         )
+        .map(|(s, _)| s)
         .unwrap();
         assert_eq!(
             stats,
@@ -337,7 +493,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         std::fs::create_dir_all(dir.path().join(".public.relsite-staging/junk")).unwrap();
-        write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()).unwrap();
+        write_site(
+            &plan_of(&[("a.html", "A")]),
+            &out,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+        )
+        .map(|(s, _)| s)
+        .unwrap();
         assert!(!dir.path().join(".public.relsite-staging").exists());
         assert!(out.join("a.html").exists());
     }
@@ -349,7 +513,14 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("thesis.txt"), "years of work").unwrap();
         assert!(matches!(
-            write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()),
+            write_site(
+                &plan_of(&[("a.html", "A")]),
+                &out,
+                None,
+                Ipas::Copy,
+                &ProgressBar::hidden()
+            )
+            .map(|(s, _)| s),
             Err(WriteError::NotOurs(_))
         ));
         assert_eq!(
@@ -358,8 +529,24 @@ mod tests {
         );
         let empty = dir.path().join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        write_site(&plan_of(&[("a.html", "A")]), &empty, &ProgressBar::hidden()).unwrap();
-        write_site(&plan_of(&[("a.html", "B")]), &empty, &ProgressBar::hidden()).unwrap();
+        write_site(
+            &plan_of(&[("a.html", "A")]),
+            &empty,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+        )
+        .map(|(s, _)| s)
+        .unwrap();
+        write_site(
+            &plan_of(&[("a.html", "B")]),
+            &empty,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+        )
+        .map(|(s, _)| s)
+        .unwrap();
         assert_eq!(std::fs::read_to_string(empty.join("a.html")).unwrap(), "B");
     }
 
@@ -370,7 +557,15 @@ mod tests {
         let link = dir.path().join("public");
         std::os::unix::fs::symlink(&target, &link).unwrap_or(());
         std::fs::create_dir_all(&target).unwrap();
-        write_site(&plan_of(&[("a.html", "A")]), &link, &ProgressBar::hidden()).unwrap();
+        write_site(
+            &plan_of(&[("a.html", "A")]),
+            &link,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+        )
+        .map(|(s, _)| s)
+        .unwrap();
         assert!(link.is_symlink(), "the link stays");
         assert_eq!(std::fs::read_to_string(target.join("a.html")).unwrap(), "A");
     }
@@ -380,10 +575,26 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()).unwrap();
+        write_site(
+            &plan_of(&[("a.html", "A")]),
+            &out,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+        )
+        .map(|(s, _)| s)
+        .unwrap();
         let inode = std::fs::metadata(out.join("a.html")).unwrap().ino();
         std::fs::rename(&out, dir.path().join(".public.relsite-old")).unwrap();
-        let stats = write_site(&plan_of(&[("a.html", "A")]), &out, &ProgressBar::hidden()).unwrap();
+        let stats = write_site(
+            &plan_of(&[("a.html", "A")]),
+            &out,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+        )
+        .map(|(s, _)| s)
+        .unwrap();
         assert_eq!(
             stats.unchanged, 1,
             "the retired site was put back and reused"
@@ -397,7 +608,14 @@ mod tests {
         let out = dir.path().join("public");
         std::fs::write(&out, "x").unwrap();
         assert!(matches!(
-            write_site(&plan_of(&[]), &out, &ProgressBar::hidden()),
+            write_site(
+                &plan_of(&[]),
+                &out,
+                None,
+                Ipas::Copy,
+                &ProgressBar::hidden()
+            )
+            .map(|(s, _)| s),
             Err(WriteError::NotADir(_))
         ));
     }

@@ -199,7 +199,7 @@ pub fn config(extra: &str) -> Config {
 }
 
 /// The model of `releases` under [`CONFIG`], at [`NOW`], without drafts.
-pub fn modelled(releases: Vec<Release>) -> (Catalog, Vec<Diagnostic>) {
+pub fn modelled(releases: Vec<Release>) -> (Arc<Catalog>, Vec<Diagnostic>) {
     modelled_with(&config(""), false, releases)
 }
 
@@ -208,7 +208,7 @@ pub fn modelled_with(
     config: &Config,
     drafts: bool,
     releases: Vec<Release>,
-) -> (Catalog, Vec<Diagnostic>) {
+) -> (Arc<Catalog>, Vec<Diagnostic>) {
     let options = ModelOptions {
         base_url: config.base_url.as_url(),
         drafts,
@@ -217,7 +217,8 @@ pub fn modelled_with(
         icons: icon_store(),
     };
     let releases = releases.into_iter().map(Release::read).collect();
-    crate::catalog::model(config, releases, &options)
+    let (catalog, problems) = crate::catalog::model(config, releases, &options);
+    (Arc::new(catalog), problems)
 }
 
 /// The problems of one severity, as shown to users (`file: severity: message`).

@@ -7,7 +7,7 @@ use crate::cmd::Failure;
 use crate::diag::Diagnostic;
 use crate::pipeline::{self, CacheUse, Options, Prepared};
 use crate::ui::{Ui, plural};
-use crate::write;
+use crate::write::{self, Ipas, WriteError};
 
 /// Builds the site.
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
@@ -16,6 +16,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
         output: args.output.clone(),
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
+        preview: false,
         cache: if args.site.no_cache {
             CacheUse::Off
         } else {
@@ -31,10 +32,27 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     let prepared = pipeline::prepare(options, ui).map_err(Failure::unwritten)?;
     ui.report(&prepared.diagnostics);
     let bar = ui.progress(prepared.plan.len() as u64, "Writing");
-    let written = write::write_site(&prepared.plan, &prepared.output_dir, &bar);
+    let previous = prepared.cache.output_record();
+    let ipas = if options.preview {
+        Ipas::Link
+    } else {
+        Ipas::Copy
+    };
+    let written = write::write_site(
+        &prepared.plan,
+        &prepared.output_dir,
+        previous.as_ref(),
+        ipas,
+        &bar,
+    );
     bar.finish_and_clear();
-    let stats =
-        written.map_err(|err| Failure::unwritten(Diagnostic::error(None, err.to_string())))?;
+    let (stats, record) = written.map_err(|err| match err {
+        WriteError::Made(problems) => Failure::unwritten(problems),
+        err => Failure::unwritten(Diagnostic::error(None, err.to_string())),
+    })?;
+    if let Err(why) = prepared.cache.save_output_record(record) {
+        ui.notice(format!("{why}: the next build compares every file"));
+    }
     ui.detail(format!(
         "wrote {} and kept {} unchanged",
         plural(stats.written, "file"),

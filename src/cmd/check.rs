@@ -12,6 +12,7 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         output: None,
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
+        preview: false,
         cache: if args.site.no_cache {
             CacheUse::Off
         } else {
@@ -19,6 +20,12 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         },
     };
     let prepared = pipeline::prepare(&options, ui).map_err(Failure::found)?;
+    let unmade = prepared.plan.verify();
+    if !unmade.is_empty() {
+        let mut all = prepared.diagnostics.clone();
+        all.extend(unmade);
+        return Err(Failure::found(all));
+    }
     ui.report(&prepared.diagnostics);
     if args.deployed {
         return crate::cmd::deployed::run(&prepared, args.ca_file.as_deref(), ui);

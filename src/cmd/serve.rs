@@ -66,6 +66,7 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
         output: Some(output.clone()),
         base_url: Some(address.clone()),
         drafts: args.drafts,
+        preview: true,
         cache: if args.no_cache {
             CacheUse::Off
         } else {

@@ -54,6 +54,8 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
 
 pub struct Theme {
     tera: Tera,
+    /// Changes whenever a template does: what pages are made with, for their fingerprints.
+    pub fingerprint: String,
     /// Where each template came from, for error messages.
     origins: BTreeMap<String, String>,
     /// Static files by output path: built-in ones, replaced or joined by the site theme's.
@@ -122,9 +124,20 @@ impl Theme {
         ) {
             problems.push(template_problem(&origins, &err));
         }
+        let fingerprint = {
+            use sha2::{Digest, Sha256};
+            let mut hasher = Sha256::new();
+            for (name, (_, text)) in &sources {
+                for part in [name.as_bytes(), b"\0", text.as_bytes(), b"\0"] {
+                    hasher.update(part);
+                }
+            }
+            crate::text::hex(&hasher.finalize())
+        };
         if problems.is_empty() {
             Ok(Theme {
                 tera,
+                fingerprint,
                 origins,
                 static_files,
             })

@@ -157,3 +157,50 @@ fn init_ignores_the_cache_in_git() {
     let ignore = std::fs::read_to_string(site.join(".gitignore")).unwrap();
     assert!(ignore.lines().any(|l| l == "/.relsite-cache/"), "{ignore}");
 }
+
+#[test]
+fn a_published_ipa_is_a_copy_of_its_own() {
+    use std::os::unix::fs::MetadataExt;
+    let site = TestSite::new();
+    let v1 = IpaBuilder::new("A", "com.acme.a", "1.0", "1").build();
+    site.file("releases/a/A.ipa", &v1);
+    site.build().assert_ok();
+    let published = site.path("public/com.acme.a/1.0-1/a.ipa");
+    let release = site.path("releases/a/A.ipa");
+    assert_ne!(
+        std::fs::metadata(&published).unwrap().ino(),
+        std::fs::metadata(&release).unwrap().ino()
+    );
+    // Writing over the release file in place (as `cp` does) leaves the published IPA alone.
+    let v2 = IpaBuilder::new("A", "com.acme.a", "1.0", "1")
+        .key("CFBundleDisplayName", "Changed")
+        .build();
+    std::fs::write(&release, &v2).unwrap();
+    assert_eq!(std::fs::read(&published).unwrap(), v1);
+    site.build().assert_ok();
+    assert_eq!(std::fs::read(&published).unwrap(), v2);
+}
+
+#[test]
+fn a_no_change_rebuild_leaves_the_output_alone_and_a_touched_file_is_repaired() {
+    let site = example();
+    site.build().assert_ok();
+    let before = identities(&site.path("public"));
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("wrote 0 files"), "{}", run.stderr);
+    assert_eq!(identities(&site.path("public")), before);
+    let good = site.tree("public");
+    // Someone edits a published page and an IPA: the record no longer vouches for them.
+    site.file("public/index.html", b"defaced");
+    let ipa = site
+        .tree("public")
+        .into_keys()
+        .find(|p| p.ends_with(".ipa"))
+        .unwrap();
+    site.file(&format!("public/{ipa}"), b"not an ipa");
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("wrote 2 files"), "{}", run.stderr);
+    assert_eq!(site.tree("public"), good);
+}

@@ -83,6 +83,8 @@ fn a_template_error_names_template_line_and_column_once() {
         "themes/brand/templates/build.html",
         b"{% extends \"base.html\" %}\n{% block content %}\n<p>{{ build.title }}</p>\n<p>{{ build.nope }}</p>\n{% endblock content %}\n",
     );
+    let check = site.run(&["check"]);
+    check.assert_fails_with("themes/brand/templates/build.html:4:13: error: while rendering");
     let run = site.build();
     run.assert_fails_with("themes/brand/templates/build.html:4:13: error: while rendering");
     assert_eq!(run.lines_with("build.nope").len(), 1, "{}", run.stderr);
