@@ -226,27 +226,31 @@ impl std::fmt::Debug for Renderer {
     }
 }
 
-/// A page's template data, and the names it was given under, for its fingerprint.
+/// A page's template data, and the same written out in order, for its fingerprint (the
+/// template context's own maps have no fixed order).
 #[derive(Default)]
 struct PageData {
     context: Context,
-    keys: Vec<&'static str>,
+    described: Vec<u8>,
+    /// Why the data could not be written out, if it could not.
+    problem: Option<String>,
 }
 
 impl PageData {
     fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized)) {
         self.context.insert(key, value);
-        self.keys.push(key);
+        self.described.extend_from_slice(key.as_bytes());
+        if let Err(e) = serde_json::to_writer(&mut self.described, value) {
+            self.problem.get_or_insert(e.to_string());
+        }
     }
 
     /// Every value under its name, as JSON.
-    fn describe(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let mut data = Vec::new();
-        for key in &self.keys {
-            data.extend_from_slice(key.as_bytes());
-            serde_json::to_writer(&mut data, &self.context.get(key))?;
+    fn describe(&self) -> Result<&[u8], String> {
+        match &self.problem {
+            Some(why) => Err(why.clone()),
+            None => Ok(&self.described),
         }
-        Ok(data)
     }
 }
 
@@ -333,7 +337,7 @@ impl Renderer {
             env!("CARGO_PKG_VERSION").as_bytes(),
             self.theme.fingerprint.as_bytes(),
             template.as_bytes(),
-            &data,
+            data,
         ]))
     }
 
@@ -895,6 +899,40 @@ mod tests {
                 .message
                 .starts_with("`com.e.field/feed.xml` is planned as a file for the feeds of app")),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_the_same_for_the_same_catalog_and_differ_with_it() {
+        let releases = || {
+            vec![
+                release(ID, "1.0", "7").notes("channel: beta\nnotes: one\n"),
+                release(ID, "2.0", "8"),
+                release("com.e.other", "1.0", "1"),
+            ]
+        };
+        let prints = |catalog: &Arc<Catalog>| -> BTreeMap<String, String> {
+            planned(catalog, PlanOptions::default())
+                .files
+                .into_iter()
+                .map(|(path, file)| (path, file.fingerprint))
+                .collect()
+        };
+        let (one, _) = modelled(releases());
+        let (two, _) = modelled(releases());
+        assert_eq!(prints(&one), prints(&two));
+        let mut changed = releases();
+        changed[0] = release(ID, "1.0", "7").notes("channel: beta\nnotes: two\n");
+        let (three, _) = modelled(changed);
+        let (a, b) = (prints(&one), prints(&three));
+        let differing: Vec<&String> = a.keys().filter(|p| a[*p] != b[*p]).collect();
+        assert!(
+            differing.contains(&&"com.e.field/1.0-7/index.html".to_string()),
+            "{differing:?}"
+        );
+        assert!(
+            !differing.contains(&&"com.e.other/index.html".to_string()),
+            "{differing:?}"
         );
     }
 }
