@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use crate::fs::Stamp;
 use crate::icons::IconStore;
-use crate::ipa::{BundleIcon, IpaFacts};
+use crate::ipa::{BundleIcon, IpaError, IpaFacts};
 use crate::write::OutputRecord;
 
 /// The cache folder, in the site folder.
@@ -28,12 +29,18 @@ const OUTPUT_FILE: &str = "output.json";
 /// Rendered icons in the cache folder.
 const ICONS_DIR: &str = "icons";
 
+/// Copies of the IPAs to publish, by SHA-256, in the cache folder: made while an IPA is hashed,
+/// so publishing one costs no second read, and never a link to a file someone may overwrite.
+const IPAS_DIR: &str = "ipas";
+
 /// Changes whenever what the cache holds changes meaning.
 const FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     stamp: Stamp,
+    /// The stamp of the IPA's copy to publish, when one was kept.
+    copy: Option<Stamp>,
     facts: IpaFacts,
 }
 
@@ -134,11 +141,57 @@ impl Cache {
         &self.icons
     }
 
+    /// Where the copy of the IPA with `sha256` is kept, when the cache keeps copies.
+    pub fn ipa_copy(&self, sha256: &str) -> Option<PathBuf> {
+        Some(
+            self.dir
+                .as_ref()?
+                .join(IPAS_DIR)
+                .join(format!("{sha256}.ipa")),
+        )
+    }
+
+    /// Reads the IPA at `path`, keeping a copy to publish when the cache keeps copies: the
+    /// copy is written as the file is hashed, beside its place, and renamed to its SHA-256.
+    pub fn read_ipa(&self, path: &Path) -> Result<IpaFacts, IpaError> {
+        let Some(dir) = &self.dir else {
+            return crate::ipa::read(path, &self.icons);
+        };
+        let dir = dir.join(IPAS_DIR);
+        std::fs::create_dir_all(&dir).map_err(IpaError::Copy)?;
+        static PARTS: AtomicUsize = AtomicUsize::new(0);
+        let partial = dir.join(format!(
+            ".{}-{}.part",
+            std::process::id(),
+            PARTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let read = std::fs::File::create(&partial)
+            .map_err(IpaError::Copy)
+            .and_then(|file| {
+                let mut copy = std::io::BufWriter::with_capacity(1 << 20, file);
+                crate::ipa::read_copying(path, &self.icons, Some(&mut copy))
+            })
+            .and_then(|facts| {
+                let kept = dir.join(format!("{}.ipa", facts.sha256));
+                std::fs::rename(&partial, &kept).map_err(IpaError::Copy)?;
+                Ok(facts)
+            });
+        if read.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        read
+    }
+
     /// The facts of the IPA at `rel` (below the site root) if it has not changed since they
-    /// were read and its icon is still at hand.
+    /// were read, and its icon and copy are still as they were.
     pub fn lookup(&self, rel: &str, stamp: Stamp) -> Option<IpaFacts> {
         let entry = self.entries.get(rel)?;
         if entry.stamp != stamp {
+            return None;
+        }
+        if let Some(copy) = self.ipa_copy(&entry.facts.sha256)
+            && (entry.copy.is_none() || Stamp::of(&copy) != entry.copy)
+        {
             return None;
         }
         if let BundleIcon::Found { key, .. } = &entry.facts.icon
@@ -155,13 +208,17 @@ impl Cache {
         let Some(dir) = &self.dir else { return Ok(()) };
         let entries: BTreeMap<String, Entry> = read
             .into_iter()
-            .map(|(rel, stamp, facts)| (rel, Entry { stamp, facts }))
+            .map(|(rel, stamp, facts)| {
+                let copy = self.ipa_copy(&facts.sha256).and_then(|c| Stamp::of(&c));
+                (rel, Entry { stamp, copy, facts })
+            })
             .collect();
+        self.prune_ipas(&entries);
         let unchanged = entries.len() == self.entries.len()
             && entries.iter().all(|(rel, e)| {
-                self.entries
-                    .get(rel)
-                    .is_some_and(|old| old.stamp == e.stamp && old.facts == e.facts)
+                self.entries.get(rel).is_some_and(|old| {
+                    old.stamp == e.stamp && old.copy == e.copy && old.facts == e.facts
+                })
             });
         if unchanged {
             return Ok(());
@@ -173,6 +230,28 @@ impl Cache {
         };
         let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
         write_whole(dir, FACTS_FILE, &bytes)
+    }
+}
+
+impl Cache {
+    /// Removes kept copies no IPA read in this run has, and partial ones of stopped runs.
+    fn prune_ipas(&self, entries: &BTreeMap<String, Entry>) {
+        let Some(dir) = &self.dir else { return };
+        let Ok(files) = std::fs::read_dir(dir.join(IPAS_DIR)) else {
+            return;
+        };
+        let used: std::collections::HashSet<String> = entries
+            .values()
+            .map(|e| format!("{}.ipa", e.facts.sha256))
+            .collect();
+        for file in files.flatten() {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let ours_in_flight = name.starts_with(&format!(".{}-", std::process::id()));
+            if !used.contains(&name) && !ours_in_flight {
+                // Best effort: what stays is pruned again next time.
+                let _ = std::fs::remove_file(file.path());
+            }
+        }
     }
 }
 

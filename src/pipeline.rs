@@ -199,14 +199,16 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         public: config.public,
         external_ipas: config.ipa_base_url.is_some(),
     };
+    let ipa_copies = |sha256: &str| cache.ipa_copy(sha256).filter(|c| c.is_file());
     if !plan_options.external_ipas {
         diagnostics.extend(crate::hosting::size_warnings(&catalog));
     }
-    let plan = plan::plan(&catalog, &theme, root, plan_options).map_err(|problems| {
-        let mut all = diagnostics.clone();
-        all.extend(problems);
-        all
-    })?;
+    let plan =
+        plan::plan(&catalog, &theme, root, plan_options, &ipa_copies).map_err(|problems| {
+            let mut all = diagnostics.clone();
+            all.extend(problems);
+            all
+        })?;
     ui.detail(format!(
         "planned {} for {} and {} in {:.2}s",
         plural(plan.len(), "file"),
@@ -277,7 +279,8 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
     let from_cache = cached.is_some();
     let ipa = match cached {
         Some(facts) => Ok(facts),
-        None => crate::ipa::read(&path, cache.icons())
+        None => cache
+            .read_ipa(&path)
             .map_err(|e| Diagnostic::error(source.ipa.clone(), e.to_string())),
     };
     let notes = match &source.notes {

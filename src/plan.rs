@@ -34,8 +34,8 @@ pub enum Content {
     /// A file of the site (a theme's static file), by absolute path.
     Copy(PathBuf),
     /// An IPA, by absolute path: published as a copy of its own, never as a link to a file
-    /// someone may overwrite.
-    Ipa(PathBuf),
+    /// someone may overwrite. `kept` is relsite's own copy, which may be linked.
+    Ipa { source: PathBuf, kept: bool },
     /// A page or feed, made when written.
     Made(Arc<dyn Make>),
 }
@@ -56,7 +56,7 @@ impl PlannedFile {
         match &self.content {
             Content::Bytes(bytes) => Some(Ok(Arc::clone(bytes))),
             Content::Made(made) => Some(made.make().map(Arc::from)),
-            Content::Copy(_) | Content::Ipa(_) => None,
+            Content::Copy(_) | Content::Ipa { .. } => None,
         }
     }
 }
@@ -410,11 +410,13 @@ struct Planner {
 }
 
 /// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
+/// `kept_copy` gives relsite's own copy of the IPA with a SHA-256, where it keeps one.
 pub fn plan(
     catalog: &Arc<Catalog>,
     theme: &Arc<Theme>,
     root: &Path,
     options: PlanOptions,
+    kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
 ) -> Result<OutputPlan, Vec<Diagnostic>> {
     let mut planner = Planner {
         renderer: Arc::new(Renderer {
@@ -431,7 +433,7 @@ pub fn plan(
     for (a, app) in catalog.apps.iter().enumerate() {
         planner.app(a, app);
         for (b, build) in app.builds.iter().enumerate() {
-            planner.build(a, app, b, build);
+            planner.build(a, app, b, build, kept_copy);
         }
     }
     planner.theme_files(theme);
@@ -550,7 +552,14 @@ impl Planner {
     }
 
     /// A build's page, manifest, icons and IPA.
-    fn build(&mut self, a: usize, app: &App, b: usize, build: &Build) {
+    fn build(
+        &mut self,
+        a: usize,
+        app: &App,
+        b: usize,
+        build: &Build,
+        kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
+    ) {
         let origin = display_path(&build.source.ipa);
         let place = self.layout().build_page(app, build);
         self.add_page(
@@ -575,10 +584,16 @@ impl Planner {
             )),
         }
         if !self.renderer.options.external_ipas {
-            let source = canonical(&self.root.join(&build.source.ipa));
+            let content = match kept_copy(&build.package.sha256) {
+                Some(source) => Content::Ipa { source, kept: true },
+                None => Content::Ipa {
+                    source: canonical(&self.root.join(&build.source.ipa)),
+                    kept: false,
+                },
+            };
             let file = self.layout().ipa(app, build).file;
             let print = build.package.sha256.clone();
-            self.add(file, Content::Ipa(source), origin, print);
+            self.add(file, content, origin, print);
         }
     }
 
@@ -687,7 +702,7 @@ mod tests {
     }
 
     fn planned(catalog: &Arc<Catalog>, options: PlanOptions) -> OutputPlan {
-        plan(catalog, &theme(), Path::new(ROOT), options)
+        plan(catalog, &theme(), Path::new(ROOT), options, &|_| None)
             .unwrap_or_else(|problems| panic!("{problems:?}"))
     }
 
@@ -774,7 +789,7 @@ mod tests {
             }
             let ipa = &plan.files[&layout.ipa(app, build).file];
             assert!(
-                matches!(&ipa.content, Content::Ipa(from) if *from == Path::new(ROOT).join(&build.source.ipa)),
+                matches!(&ipa.content, Content::Ipa { source, kept: false } if *source == Path::new(ROOT).join(&build.source.ipa)),
                 "{ipa:?}"
             );
         }
@@ -873,8 +888,14 @@ mod tests {
     fn a_build_whose_path_is_taken_fails_the_plan() {
         // A build named `latest` wants the app's `latest/` page.
         let (catalog, _) = modelled(vec![release(ID, "latest", "latest")]);
-        let problems = plan(&catalog, &theme(), Path::new(ROOT), PlanOptions::default())
-            .expect_err("two pages at com.e.field/latest/");
+        let problems = plan(
+            &catalog,
+            &theme(),
+            Path::new(ROOT),
+            PlanOptions::default(),
+            &|_| None,
+        )
+        .expect_err("two pages at com.e.field/latest/");
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(
             messages
@@ -892,7 +913,13 @@ mod tests {
         // Atom feed is a file.
         let (catalog, problems) = modelled(vec![release(ID, "feed.xml", "feed.xml")]);
         assert_eq!(problems, []);
-        let planned = plan(&catalog, &theme(), Path::new(ROOT), PlanOptions::default());
+        let planned = plan(
+            &catalog,
+            &theme(),
+            Path::new(ROOT),
+            PlanOptions::default(),
+            &|_| None,
+        );
         let problems = planned.expect_err("a file and a folder at one path");
         assert!(
             problems.iter().any(|d| d

@@ -322,14 +322,14 @@ fn stage_file(
             }
             fs::copy(source, &dest)?;
         }
-        Content::Ipa(source) => {
+        Content::Ipa { source, kept } => {
             // Without a record, a copy is only known to be current by reading both.
             if same_file(&old, source) && link_old() {
                 return Ok(true);
             }
-            match ipas {
-                Ipas::Copy => fs::copy(source, &dest)?,
-                Ipas::Link => fs::link_or_copy(source, &dest)?,
+            match (ipas, kept) {
+                (Ipas::Link, _) | (_, true) => fs::link_or_copy(source, &dest)?,
+                (Ipas::Copy, false) => fs::copy(source, &dest)?,
             }
         }
     }

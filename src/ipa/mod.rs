@@ -30,6 +30,8 @@ pub const PROFILE_CAP: u64 = 2 * 1024 * 1024;
 pub enum IpaError {
     #[error("cannot open: {0}")]
     Open(#[source] std::io::Error),
+    #[error("cannot keep a copy to publish: {0}")]
+    Copy(#[source] std::io::Error),
     #[error("not a readable IPA (an IPA is a zip archive): {0}")]
     NotZip(#[source] ZipError),
     #[error("no app Info.plist: an IPA holds Payload/<Name>.app/Info.plist")]
@@ -226,12 +228,22 @@ pub struct IpaFacts {
 /// Info.plist, its provisioning profile and icon (rendered into `icons` unless it is there
 /// already), and a streamed SHA-256 of the file.
 pub fn read(path: &Path, icons: &IconStore) -> Result<IpaFacts, IpaError> {
+    read_copying(path, icons, None)
+}
+
+/// [`read`], writing the IPA's bytes to `copy` as they are hashed, so a copy costs no second
+/// read of the file.
+pub fn read_copying(
+    path: &Path,
+    icons: &IconStore,
+    copy: Option<&mut dyn std::io::Write>,
+) -> Result<IpaFacts, IpaError> {
     let mut archive = IpaArchive::open(path)?;
     let plist = archive.info_plist()?;
     let profile = archive.profile();
     let icon = archive.icon(&plist.icon_names, icons);
     let built_at = archive.built_at();
-    let (size, sha256) = hash_file(path).map_err(IpaError::Open)?;
+    let (size, sha256) = hash_file(path, copy)?;
     Ok(IpaFacts {
         plist,
         profile,
@@ -243,26 +255,30 @@ pub fn read(path: &Path, icons: &IconStore) -> Result<IpaFacts, IpaError> {
 }
 
 /// Size and SHA-256 of a file, read in blocks: memory stays flat whatever the size.
-fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+fn hash_file(
+    path: &Path,
+    mut copy: Option<&mut dyn std::io::Write>,
+) -> Result<(u64, String), IpaError> {
     use sha2::{Digest, Sha256};
-    let mut file = File::open(path)?;
+    let mut file = File::open(path).map_err(IpaError::Open)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buf)?;
+        let n = file.read(&mut buf).map_err(IpaError::Open)?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
+        if let Some(copy) = copy.as_mut() {
+            copy.write_all(&buf[..n]).map_err(IpaError::Copy)?;
+        }
         size += n as u64;
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((size, hex))
+    if let Some(copy) = copy.as_mut() {
+        copy.flush().map_err(IpaError::Copy)?;
+    }
+    Ok((size, crate::text::hex(&hasher.finalize())))
 }
 
 impl IpaArchive {
