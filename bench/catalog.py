@@ -346,6 +346,9 @@ def run(argv, log):
     process starts from Python's, so wait4 would report at least this script's own RSS."""
     usage = log + ".time"
     timed = [TIME, "-f", "%M", "-o", usage, *argv]
+    # Start every run with no dirty pages left by the one before, so that one run's writes are
+    # not paid for by the next run's clock.
+    os.sync()
     actions = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
                (os.POSIX_SPAWN_OPEN, 2, log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)]
     started = time.perf_counter()
