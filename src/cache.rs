@@ -26,6 +26,9 @@ const FACTS_FILE: &str = "facts.json";
 /// The record of the last write to the output, in the cache folder.
 const OUTPUT_FILE: &str = "output.json";
 
+/// Held by the run that keeps the cache.
+const LOCK_FILE: &str = "lock";
+
 /// Rendered icons in the cache folder.
 const ICONS_DIR: &str = "icons";
 
@@ -59,6 +62,8 @@ pub struct Cache {
     dir: Option<PathBuf>,
     entries: BTreeMap<String, Entry>,
     icons: IconStore,
+    /// Held while this run keeps the cache.
+    _lock: Option<std::fs::File>,
 }
 
 impl Cache {
@@ -68,13 +73,31 @@ impl Cache {
             dir: None,
             entries: BTreeMap::new(),
             icons: IconStore::in_memory(),
+            _lock: None,
         }
     }
 
     /// Opens the cache of the site at `root`, to be kept up to date when `writable`. Returns it
     /// with what was said of a cache that was discarded.
-    pub fn open(root: &Path, writable: bool) -> (Cache, Option<String>) {
+    pub fn open(root: &Path, writable: bool) -> (Cache, Vec<String>) {
         let dir = root.join(CACHE_DIR);
+        let mut notices = Vec::new();
+        // One run at a time keeps the cache: another run meanwhile only reads it, so neither
+        // prunes what the other is writing.
+        let lock = if writable {
+            match take_lock(&dir) {
+                Ok(lock) => Some(lock),
+                Err(why) => {
+                    notices.push(format!(
+                        "{why}: this run reads the cache and keeps nothing in it"
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let writable = lock.is_some();
         let (entries, notice) = match load(&dir.join(FACTS_FILE)) {
             Ok(entries) => (entries, None),
             Err(why) => {
@@ -98,14 +121,16 @@ impl Cache {
                 )
             }
         };
+        notices.extend(notice);
         let icons = IconStore::in_folder(dir.join(ICONS_DIR), writable);
         (
             Cache {
                 dir: writable.then_some(dir),
                 entries,
                 icons,
+                _lock: lock,
             },
-            notice,
+            notices,
         )
     }
 
@@ -261,6 +286,26 @@ struct OutputFile {
     relsite: String,
     format: u32,
     record: OutputRecord,
+}
+
+/// The cache's lock, taken: the folder is made if needed.
+fn take_lock(dir: &Path) -> Result<std::fs::File, String> {
+    let path = dir.join(LOCK_FILE);
+    let shown = crate::diag::display_path(&path);
+    let file = std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        })
+        .map_err(|e| format!("cannot open {shown} ({e})"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!("another run holds {shown}")),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {shown} ({e})")),
+    }
 }
 
 /// Writes `name` in `dir` beside its place and renames it, so it is never seen half-written.

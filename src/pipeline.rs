@@ -122,12 +122,12 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         plural(sources.len(), "release"),
         started.elapsed().as_secs_f64()
     ));
-    let (cache, notice) = match options.cache {
-        CacheUse::Off => (Cache::off(), None),
+    let (cache, notices) = match options.cache {
+        CacheUse::Off => (Cache::off(), Vec::new()),
         CacheUse::ReadWrite => Cache::open(root, true),
         CacheUse::ReadOnly => Cache::open(root, false),
     };
-    if let Some(notice) = notice {
+    for notice in notices {
         ui.notice(notice);
     }
     let bar = ui.progress(sources.len() as u64, "Reading");

@@ -204,3 +204,29 @@ fn a_no_change_rebuild_leaves_the_output_alone_and_a_touched_file_is_repaired() 
     assert!(run.stderr.contains("wrote 2 files"), "{}", run.stderr);
     assert_eq!(site.tree("public"), good);
 }
+
+#[test]
+fn a_run_while_another_keeps_the_cache_only_reads_it() {
+    let site = example();
+    std::fs::create_dir_all(site.path(".relsite-cache")).unwrap();
+    let lock = std::fs::File::create(site.path(".relsite-cache/lock")).unwrap();
+    lock.try_lock().unwrap();
+    let run = site.run(&["build"]);
+    run.assert_ok();
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("note: another run holds")
+                && l.contains(".relsite-cache/lock")
+                && l.ends_with("this run reads the cache and keeps nothing in it")),
+        "{}",
+        run.stderr
+    );
+    assert!(!site.path(CACHE).exists());
+    assert!(!site.path(".relsite-cache/ipas").exists());
+    drop(lock);
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+    assert!(site.path(CACHE).is_file());
+}
