@@ -5,6 +5,9 @@
 //!
 //! Cargo reruns a build script on every build when a path it watches does not exist, so each
 //! check watches the piece when it is there, else the existing folders where it would appear.
+//!
+//! It also names this build of relsite (`RELSITE_BUILD`, a digest of its sources, theme and
+//! locked dependencies), so that what one build cached or rendered is never taken for another's.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +17,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PATH");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    build_id(&manifest);
 
     // Without ../shared there is nothing to watch short of the checkout's parent, which holds
     // build output; after putting ../shared in place, touch build.rs.
@@ -62,5 +66,42 @@ fn have<P: AsRef<Path>>(
     }
     if found.is_some() || ci {
         println!("cargo:rustc-cfg={name}");
+    }
+}
+
+/// Sets `RELSITE_BUILD` to an FNV-1a digest of every file below src/ and themes/ and of
+/// Cargo.lock, by path and content, in a fixed order.
+fn build_id(manifest: &Path) {
+    let mut files = vec![manifest.join("Cargo.lock")];
+    for dir in ["src", "themes"] {
+        println!("cargo:rerun-if-changed={dir}");
+        collect(&manifest.join(dir), &mut files);
+    }
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        let rel = file.strip_prefix(manifest).unwrap_or(&file);
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        for byte in rel.to_string_lossy().bytes().chain([0]).chain(bytes) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    println!("cargo:rustc-env=RELSITE_BUILD={hash:016x}");
+}
+
+/// Every file below `dir`.
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, files);
+        } else {
+            files.push(path);
+        }
     }
 }

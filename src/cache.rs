@@ -29,8 +29,13 @@ const OUTPUT_FILE: &str = "output.json";
 /// Held by the run that keeps the cache.
 const LOCK_FILE: &str = "lock";
 
-/// Rendered icons in the cache folder.
+/// Rendered icons in the cache folder, in a folder per build of relsite (`icons-<build>`), since
+/// another build may render them otherwise.
 const ICONS_DIR: &str = "icons";
+
+fn icons_dir(cache: &Path) -> PathBuf {
+    cache.join(format!("{ICONS_DIR}-{}", env!("RELSITE_BUILD")))
+}
 
 /// Copies of the IPAs to publish, by SHA-256, in the cache folder: made while an IPA is hashed,
 /// so publishing one costs no second read, and never a link to a file someone may overwrite.
@@ -38,6 +43,12 @@ const IPAS_DIR: &str = "ipas";
 
 /// Changes whenever what the cache holds changes meaning.
 const FORMAT: u32 = 1;
+
+/// Which relsite made a cache file: its version, for people, and its build, so that nothing one
+/// build cached is taken for another's.
+fn made_by() -> String {
+    format!("{} ({})", env!("CARGO_PKG_VERSION"), env!("RELSITE_BUILD"))
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
@@ -62,6 +73,10 @@ pub struct Cache {
     dir: Option<PathBuf>,
     entries: BTreeMap<String, Entry>,
     icons: IconStore,
+    /// Whether copies of IPAs to publish are kept (not when IPAs are hosted elsewhere).
+    keep_copies: bool,
+    /// What went wrong keeping the cache, said once the read stage is done.
+    notices: std::sync::Mutex<Vec<String>>,
     /// Held while this run keeps the cache.
     _lock: Option<std::fs::File>,
 }
@@ -73,13 +88,16 @@ impl Cache {
             dir: None,
             entries: BTreeMap::new(),
             icons: IconStore::in_memory(),
+            keep_copies: false,
+            notices: std::sync::Mutex::default(),
             _lock: None,
         }
     }
 
-    /// Opens the cache of the site at `root`, to be kept up to date when `writable`. Returns it
-    /// with what was said of a cache that was discarded.
-    pub fn open(root: &Path, writable: bool) -> (Cache, Vec<String>) {
+    /// Opens the cache of the site at `root`, to be kept up to date when `writable`, keeping
+    /// copies of the IPAs to publish when `keep_copies`. Returns it with what was said of a
+    /// cache that was discarded.
+    pub fn open(root: &Path, writable: bool, keep_copies: bool) -> (Cache, Vec<String>) {
         let dir = root.join(CACHE_DIR);
         let mut notices = Vec::new();
         // One run at a time keeps the cache: another run meanwhile only reads it, so neither
@@ -100,34 +118,33 @@ impl Cache {
         let writable = lock.is_some();
         let (entries, notice) = match load(&dir.join(FACTS_FILE)) {
             Ok(entries) => (entries, None),
-            Err(why) => {
-                // Icons rendered by another version may differ: they go with its facts.
-                if writable {
-                    let _ = std::fs::remove_dir_all(dir.join(ICONS_DIR));
-                }
-                (
-                    BTreeMap::new(),
-                    why.map(|why| {
-                        format!(
-                            "discarded {}: {why}; {}",
-                            crate::diag::display_path(&dir.join(FACTS_FILE)),
-                            if writable {
-                                "it is rebuilt by this run"
-                            } else {
-                                "every IPA is read"
-                            }
-                        )
-                    }),
-                )
-            }
+            Err(why) => (
+                BTreeMap::new(),
+                why.map(|why| {
+                    format!(
+                        "discarded {}: {why}; {}",
+                        crate::diag::display_path(&dir.join(FACTS_FILE)),
+                        if writable {
+                            "it is rebuilt by this run"
+                        } else {
+                            "every IPA is read"
+                        }
+                    )
+                }),
+            ),
         };
         notices.extend(notice);
-        let icons = IconStore::in_folder(dir.join(ICONS_DIR), writable);
+        if writable {
+            remove_other_builds_icons(&dir);
+        }
+        let icons = IconStore::in_folder(icons_dir(&dir), writable);
         (
             Cache {
                 dir: writable.then_some(dir),
                 entries,
                 icons,
+                keep_copies,
+                notices: std::sync::Mutex::default(),
                 _lock: lock,
             },
             notices,
@@ -141,21 +158,34 @@ impl Cache {
         }
     }
 
-    /// The record of the last write, if it can be read and was made by this version.
-    pub fn output_record(&self) -> Option<OutputRecord> {
+    /// The record of the last write to `output`, if it can be read and was made by this build.
+    pub fn output_record(&self, output: &Path) -> Option<OutputRecord> {
         let dir = self.dir.as_ref()?;
         let bytes = std::fs::read(dir.join(OUTPUT_FILE)).ok()?;
         let file: OutputFile = serde_json::from_slice(&bytes).ok()?;
-        (file.relsite == env!("CARGO_PKG_VERSION") && file.format == FORMAT).then_some(file.record)
+        if file.relsite != made_by() || file.format != FORMAT {
+            return None;
+        }
+        let output = std::fs::canonicalize(output).ok()?;
+        file.records.into_iter().find(|r| r.output == output)
     }
 
-    /// Keeps the record of this write; returns why it could not.
+    /// Keeps the record of this write, beside those of other output folders that still exist
+    /// (a preview's and a build's do not take each other's place); returns why it could not.
     pub fn save_output_record(&self, record: OutputRecord) -> Result<(), String> {
         let Some(dir) = &self.dir else { return Ok(()) };
+        let mut records: Vec<OutputRecord> = std::fs::read(dir.join(OUTPUT_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<OutputFile>(&bytes).ok())
+            .filter(|f| f.relsite == made_by() && f.format == FORMAT)
+            .map(|f| f.records)
+            .unwrap_or_default();
+        records.retain(|r| r.output != record.output && r.output.is_dir());
+        records.push(record);
         let file = OutputFile {
-            relsite: env!("CARGO_PKG_VERSION").to_string(),
+            relsite: made_by(),
             format: FORMAT,
-            record,
+            records,
         };
         let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
         write_whole(dir, OUTPUT_FILE, &bytes)
@@ -168,18 +198,36 @@ impl Cache {
 
     /// Where the copy of the IPA with `sha256` is kept, when the cache keeps copies.
     pub fn ipa_copy(&self, sha256: &str) -> Option<PathBuf> {
-        Some(
-            self.dir
-                .as_ref()?
-                .join(IPAS_DIR)
-                .join(format!("{sha256}.ipa")),
-        )
+        let dir = self.dir.as_ref().filter(|_| self.keep_copies)?;
+        Some(dir.join(IPAS_DIR).join(format!("{sha256}.ipa")))
+    }
+
+    /// What went wrong keeping the cache, for notes after the read stage.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Reads the IPA at `path`, keeping a copy to publish when the cache keeps copies: the
     /// copy is written as the file is hashed, beside its place, and renamed to its SHA-256.
+    /// A copy that cannot be kept (a full disk) is a note, and the IPA is read without one.
     pub fn read_ipa(&self, path: &Path) -> Result<IpaFacts, IpaError> {
-        let Some(dir) = &self.dir else {
+        match self.read_keeping_copy(path) {
+            Err(IpaError::Copy(e)) => {
+                self.notices
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!(
+                        "cannot keep a copy of {} in the cache ({e}): it is copied from releases/",
+                        crate::diag::display_path(path)
+                    ));
+                crate::ipa::read(path, &self.icons)
+            }
+            read => read,
+        }
+    }
+
+    fn read_keeping_copy(&self, path: &Path) -> Result<IpaFacts, IpaError> {
+        let Some(dir) = self.dir.as_ref().filter(|_| self.keep_copies) else {
             return crate::ipa::read(path, &self.icons);
         };
         let dir = dir.join(IPAS_DIR);
@@ -192,10 +240,7 @@ impl Cache {
         ));
         let read = std::fs::File::create(&partial)
             .map_err(IpaError::Copy)
-            .and_then(|file| {
-                let mut copy = std::io::BufWriter::with_capacity(1 << 20, file);
-                crate::ipa::read_copying(path, &self.icons, Some(&mut copy))
-            })
+            .and_then(|mut file| crate::ipa::read_copying(path, &self.icons, Some(&mut file)))
             .and_then(|facts| {
                 let kept = dir.join(format!("{}.ipa", facts.sha256));
                 std::fs::rename(&partial, &kept).map_err(IpaError::Copy)?;
@@ -249,7 +294,7 @@ impl Cache {
             return Ok(());
         }
         let file = FactsFile {
-            relsite: env!("CARGO_PKG_VERSION").to_string(),
+            relsite: made_by(),
             format: FORMAT,
             entries,
         };
@@ -267,6 +312,7 @@ impl Cache {
         };
         let used: std::collections::HashSet<String> = entries
             .values()
+            .filter(|_| self.keep_copies)
             .map(|e| format!("{}.ipa", e.facts.sha256))
             .collect();
         for file in files.flatten() {
@@ -285,7 +331,23 @@ impl Cache {
 struct OutputFile {
     relsite: String,
     format: u32,
-    record: OutputRecord,
+    records: Vec<OutputRecord>,
+}
+
+/// Icons rendered by other builds of relsite: they are not used, and go.
+fn remove_other_builds_icons(dir: &Path) {
+    let ours = icons_dir(dir);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(ICONS_DIR) && path != ours {
+            // Best effort: what stays is removed next time.
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 /// The cache's lock, taken: the folder is made if needed.
@@ -332,13 +394,11 @@ fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
     let stale = |relsite: &str, format: u32| {
         Some(format!(
             "it was made by relsite {relsite} (format {format}), this is {} (format {FORMAT})",
-            env!("CARGO_PKG_VERSION")
+            made_by()
         ))
     };
     match serde_json::from_slice::<FactsFile>(&bytes) {
-        Ok(file) if file.relsite == env!("CARGO_PKG_VERSION") && file.format == FORMAT => {
-            Ok(file.entries)
-        }
+        Ok(file) if file.relsite == made_by() && file.format == FORMAT => Ok(file.entries),
         Ok(file) => Err(stale(&file.relsite, file.format)),
         Err(e) => {
             // Another version's entries may not read as this one's: say which version it was.
@@ -348,7 +408,7 @@ fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
                 format: u32,
             }
             match serde_json::from_slice::<Header>(&bytes) {
-                Ok(h) if h.relsite != env!("CARGO_PKG_VERSION") || h.format != FORMAT => {
+                Ok(h) if h.relsite != made_by() || h.format != FORMAT => {
                     Err(stale(&h.relsite, h.format))
                 }
                 _ => Err(Some(format!("it cannot be read ({e})"))),

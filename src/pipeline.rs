@@ -124,8 +124,8 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     ));
     let (cache, notices) = match options.cache {
         CacheUse::Off => (Cache::off(), Vec::new()),
-        CacheUse::ReadWrite => Cache::open(root, true),
-        CacheUse::ReadOnly => Cache::open(root, false),
+        CacheUse::ReadWrite => Cache::open(root, true, config.ipa_base_url.is_none()),
+        CacheUse::ReadOnly => Cache::open(root, false, false),
     };
     for notice in notices {
         ui.notice(notice);
@@ -161,6 +161,9 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
             }
             Err(problems) => diagnostics.extend(problems),
         }
+    }
+    for notice in cache.take_notices() {
+        ui.notice(notice);
     }
     if let Err(why) = cache.save(to_cache) {
         ui.notice(format!("{why}: the next build reads every IPA again"));

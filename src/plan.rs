@@ -31,8 +31,6 @@ pub trait Make: Send + Sync + std::fmt::Debug {
 pub enum Content {
     /// Bytes made by the build, shared with whatever else holds them (icons are).
     Bytes(Arc<[u8]>),
-    /// A file of the site (a theme's static file), by absolute path.
-    Copy(PathBuf),
     /// An IPA, by absolute path: published as a copy of its own, never as a link to a file
     /// someone may overwrite. `kept` is relsite's own copy, which may be linked.
     Ipa { source: PathBuf, kept: bool },
@@ -56,7 +54,7 @@ impl PlannedFile {
         match &self.content {
             Content::Bytes(bytes) => Some(Ok(Arc::clone(bytes))),
             Content::Made(made) => Some(made.make().map(Arc::from)),
-            Content::Copy(_) | Content::Ipa { .. } => None,
+            Content::Ipa { .. } => None,
         }
     }
 }
@@ -327,14 +325,15 @@ impl Renderer {
         (place, template, context)
     }
 
-    /// A digest of everything the page is made from: relsite, the theme and the page's data.
+    /// A digest of everything the page is made from: this build of relsite, the theme and the
+    /// page's data.
     fn page_fingerprint(&self, page: &Page) -> Result<String, Diagnostic> {
         let (_, template, context) = self.page(page);
         let data = context
             .describe()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
         Ok(sha256_hex([
-            env!("CARGO_PKG_VERSION").as_bytes(),
+            env!("RELSITE_BUILD").as_bytes(),
             self.theme.fingerprint.as_bytes(),
             template.as_bytes(),
             data,
@@ -617,18 +616,14 @@ impl Planner {
             let origin = format!("theme file {path}");
             match file {
                 StaticFile::Builtin(bytes) => self.add_bytes(path.clone(), bytes.to_vec(), origin),
-                StaticFile::Site(rel) => {
-                    let source = canonical(&self.root.join(rel));
-                    match crate::fs::read(&source) {
-                        Ok(bytes) => {
-                            let print = sha256_hex([bytes.as_slice()]);
-                            self.add(path.clone(), Content::Copy(source), origin, print);
-                        }
-                        Err(e) => self
-                            .problems
-                            .push(Diagnostic::error(rel.clone(), e.to_string())),
-                    }
-                }
+                // The bytes read now are the bytes published: a file changed meanwhile cannot
+                // be published under the fingerprint of what it was.
+                StaticFile::Site(rel) => match crate::fs::read(&self.root.join(rel)) {
+                    Ok(bytes) => self.add_bytes(path.clone(), bytes, origin),
+                    Err(e) => self
+                        .problems
+                        .push(Diagnostic::error(rel.clone(), e.to_string())),
+                },
             }
         }
     }

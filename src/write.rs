@@ -144,7 +144,13 @@ pub fn write_site(
             .files
             .par_iter()
             .all(|(path, file)| previous.unchanged(output, path, file))
+        && holds_only(output, plan)
     {
+        for leftover in [&staging, &retired] {
+            if leftover.exists() {
+                fs::remove_dir_all(leftover)?;
+            }
+        }
         progress.inc(plan.len() as u64);
         let stats = WriteStats {
             written: 0,
@@ -194,6 +200,26 @@ pub fn write_site(
         files,
     };
     Ok((stats, record))
+}
+
+/// Whether the files in `output` are exactly the planned ones: a file put there by hand goes
+/// with the next write, so a build that changes nothing must not keep it either.
+fn holds_only(output: &Path, plan: &OutputPlan) -> bool {
+    let mut found = 0;
+    for entry in walkdir::WalkDir::new(output).min_depth(1) {
+        let Ok(entry) = entry else { return false };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(output) else {
+            return false;
+        };
+        if !plan.files.contains_key(&crate::diag::display_path(rel)) {
+            return false;
+        }
+        found += 1;
+    }
+    found == plan.files.len()
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
@@ -316,12 +342,6 @@ fn stage_file(
             }
             fs::write(&dest, &bytes)?;
         }
-        Content::Copy(source) => {
-            if same_file(&old, source) && link_old() {
-                return Ok(true);
-            }
-            fs::copy(source, &dest)?;
-        }
         Content::Ipa { source, kept } => {
             // Without a record, a copy is only known to be current by reading both.
             if same_file(&old, source) && link_old() {
@@ -401,8 +421,8 @@ mod tests {
             plan.add(
                 path.to_string(),
                 Content::Bytes(text.as_bytes().into()),
-                crate::text::sha256_hex([text.as_bytes()]),
                 path.to_string(),
+                crate::text::sha256_hex([text.as_bytes()]),
             )
             .unwrap();
         }

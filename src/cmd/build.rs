@@ -32,7 +32,7 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     let prepared = pipeline::prepare(options, ui).map_err(Failure::unwritten)?;
     ui.report(&prepared.diagnostics);
     let bar = ui.progress(prepared.plan.len() as u64, "Writing");
-    let previous = prepared.cache.output_record();
+    let previous = prepared.cache.output_record(&prepared.output_dir);
     let ipas = if options.preview {
         Ipas::Link
     } else {

@@ -7,7 +7,7 @@ pub mod info_plist;
 pub mod profile;
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use zip::ZipArchive;
@@ -71,7 +71,11 @@ pub struct IpaArchive {
 impl IpaArchive {
     /// Opens the IPA and finds its app folder, `Payload/<Name>.app/`.
     pub fn open(path: &Path) -> Result<Self, IpaError> {
-        let file = File::open(path).map_err(IpaError::Open)?;
+        IpaArchive::from_file(File::open(path).map_err(IpaError::Open)?)
+    }
+
+    /// [`IpaArchive::open`] for a file already open.
+    fn from_file(file: File) -> Result<Self, IpaError> {
         let zip = ZipArchive::new(file).map_err(IpaError::NotZip)?;
         let names: Vec<String> = zip
             .file_names()
@@ -233,17 +237,22 @@ pub fn read(path: &Path, icons: &IconStore) -> Result<IpaFacts, IpaError> {
 
 /// [`read`], writing the IPA's bytes to `copy` as they are hashed, so a copy costs no second
 /// read of the file.
+/// Everything comes from one open file, so facts, hash and copy are of the same bytes even when
+/// the path is given another file meanwhile.
 pub fn read_copying(
     path: &Path,
     icons: &IconStore,
     copy: Option<&mut dyn std::io::Write>,
 ) -> Result<IpaFacts, IpaError> {
-    let mut archive = IpaArchive::open(path)?;
+    let mut file = File::open(path).map_err(IpaError::Open)?;
+    let mut archive = IpaArchive::from_file(file.try_clone().map_err(IpaError::Open)?)?;
     let plist = archive.info_plist()?;
     let profile = archive.profile();
     let icon = archive.icon(&plist.icon_names, icons);
     let built_at = archive.built_at();
-    let (size, sha256) = hash_file(path, copy)?;
+    file.seek(std::io::SeekFrom::Start(0))
+        .map_err(IpaError::Open)?;
+    let (size, sha256) = hash_file(&mut file, copy)?;
     Ok(IpaFacts {
         plist,
         profile,
@@ -256,25 +265,30 @@ pub fn read_copying(
 
 /// Size and SHA-256 of a file, read in blocks: memory stays flat whatever the size.
 fn hash_file(
-    path: &Path,
+    file: &mut File,
     mut copy: Option<&mut dyn std::io::Write>,
 ) -> Result<(u64, String), IpaError> {
     use sha2::{Digest, Sha256};
-    let mut file = File::open(path).map_err(IpaError::Open)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(IpaError::Open)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        if let Some(copy) = copy.as_mut() {
-            copy.write_all(&buf[..n]).map_err(IpaError::Copy)?;
-        }
-        size += n as u64;
+    // One buffer per thread for the whole run: a buffer per IPA, freed and taken again, leaves
+    // the allocator holding memory that grows with the number of IPAs.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; 256 * 1024]);
     }
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    BUFFER.with_borrow_mut(|buf| -> Result<(), IpaError> {
+        loop {
+            let n = file.read(buf).map_err(IpaError::Open)?;
+            if n == 0 {
+                return Ok(());
+            }
+            hasher.update(&buf[..n]);
+            if let Some(copy) = copy.as_mut() {
+                copy.write_all(&buf[..n]).map_err(IpaError::Copy)?;
+            }
+            size += n as u64;
+        }
+    })?;
     if let Some(copy) = copy.as_mut() {
         copy.flush().map_err(IpaError::Copy)?;
     }

@@ -121,7 +121,16 @@ fn a_damaged_icon_in_the_cache_is_rendered_again() {
     let site = example();
     site.build().assert_ok();
     let good = site.tree("public");
-    let icons = site.path(".relsite-cache/icons");
+    let icons = std::fs::read_dir(site.path(".relsite-cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("icons-")
+        })
+        .expect("a folder of icons");
     for entry in std::fs::read_dir(&icons).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
@@ -229,4 +238,32 @@ fn a_run_while_another_keeps_the_cache_only_reads_it() {
     run.assert_ok();
     assert!(!run.stderr.contains("note:"), "{}", run.stderr);
     assert!(site.path(CACHE).is_file());
+}
+
+#[test]
+fn a_file_put_in_the_output_by_hand_goes_even_when_nothing_changed() {
+    let site = example();
+    site.build().assert_ok();
+    let good = site.tree("public");
+    site.file("public/stray.txt", b"not ours");
+    site.build().assert_ok();
+    assert_eq!(site.tree("public"), good);
+}
+
+#[test]
+fn ipas_hosted_elsewhere_are_not_copied_into_the_cache() {
+    let site = example();
+    let config = std::fs::read_to_string(site.path("relsite.yaml")).unwrap();
+    site.config(&format!(
+        "{config}\nipa_base_url: https://ipas.example.com/\n"
+    ));
+    site.build().assert_ok();
+    site.build().assert_ok();
+    let copies = site.path(".relsite-cache/ipas");
+    assert!(
+        !copies.exists() || std::fs::read_dir(&copies).unwrap().next().is_none(),
+        "copies kept for IPAs that are not published"
+    );
+    let run = site.run(&["build", "-v"]);
+    assert!(run.stderr.contains("(6 unchanged"), "{}", run.stderr);
 }
