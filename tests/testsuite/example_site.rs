@@ -25,7 +25,7 @@ fn example_ipas_are_what_the_generator_makes() {
 fn example_site_builds_with_working_install_links() {
     let out = tempfile::tempdir().unwrap();
     let output = relsite()
-        .args(["build", "--root"])
+        .args(["build", "--no-cache", "--root"])
         .arg(example_root())
         .arg("--output")
         .arg(out.path())

@@ -45,7 +45,7 @@ fn example_site() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site");
     let status = relsite()
-        .args(["build", "--root"])
+        .args(["build", "--no-cache", "--root"])
         .arg(&root)
         .arg("--output")
         .arg(out.path())
