@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Peak memory and time of `relsite build` for a site holding one IPA of each given size.
 
-An IPA is read through its zip central directory and a few capped entries, and hashed in
-blocks, so peak memory should stay flat as IPAs grow. Sizes are in MB; the first is the
+An IPA is read through its zip central directory and a few capped entries, and hashed (and
+copied) in blocks, so peak memory should stay flat as IPAs grow. Each build is cold: no output
+and no .relsite-cache/. Needs GNU time (/usr/bin/time) for peak RSS. Sizes are in MB; the first is the
 baseline the others are reported against, as ratios measured in the same run.
 
     cargo build --release && python3 bench/ipa_memory.py            # 10 MB vs 1000 MB
@@ -11,6 +12,7 @@ baseline the others are reported against, as ratios measured in the same run.
 
 import os
 import plistlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,15 +47,24 @@ def make_site(parent, size_mb):
 
 
 def measure(site):
-    """Wall time and peak resident memory (KiB) of one build, from the child's own rusage."""
+    """Wall time and peak resident memory (KiB) of one cold build (no output, no cache).
+
+    The peak comes from GNU time: a child spawned from this Python process starts from
+    Python's own RSS, so os.wait4 would report at least that."""
+    for leftover in ("public", ".relsite-cache"):
+        shutil.rmtree(os.path.join(site, leftover), ignore_errors=True)
+    os.sync()
+    usage = os.path.join(site, "usage")
+    argv = ["/usr/bin/time", "-f", "%M", "-o", usage, BINARY, "build", "--root", site]
     started = time.monotonic()
     quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
-    pid = os.posix_spawn(BINARY, [BINARY, "build", "--root", site], os.environ, file_actions=quiet)
-    _, status, usage = os.wait4(pid, 0)
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
+    _, status = os.waitpid(pid, 0)
     elapsed = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"relsite build failed for {site}")
-    return elapsed, usage.ru_maxrss
+    with open(usage) as f:
+        return elapsed, int(f.read().split()[-1])
 
 
 def main():
