@@ -524,28 +524,20 @@ impl Planner {
         }
         let origin = format!("the latest page of app {}", app.bundle_id);
         let index = |build: &Build| app.builds.iter().position(|b| std::ptr::eq(b, build));
-        if let Some(b) = app.latest().and_then(index) {
-            let place = self.layout().latest_page(app, None);
-            self.add_page(
-                Page::Build {
+        let overall = app.latest().map(|build| (build, None));
+        let per_channel = app
+            .latest_per_channel()
+            .into_iter()
+            .map(|build| (build, Some(build.channel_slug())));
+        for (latest, channel) in overall.into_iter().chain(per_channel) {
+            if let Some(b) = index(latest) {
+                let place = self.layout().latest_page(app, channel.as_deref());
+                let page = Page::Build {
                     app: a,
                     build: b,
                     place,
-                },
-                origin.clone(),
-            );
-        }
-        for latest in app.latest_per_channel() {
-            if let Some(b) = index(latest) {
-                let place = self.layout().latest_page(app, Some(&latest.channel_slug()));
-                self.add_page(
-                    Page::Build {
-                        app: a,
-                        build: b,
-                        place,
-                    },
-                    origin.clone(),
-                );
+                };
+                self.add_page(page, origin.clone());
             }
         }
     }

@@ -415,6 +415,11 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 mod tests {
     use super::*;
 
+    /// Writes `plan` to `out` with no record of a previous write.
+    fn write(plan: &OutputPlan, out: &Path) -> Result<WriteStats, WriteError> {
+        write_site(plan, out, None, Ipas::Copy, &ProgressBar::hidden()).map(|(stats, _)| stats)
+    }
+
     fn plan_of(files: &[(&str, &str)]) -> OutputPlan {
         let mut plan = OutputPlan::default();
         for (path, text) in files {
@@ -433,24 +438,8 @@ mod tests {
     fn replaces_output_and_drops_stale_files() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(
-            &plan_of(&[("a.html", "A"), ("old/x.html", "X")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
-        write_site(
-            &plan_of(&[("a.html", "A2"), ("b/c.html", "C")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        write(&plan_of(&[("a.html", "A"), ("old/x.html", "X")]), &out).unwrap();
+        write(&plan_of(&[("a.html", "A2"), ("b/c.html", "C")]), &out).unwrap();
         assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "A2");
         assert_eq!(std::fs::read_to_string(out.join("b/c.html")).unwrap(), "C");
         assert!(!out.join("old").exists());
@@ -471,26 +460,10 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(
-            &plan_of(&[("same.html", "S"), ("changed.html", "1")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        write(&plan_of(&[("same.html", "S"), ("changed.html", "1")]), &out).unwrap();
         let same_before = std::fs::metadata(out.join("same.html")).unwrap().ino();
         let changed_before = std::fs::metadata(out.join("changed.html")).unwrap().ino();
-        let stats = write_site(
-            &plan_of(&[("same.html", "S"), ("changed.html", "2")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        let stats = write(&plan_of(&[("same.html", "S"), ("changed.html", "2")]), &out).unwrap();
         assert_eq!(
             stats,
             WriteStats {
@@ -513,15 +486,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         std::fs::create_dir_all(dir.path().join(".public.relsite-staging/junk")).unwrap();
-        write_site(
-            &plan_of(&[("a.html", "A")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        write(&plan_of(&[("a.html", "A")]), &out).unwrap();
         assert!(!dir.path().join(".public.relsite-staging").exists());
         assert!(out.join("a.html").exists());
     }
@@ -533,14 +498,7 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("thesis.txt"), "years of work").unwrap();
         assert!(matches!(
-            write_site(
-                &plan_of(&[("a.html", "A")]),
-                &out,
-                None,
-                Ipas::Copy,
-                &ProgressBar::hidden()
-            )
-            .map(|(s, _)| s),
+            write(&plan_of(&[("a.html", "A")]), &out),
             Err(WriteError::NotOurs(_))
         ));
         assert_eq!(
@@ -549,24 +507,8 @@ mod tests {
         );
         let empty = dir.path().join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        write_site(
-            &plan_of(&[("a.html", "A")]),
-            &empty,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
-        write_site(
-            &plan_of(&[("a.html", "B")]),
-            &empty,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        write(&plan_of(&[("a.html", "A")]), &empty).unwrap();
+        write(&plan_of(&[("a.html", "B")]), &empty).unwrap();
         assert_eq!(std::fs::read_to_string(empty.join("a.html")).unwrap(), "B");
     }
 
@@ -577,15 +519,7 @@ mod tests {
         let link = dir.path().join("public");
         std::os::unix::fs::symlink(&target, &link).unwrap_or(());
         std::fs::create_dir_all(&target).unwrap();
-        write_site(
-            &plan_of(&[("a.html", "A")]),
-            &link,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        write(&plan_of(&[("a.html", "A")]), &link).unwrap();
         assert!(link.is_symlink(), "the link stays");
         assert_eq!(std::fs::read_to_string(target.join("a.html")).unwrap(), "A");
     }
@@ -595,26 +529,10 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(
-            &plan_of(&[("a.html", "A")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        write(&plan_of(&[("a.html", "A")]), &out).unwrap();
         let inode = std::fs::metadata(out.join("a.html")).unwrap().ino();
         std::fs::rename(&out, dir.path().join(".public.relsite-old")).unwrap();
-        let stats = write_site(
-            &plan_of(&[("a.html", "A")]),
-            &out,
-            None,
-            Ipas::Copy,
-            &ProgressBar::hidden(),
-        )
-        .map(|(s, _)| s)
-        .unwrap();
+        let stats = write(&plan_of(&[("a.html", "A")]), &out).unwrap();
         assert_eq!(
             stats.unchanged, 1,
             "the retired site was put back and reused"
@@ -628,14 +546,7 @@ mod tests {
         let out = dir.path().join("public");
         std::fs::write(&out, "x").unwrap();
         assert!(matches!(
-            write_site(
-                &plan_of(&[]),
-                &out,
-                None,
-                Ipas::Copy,
-                &ProgressBar::hidden()
-            )
-            .map(|(s, _)| s),
+            write(&plan_of(&[]), &out),
             Err(WriteError::NotADir(_))
         ));
     }
