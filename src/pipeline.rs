@@ -17,6 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::fs::Stamp;
 use crate::icons::{IconStore, key_of};
 use crate::ipa::IconSet;
+use crate::ipa::IpaFacts;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
 use crate::render::Theme;
@@ -151,14 +152,9 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     let mut releases = Vec::new();
     let mut to_cache = Vec::new();
     for read in read {
+        to_cache.extend(read.to_cache);
         match read.release {
-            Ok(release) => {
-                if let Some(stamp) = read.stamp {
-                    let rel = crate::diag::display_path(&release.source.ipa);
-                    to_cache.push((rel, stamp, release.facts.clone()));
-                }
-                releases.push(release);
-            }
+            Ok(release) => releases.push(release),
             Err(problems) => diagnostics.extend(problems),
         }
     }
@@ -268,8 +264,9 @@ fn load_configured_icons(
 /// One release after the read stage.
 struct Read {
     release: Result<ReadRelease, Vec<Diagnostic>>,
-    /// The IPA's stamp before it was read, when it could be seen.
-    stamp: Option<Stamp>,
+    /// What to keep in the cache: the IPA's path, its stamp before it was read and its facts,
+    /// whether or not its notes could be read.
+    to_cache: Option<(String, Stamp, IpaFacts)>,
     from_cache: bool,
 }
 
@@ -290,6 +287,12 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
         Some(file) => Notes::from_file(root, file),
         None => Ok(Notes::default()),
     };
+    let to_cache = match (stamp, &ipa) {
+        (Some(stamp), Ok(facts)) => {
+            Some((crate::diag::display_path(&source.ipa), stamp, facts.clone()))
+        }
+        _ => None,
+    };
     let release = match (ipa, notes) {
         (Ok(facts), Ok(notes)) => Ok(ReadRelease {
             source,
@@ -300,7 +303,7 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
     };
     Read {
         release,
-        stamp,
+        to_cache,
         from_cache,
     }
 }

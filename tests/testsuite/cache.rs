@@ -267,3 +267,23 @@ fn ipas_hosted_elsewhere_are_not_copied_into_the_cache() {
     let run = site.run(&["build", "-v"]);
     assert!(run.stderr.contains("(6 unchanged"), "{}", run.stderr);
 }
+
+#[test]
+fn an_ipa_whose_notes_are_broken_is_still_kept_in_the_cache() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    );
+    site.file("releases/a/A.yaml", b"chanel: beta\n");
+    site.build()
+        .assert_fails_with("releases/a/A.yaml:1:1: error: unknown field `chanel`");
+    site.file("releases/a/A.yaml", b"channel: beta\n");
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert!(
+        run.stderr.contains("read 1 IPA (1 unchanged"),
+        "{}",
+        run.stderr
+    );
+}
