@@ -370,17 +370,12 @@ fn take_lock(dir: &Path) -> Result<std::fs::File, String> {
     }
 }
 
-/// Writes `name` in `dir` beside its place and renames it, so it is never seen half-written.
+/// Writes `name` in `dir` whole, making `dir` if needed.
 fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
     let target = dir.join(name);
-    let partial = dir.join(format!(".{name}.{}", std::process::id()));
-    let written = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&partial, bytes))
-        .and_then(|()| std::fs::rename(&partial, &target));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        format!("cannot write {}: {e}", crate::diag::display_path(&target))
-    })
+    std::fs::create_dir_all(dir)
+        .and_then(|()| crate::fs::write_replacing(&target, bytes))
+        .map_err(|e| format!("cannot write {}: {e}", crate::diag::display_path(&target)))
 }
 
 /// The entries of the facts file; `Err(None)` when there is none yet, `Err(Some(why))` when it

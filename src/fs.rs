@@ -46,6 +46,24 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), FsError> {
     std::fs::rename(from, to).map_err(wrap("move", from))
 }
 
+/// Writes `path` whole: beside its place first, then renamed over it, so a reader never sees
+/// half of it. The partial file is removed when anything fails.
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PARTIALS: AtomicUsize = AtomicUsize::new(0);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let partial = path.with_file_name(format!(
+        ".{name}.{}.{}",
+        std::process::id(),
+        PARTIALS.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
 /// Copies `from` to `to` as a file of its own (the system may share blocks, never the file).
 pub fn copy(from: &Path, to: &Path) -> Result<(), FsError> {
     std::fs::copy(from, to)
@@ -91,5 +109,22 @@ impl Stamp {
             modified_ns,
             inode,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_replacing_leaves_the_new_bytes_and_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("facts.json");
+        write_replacing(&file, b"old").unwrap();
+        write_replacing(&file, b"new").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("no/such/folder/x");
+        assert!(write_replacing(&missing, b"x").is_err());
     }
 }

@@ -134,14 +134,10 @@ impl IconStore {
             return;
         }
         for (px, png) in set.pngs() {
-            let Some(file) = self.file(key, px) else {
-                return;
-            };
-            let partial = dir.join(format!(".{key}-{px}.png.{}", std::process::id()));
-            let written =
-                std::fs::write(&partial, png).and_then(|()| std::fs::rename(&partial, &file));
-            if written.is_err() {
-                let _ = std::fs::remove_file(&partial);
+            let saved = self
+                .file(key, px)
+                .is_some_and(|file| crate::fs::write_replacing(&file, png).is_ok());
+            if !saved {
                 return;
             }
         }

@@ -327,17 +327,19 @@ impl Renderer {
 
     /// A digest of everything the page is made from: this build of relsite, the theme and the
     /// page's data.
-    fn page_fingerprint(&self, page: &Page) -> Result<String, Diagnostic> {
-        let (_, template, context) = self.page(page);
+    /// Returns the page's file too, from the same look at its data.
+    fn page_fingerprint(&self, page: &Page) -> Result<(String, String), Diagnostic> {
+        let (place, template, context) = self.page(page);
         let data = context
             .describe()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
-        Ok(sha256_hex([
+        let print = sha256_hex([
             env!("RELSITE_BUILD").as_bytes(),
             self.theme.fingerprint.as_bytes(),
             template.as_bytes(),
             data,
-        ]))
+        ]);
+        Ok((place.file, print))
     }
 
     fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
@@ -468,12 +470,8 @@ impl Planner {
 
     /// Adds a page, rendered when written.
     fn add_page(&mut self, page: Page, origin: String) {
-        let file = match &page {
-            Page::Build { place, .. } => place.file.clone(),
-            other => self.renderer.page(other).0.file,
-        };
         match self.renderer.page_fingerprint(&page) {
-            Ok(print) => {
+            Ok((file, print)) => {
                 let made = MadePage {
                     renderer: Arc::clone(&self.renderer),
                     page,

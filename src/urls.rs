@@ -73,8 +73,7 @@ pub fn is_slug(s: &str) -> bool {
 
 fn short_hash(input: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(input.as_bytes());
-    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&Sha256::digest(input.as_bytes())[..4])
 }
 
 #[cfg(test)]
