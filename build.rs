@@ -1,6 +1,7 @@
 //! Tells the tests which outside pieces this machine has: the real-IPA fixtures beside the
-//! checkout (`have_fixtures`), nginx (`have_nginx`) and `script` from util-linux
-//! (`have_script`). A test whose piece is missing is ignored, with the reason in the summary of
+//! checkout (`have_fixtures`), nginx (`have_nginx`), `script` from util-linux (`have_script`)
+//! and a folder on a filesystem that clones files, named by `RELSITE_TEST_REFLINK_DIR`
+//! (`have_reflink`). A test whose piece is missing is ignored, with the reason in the summary of
 //! `cargo test`. With `CI=true` every piece counts as present, so a missing one fails its tests.
 //!
 //! Cargo reruns a build script on every build when a path it watches does not exist, so each
@@ -45,6 +46,13 @@ fn main() {
     let script = path.iter().map(|d| d.join("script")).find(|p| p.is_file());
     let path_dirs = path.iter().filter(|d| d.is_absolute() && d.is_dir());
     have("have_script", ci, script, path_dirs);
+
+    // A folder on a filesystem that clones files (XFS, btrfs), named by the environment.
+    println!("cargo:rerun-if-env-changed=RELSITE_TEST_REFLINK_DIR");
+    let reflink = std::env::var_os("RELSITE_TEST_REFLINK_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_dir());
+    have("have_reflink", ci, reflink, None::<PathBuf>);
 }
 
 /// Declares `cfg(name)` and sets it when `found` (or under CI); watches what was found, else the

@@ -238,9 +238,9 @@ impl Cache {
             std::process::id(),
             PARTS.fetch_add(1, Ordering::Relaxed)
         ));
-        let read = std::fs::File::create(&partial)
-            .map_err(IpaError::Copy)
-            .and_then(|mut file| crate::ipa::read_copying(path, &self.icons, Some(&mut file)))
+        let read = std::fs::File::open(path)
+            .map_err(IpaError::Open)
+            .and_then(|source| read_into_copy(source, &partial, &self.icons))
             .and_then(|facts| {
                 let kept = dir.join(format!("{}.ipa", facts.sha256));
                 std::fs::rename(&partial, &kept).map_err(IpaError::Copy)?;
@@ -335,6 +335,55 @@ struct OutputFile {
 }
 
 /// Icons rendered by other builds of relsite: they are not used, and go.
+/// Reads the facts of `source` and leaves a copy of its bytes at `copy`, reading it once.
+///
+/// Where the filesystem can clone (btrfs, XFS), the copy shares the release's blocks and the
+/// facts come from the release as it is, usually from memory; the release's stamp, unchanged
+/// from before the read to after the clone and not fresh, shows both saw the same bytes.
+/// Otherwise, or when it changed, the bytes are copied as they are hashed.
+fn read_into_copy(
+    source: std::fs::File,
+    copy: &Path,
+    icons: &IconStore,
+) -> Result<IpaFacts, IpaError> {
+    let mut out = std::fs::File::create(copy).map_err(IpaError::Copy)?;
+    #[cfg(target_os = "linux")]
+    if let Some(facts) = read_and_clone(&source, &out, icons)? {
+        return Ok(facts);
+    }
+    crate::ipa::read_file(source, icons, Some(&mut out))
+}
+
+/// The facts of `source` with `out` made a clone of it, if the filesystem clones and the file
+/// did not change meanwhile; `None` leaves `out` empty.
+#[cfg(target_os = "linux")]
+fn read_and_clone(
+    source: &std::fs::File,
+    out: &std::fs::File,
+    icons: &IconStore,
+) -> Result<Option<IpaFacts>, IpaError> {
+    // A file written within this window may still be written within one tick of its
+    // modification time, which a later write would then not change.
+    const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+    let stamp = |file: &std::fs::File| file.metadata().ok().and_then(|m| Stamp::of_metadata(&m));
+    let Some(before) = stamp(source) else {
+        return Ok(None);
+    };
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    if before.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
+        return Ok(None);
+    }
+    let facts = crate::ipa::read_file(source.try_clone().map_err(IpaError::Open)?, icons, None)?;
+    let cloned = rustix::fs::ioctl_ficlone(out, source).is_ok();
+    if cloned && stamp(source) == Some(before) {
+        return Ok(Some(facts));
+    }
+    out.set_len(0).map_err(IpaError::Copy)?;
+    Ok(None)
+}
+
 fn remove_other_builds_icons(dir: &Path) {
     let ours = icons_dir(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {

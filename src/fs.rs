@@ -94,14 +94,18 @@ pub struct Stamp {
 impl Stamp {
     /// The stamp of the file at `path` as it is now, if it can be seen.
     pub fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::metadata(path).ok()?;
+        Stamp::of_metadata(&std::fs::metadata(path).ok()?)
+    }
+
+    /// The stamp that `meta` describes.
+    pub fn of_metadata(meta: &std::fs::Metadata) -> Option<Stamp> {
         let modified = meta.modified().ok()?;
         let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
             Ok(after) => i128::try_from(after.as_nanos()).ok()?,
             Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
         };
         #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
         #[cfg(not(unix))]
         let inode = 0;
         Some(Stamp {

@@ -244,7 +244,15 @@ pub fn read_copying(
     icons: &IconStore,
     copy: Option<&mut dyn std::io::Write>,
 ) -> Result<IpaFacts, IpaError> {
-    let mut file = File::open(path).map_err(IpaError::Open)?;
+    read_file(File::open(path).map_err(IpaError::Open)?, icons, copy)
+}
+
+/// [`read_copying`] of a file already open.
+pub fn read_file(
+    mut file: File,
+    icons: &IconStore,
+    copy: Option<&mut dyn std::io::Write>,
+) -> Result<IpaFacts, IpaError> {
     let mut archive = IpaArchive::from_file(file.try_clone().map_err(IpaError::Open)?)?;
     let plist = archive.info_plist()?;
     let profile = archive.profile();

@@ -287,3 +287,84 @@ fn an_ipa_whose_notes_are_broken_is_still_kept_in_the_cache() {
         run.stderr
     );
 }
+
+/// Bytes free on the filesystem holding `dir`.
+#[cfg(target_os = "linux")]
+fn free_bytes(dir: &Path) -> u64 {
+    let stat = rustix::fs::statvfs(dir).expect("statvfs");
+    stat.f_bavail * stat.f_frsize
+}
+
+/// On a filesystem that clones (XFS, btrfs), the cache's copy of a settled IPA is a clone that
+/// shares the release's blocks; an IPA written just now is copied byte by byte, as it may still
+/// be written within one tick of its modification time. Either way the published IPA holds the
+/// release's bytes and the feeds its SHA-256.
+#[test]
+#[cfg(target_os = "linux")]
+#[cfg_attr(
+    not(have_reflink),
+    ignore = "needs RELSITE_TEST_REFLINK_DIR: a folder on XFS or btrfs (.ci/run mounts one)"
+)]
+fn settled_ipas_are_cloned_where_the_filesystem_clones() {
+    use sha2::Digest;
+    const PAYLOAD: usize = 32 << 20;
+    let parent = std::env::var_os("RELSITE_TEST_REFLINK_DIR")
+        .expect("RELSITE_TEST_REFLINK_DIR names a folder on XFS or btrfs");
+    let site = TestSite::new_in(Path::new(&parent));
+    // Incompressible, so the IPA is about as large as the payload.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let payload: Vec<u8> = (0..PAYLOAD)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let ipa = |version: &str| {
+        IpaBuilder::new("A", "com.acme.a", version, "1").app_file("payload.bin", &payload)
+    };
+    site.ipa("releases/a/1.0/A.ipa", &ipa("1.0"));
+    let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(site.path("releases/a/1.0/A.ipa"))
+        .and_then(|f| f.set_modified(settled))
+        .expect("set mtime");
+    let sha256 = |rel: &str| {
+        let digest = sha2::Sha256::digest(std::fs::read(site.path(rel)).expect("read"));
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+
+    let before = free_bytes(site.root());
+    site.build().assert_ok();
+    let used = before.saturating_sub(free_bytes(site.root()));
+    assert!(
+        used < PAYLOAD as u64 / 2,
+        "a settled IPA is cloned, not copied: {used} bytes used"
+    );
+    let release = sha256("releases/a/1.0/A.ipa");
+    assert_eq!(sha256("public/com.acme.a/1.0-1/a.ipa"), release);
+    assert!(
+        site.read("public/com.acme.a/releases.json")
+            .contains(&release)
+    );
+
+    site.ipa("releases/a/2.0/A.ipa", &ipa("2.0"));
+    let before = free_bytes(site.root());
+    site.build().assert_ok();
+    let used = before.saturating_sub(free_bytes(site.root()));
+    assert!(
+        used >= PAYLOAD as u64,
+        "an IPA written just now is copied: {used} bytes used"
+    );
+    let release = sha256("releases/a/2.0/A.ipa");
+    assert_eq!(sha256("public/com.acme.a/2.0-1/a.ipa"), release);
+    assert!(
+        site.read("public/com.acme.a/releases.json")
+            .contains(&release)
+    );
+}

@@ -90,9 +90,16 @@ impl Run {
 impl TestSite {
     /// A site with a minimal valid relsite.yaml and an empty releases folder.
     pub fn new() -> TestSite {
-        let site = TestSite {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
+        TestSite::with_dir(tempfile::tempdir().expect("temp dir"))
+    }
+
+    /// [`TestSite::new`] in a folder below `parent`.
+    pub fn new_in(parent: &Path) -> TestSite {
+        TestSite::with_dir(tempfile::tempdir_in(parent).expect("temp dir"))
+    }
+
+    fn with_dir(dir: tempfile::TempDir) -> TestSite {
+        let site = TestSite { dir };
         site.config(&format!("title: Test builds\nbase_url: {BASE_URL}\n"));
         std::fs::create_dir_all(site.path("releases")).expect("releases dir");
         site
