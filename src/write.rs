@@ -1,7 +1,12 @@
 //! The only stage that writes. The plan is assembled in a staging folder beside the output and
-//! swapped into place only when every file is there, so a failed or interrupted build leaves the
-//! previous site exactly as it was. Files whose bytes did not change are hard-linked from the
-//! previous output, keeping their identity and modification time for `aws s3 sync` and rsync.
+//! exchanged with the output in one step only when every file is there, so a failed or
+//! interrupted build leaves the previous site exactly as it was, and the output folder exists at
+//! every instant. Files whose bytes did not change are hard-linked from the previous output,
+//! keeping their identity and modification time for `aws s3 sync` and rsync.
+//!
+//! After the exchange the staging folder holds the previous site, and the next build brings it
+//! up to date in place: only files that changed in the last two builds are linked or written,
+//! so a build that adds one release touches a few files whatever the size of the catalog.
 //!
 //! A record of the last write (each file's fingerprint and stamp) says which files are unchanged
 //! without making or reading them; when every file is, the output is left alone altogether.
@@ -146,11 +151,6 @@ pub fn write_site(
             .all(|(path, file)| previous.unchanged(output, path, file))
         && holds_only(output, plan)
     {
-        for leftover in [&staging, &retired] {
-            if leftover.exists() {
-                fs::remove_dir_all(leftover)?;
-            }
-        }
         progress.inc(plan.len() as u64);
         let stats = WriteStats {
             written: 0,
@@ -158,30 +158,19 @@ pub fn write_site(
         };
         return Ok((stats, previous.clone()));
     }
-    for leftover in [&staging, &retired] {
-        if leftover.exists() {
-            fs::remove_dir_all(leftover)?;
-        }
+    if retired.exists() {
+        fs::remove_dir_all(&retired)?;
+    }
+    if staging.exists() && !staging.is_dir() || staging.is_symlink() {
+        replace(&staging)?;
     }
     fs::create_dir_all(&staging)?;
 
     let previous = previous.filter(|r| r.output == resolved_output);
-    let result = stage(plan, output, &staging, previous, ipas, progress);
-    let stats = match result {
-        Ok(stats) => stats,
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(err);
-        }
-    };
+    let stats = stage(plan, output, &staging, previous, ipas, progress)?;
 
     if output.exists() {
-        fs::rename(output, &retired)?;
-        if let Err(err) = fs::rename(&staging, output) {
-            let _ = std::fs::rename(&retired, output);
-            return Err(err.into());
-        }
-        fs::remove_dir_all(&retired)?;
+        exchange(&staging, output, &retired)?;
     } else {
         fs::rename(&staging, output)?;
     }
@@ -222,6 +211,37 @@ fn holds_only(output: &Path, plan: &OutputPlan) -> bool {
     found == plan.files.len()
 }
 
+/// Puts the folder `staging` at `output` and the output's folder at `staging`, in one step where
+/// the system can (Linux's `renameat2` with `RENAME_EXCHANGE`), so the output never goes
+/// missing. Elsewhere the output is first renamed to `retired`, which the next build puts back
+/// if it is all that is left.
+fn exchange(staging: &Path, output: &Path, retired: &Path) -> Result<(), WriteError> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, staging, CWD, output, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            // Filesystems without the exchange answer EINVAL; old kernels ENOSYS.
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => {
+                return Err(FsError {
+                    action: "exchange",
+                    path: output.to_path_buf(),
+                    source: e.into(),
+                }
+                .into());
+            }
+        }
+    }
+    fs::rename(output, retired)?;
+    if let Err(err) = fs::rename(staging, output) {
+        let _ = std::fs::rename(retired, output);
+        return Err(err.into());
+    }
+    fs::rename(retired, staging)?;
+    Ok(())
+}
+
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
@@ -251,6 +271,8 @@ fn lock(path: &Path) -> Result<std::fs::File, WriteError> {
     }
 }
 
+/// Makes `staging` hold exactly the plan: what the last two builds left there is pruned, kept
+/// when it is still the output's file, and replaced otherwise.
 fn stage(
     plan: &OutputPlan,
     output: &Path,
@@ -259,16 +281,17 @@ fn stage(
     ipas: Ipas,
     progress: &ProgressBar,
 ) -> Result<WriteStats, WriteError> {
-    if !plan.files.contains_key(MARKER) {
-        fs::write(&staging.join(MARKER), MARKER_TEXT)?;
-    }
     let dirs: BTreeSet<PathBuf> = plan
         .files
         .keys()
-        .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
+        .flat_map(|p| Path::new(p).ancestors().skip(1).map(Path::to_path_buf))
         .filter(|p| !p.as_os_str().is_empty())
         .collect();
-    for dir in dirs {
+    prune(staging, Path::new(""), plan, &dirs)?;
+    if !plan.files.contains_key(MARKER) && !staging.join(MARKER).is_file() {
+        fs::write(&staging.join(MARKER), MARKER_TEXT)?;
+    }
+    for dir in &dirs {
         fs::create_dir_all(&staging.join(dir))?;
     }
     let staged: Vec<Result<bool, Staged>> = plan
@@ -300,6 +323,49 @@ fn stage(
     })
 }
 
+/// Removes from `dir` (the folder `rel` of the staging folder) whatever the plan does not hold:
+/// files not planned, folders no planned file is in, and anything that is neither.
+fn prune(
+    staging: &Path,
+    rel: &Path,
+    plan: &OutputPlan,
+    dirs: &BTreeSet<PathBuf>,
+) -> Result<(), WriteError> {
+    let dir = staging.join(rel);
+    let entries = std::fs::read_dir(&dir).map_err(|source| FsError {
+        action: "read",
+        path: dir.clone(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| FsError {
+            action: "read",
+            path: dir.clone(),
+            source,
+        })?;
+        let rel = rel.join(entry.file_name());
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|source| FsError {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        if kind.is_dir() {
+            if dirs.contains(&rel) {
+                prune(staging, &rel, plan, dirs)?;
+            } else {
+                fs::remove_dir_all(&path)?;
+            }
+        } else if !kind.is_file()
+            || !(plan.files.contains_key(&crate::diag::display_path(&rel))
+                || rel.as_os_str() == MARKER)
+        {
+            replace(&path)?;
+        }
+    }
+    Ok(())
+}
+
 /// Why a file was not staged.
 enum Staged {
     Made(Diagnostic),
@@ -312,8 +378,11 @@ impl From<FsError> for Staged {
     }
 }
 
-/// Puts one file in the staging folder: linked from the previous output when unchanged, else
-/// made or copied. Returns whether it was kept.
+/// Puts one file in the staging folder: the previous output's file when unchanged (often
+/// there already, from the build before), else made or copied. Returns whether it was kept.
+///
+/// A staged file may be a link of a published one, so it is never written in place: it is
+/// removed first and written anew.
 fn stage_file(
     path: &str,
     file: &PlannedFile,
@@ -324,29 +393,33 @@ fn stage_file(
 ) -> Result<bool, Staged> {
     let dest = staging.join(path);
     let old = output.join(path);
-    let link_old = || std::fs::hard_link(&old, &dest).is_ok();
-    if previous.is_some_and(|r| r.unchanged(output, path, file)) && link_old() {
+    let keep_old =
+        || same_inode(&old, &dest) || (clear(&dest) && std::fs::hard_link(&old, &dest).is_ok());
+    if previous.is_some_and(|r| r.unchanged(output, path, file)) && keep_old() {
         return Ok(true);
     }
     match &file.content {
         Content::Bytes(bytes) => {
-            if same_bytes(&old, bytes) && link_old() {
+            if same_bytes(&old, bytes) && keep_old() {
                 return Ok(true);
             }
+            replace(&dest)?;
             fs::write(&dest, bytes)?;
         }
         Content::Made(made) => {
             let bytes = made.make().map_err(Staged::Made)?;
-            if same_bytes(&old, &bytes) && link_old() {
+            if same_bytes(&old, &bytes) && keep_old() {
                 return Ok(true);
             }
+            replace(&dest)?;
             fs::write(&dest, &bytes)?;
         }
         Content::Ipa { source, kept } => {
             // Without a record, a copy is only known to be current by reading both.
-            if same_file(&old, source) && link_old() {
+            if same_file(&old, source) && keep_old() {
                 return Ok(true);
             }
+            replace(&dest)?;
             match (ipas, kept) {
                 (Ipas::Link, _) | (_, true) => fs::link_or_copy(source, &dest)?,
                 (Ipas::Copy, false) => fs::copy(source, &dest)?,
@@ -354,6 +427,39 @@ fn stage_file(
         }
     }
     Ok(false)
+}
+
+/// Whether `a` and `b` are one file.
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(ma), Ok(mb)) = (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            return ma.is_file() && ma.dev() == mb.dev() && ma.ino() == mb.ino();
+        }
+    }
+    let _ = (a, b);
+    false
+}
+
+/// Removes the file at `path` if there is one; whether the path is free.
+fn clear(path: &Path) -> bool {
+    match std::fs::remove_file(path) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// [`clear`], as an error when the path cannot be freed.
+fn replace(path: &Path) -> Result<(), FsError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(FsError {
+            action: "remove",
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
@@ -450,9 +556,94 @@ mod tests {
         siblings.sort();
         assert_eq!(
             siblings,
-            [".public.relsite-lock", "public"],
-            "no staging or retired folder left behind"
+            [".public.relsite-lock", ".public.relsite-staging", "public"],
+            "no retired folder left behind"
         );
+        let staging = dir.path().join(".public.relsite-staging");
+        assert_eq!(
+            std::fs::read_to_string(staging.join("a.html")).unwrap(),
+            "A",
+            "staging holds the previous site"
+        );
+    }
+
+    #[test]
+    fn staging_is_brought_up_to_date_not_rebuilt() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let staging = dir.path().join(".public.relsite-staging");
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        write(&plan_of(&[("a.html", "A"), ("b.html", "B")]), &out).unwrap();
+        let a = ino(&out.join("a.html"));
+        write(&plan_of(&[("a.html", "A"), ("b.html", "B2")]), &out).unwrap();
+        write(
+            &plan_of(&[("a.html", "A"), ("b.html", "B2"), ("c/d.html", "D")]),
+            &out,
+        )
+        .unwrap();
+        assert_eq!(ino(&out.join("a.html")), a, "one file through every build");
+        assert_eq!(ino(&staging.join("a.html")), a);
+        assert_eq!(ino(&out.join("b.html")), ino(&staging.join("b.html")));
+        assert!(!staging.join("c").exists());
+
+        // Whatever else is in the staging folder goes; a file at a planned path that is not the
+        // output's is replaced.
+        std::fs::write(staging.join("junk.html"), "junk").unwrap();
+        std::fs::create_dir_all(staging.join("c/d.html")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", staging.join("link")).unwrap();
+        std::fs::remove_file(staging.join("b.html")).unwrap();
+        std::fs::write(staging.join("b.html"), "stale").unwrap();
+        write(
+            &plan_of(&[("a.html", "A"), ("b.html", "B2"), ("c/d.html", "D2")]),
+            &out,
+        )
+        .unwrap();
+        assert_eq!(
+            tree(&out),
+            [
+                (MARKER.to_string(), MARKER_TEXT.to_vec()),
+                ("a.html".to_string(), b"A".to_vec()),
+                ("b.html".to_string(), b"B2".to_vec()),
+                ("c/d.html".to_string(), b"D2".to_vec()),
+            ]
+            .into_iter()
+            .collect()
+        );
+        assert!(!out.join("link").exists());
+    }
+
+    #[test]
+    fn a_staged_link_of_a_published_file_is_never_written_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let staging = dir.path().join(".public.relsite-staging");
+        write(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        write(&plan_of(&[("a.html", "A"), ("b.html", "B")]), &out).unwrap();
+        // staging/a.html and public/a.html are one file now.
+        write(&plan_of(&[("a.html", "A2"), ("b.html", "B")]), &out).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "A2");
+        assert_eq!(
+            std::fs::read_to_string(staging.join("a.html")).unwrap(),
+            "A",
+            "the site before keeps its file"
+        );
+    }
+
+    /// Every file below `dir`, by path, with its bytes.
+    fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| !e.file_type().is_dir())
+            .map(|e| {
+                let rel = e.path().strip_prefix(dir).unwrap();
+                (
+                    crate::diag::display_path(rel),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect()
     }
 
     #[test]
