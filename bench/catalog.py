@@ -26,9 +26,11 @@ refuses a stale one):
     python3 bench/catalog.py --apps 5 --builds 10 --mb 50 --runs 5 --json numbers.json
 
 The catalog goes in a temporary folder under $BENCH_TMP (default: the system's temporary
-folder) and is deleted afterwards unless --keep is given. It needs apps x builds x mb MiB of
-disk, twice over while the baseline's copies exist. Generating it is not measured; the page
-cache is left as it is, so "cold" means no previous output, not an empty page cache.
+folder) and is deleted afterwards unless --keep is given. Outputs of earlier runs are moved
+aside, not deleted, until the end (see `discard`), so it needs apps x builds x mb MiB of disk
+1 + 2 x runs times over where files are copied (ext4), and about once on a filesystem that
+clones them (XFS, btrfs). Generating it is not measured; the page cache is left as it is, so
+"cold" means no previous output, not an empty page cache.
 """
 
 import argparse
@@ -386,9 +388,21 @@ def differences(before, after):
     return sorted(out)
 
 
-def clear_output(site):
+def discard(path, work):
+    """Moves `path` out of the way, into the work folder's trash, deleted only when the script
+    ends. Deleting here would tax the measured run that follows: some filesystems (ext4 without
+    a journal) scan recently freed inodes on every file they create for about 30 seconds after a
+    deletion (vm.dirty_expire_centisecs), and a CI runner's build does not follow one of tens of
+    thousands of deletions."""
+    if os.path.lexists(path):
+        trash = os.path.join(work, "trash")
+        os.makedirs(trash, exist_ok=True)
+        os.rename(path, os.path.join(trash, str(len(os.listdir(trash)))))
+
+
+def clear_output(site, work):
     for name in ("public", ".relsite-cache", ".public.relsite-staging", ".public.relsite-old"):
-        shutil.rmtree(os.path.join(site.root, name), ignore_errors=True)
+        discard(os.path.join(site.root, name), work)
 
 
 class Results:
@@ -408,9 +422,9 @@ class Results:
 
 # --- the relsite measurements -------------------------------------------------------------------
 
-def bench_cold(site, runs, results, log):
+def bench_cold(site, work, runs, results, log):
     for i in range(runs):
-        clear_output(site)
+        clear_output(site, work)
         # The first run keeps relsite's warnings, to report them.
         results.add("cold", relsite_build(site, log, quiet=i > 0))
         if i == 0:
@@ -483,9 +497,9 @@ def bench_openssl(ipas, runs, results, log):
 def bench_baseline(site, work, runs, results, log):
     out = os.path.join(work, "baseline-out")
     for _ in range(runs):
-        shutil.rmtree(out, ignore_errors=True)
+        discard(out, work)
         results.add("baseline", run([sys.executable, BASELINE, site.releases, out], log))
-    shutil.rmtree(out, ignore_errors=True)
+    discard(out, work)
 
 
 def bench_hugo(hugo_root, runs, results, log):
@@ -609,7 +623,7 @@ def parse_args():
 def measure_all(site, hugo_root, work, args, results):
     log = os.path.join(work, "stderr.log")
     steps = [
-        ("relsite cold build", lambda: bench_cold(site, args.runs, results, log)),
+        ("relsite cold build", lambda: bench_cold(site, work, args.runs, results, log)),
         ("relsite no-change rebuild", lambda: bench_no_change(site, args.runs, results, log)),
         ("relsite rebuild with one build added", lambda: bench_add_one(site, args.runs, results, log)),
         ("relsite rebuild with one notes file edited", lambda: bench_notes_edit(site, args.runs, results, log)),
@@ -647,6 +661,7 @@ def main():
         sys.exit(str(failure))
     finally:
         if args.keep:
+            shutil.rmtree(os.path.join(work, "trash"), ignore_errors=True)
             print(f"catalog kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
