@@ -78,7 +78,7 @@ pub struct Cache {
     /// What went wrong keeping the cache, said once the read stage is done.
     notices: std::sync::Mutex<Vec<String>>,
     /// Held while this run keeps the cache.
-    _lock: Option<std::fs::File>,
+    _lock: Option<crate::fs::Lock>,
 }
 
 impl Cache {
@@ -400,22 +400,15 @@ fn remove_other_builds_icons(dir: &Path) {
 }
 
 /// The cache's lock, taken: the folder is made if needed.
-fn take_lock(dir: &Path) -> Result<std::fs::File, String> {
+fn take_lock(dir: &Path) -> Result<crate::fs::Lock, String> {
     let path = dir.join(LOCK_FILE);
     let shown = crate::diag::display_path(&path);
-    let file = std::fs::create_dir_all(dir)
-        .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-        })
-        .map_err(|e| format!("cannot open {shown} ({e})"))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!("another run holds {shown}")),
-        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {shown} ({e})")),
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot make {} ({e})", crate::diag::display_path(dir)))?;
+    match crate::fs::Lock::try_take(&path) {
+        Ok(Ok(lock)) => Ok(lock),
+        Ok(Err(holder)) => Err(format!("{holder} holds {shown}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 

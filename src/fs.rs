@@ -81,6 +81,82 @@ pub fn link_or_copy(from: &Path, to: &Path) -> Result<(), FsError> {
         .map_err(wrap("copy", from))
 }
 
+/// An exclusive lock on a file, held while this value lives (the system drops it when the
+/// process ends, however it ends). The file names its holder, for whoever waits.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+impl Lock {
+    /// Locks the file at `path`, made if missing, waiting while another process holds it; `held`
+    /// is told who does (as the file says) before the wait.
+    pub fn wait(path: &Path, held: impl FnOnce(&str)) -> Result<Lock, FsError> {
+        let file = Lock::open(path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                held(&Lock::holder(&file));
+                file.lock().map_err(wrap("lock", path))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(wrap("lock", path)(e)),
+        }
+        Lock::claim(file, path)
+    }
+
+    /// Locks the file at `path`, made if missing, or returns who holds it.
+    pub fn try_take(path: &Path) -> Result<Result<Lock, String>, FsError> {
+        let file = Lock::open(path)?;
+        match file.try_lock() {
+            Ok(()) => Lock::claim(file, path).map(Ok),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(Err(Lock::holder(&file))),
+            Err(std::fs::TryLockError::Error(e)) => Err(wrap("lock", path)(e)),
+        }
+    }
+
+    /// Opens the lock file, never through a symbolic link.
+    fn open(path: &Path) -> Result<std::fs::File, FsError> {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        #[cfg(target_os = "linux")]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            rustix::fs::OFlags::NOFOLLOW.bits() as i32,
+        );
+        options.open(path).map_err(wrap("open", path))
+    }
+
+    /// Who holds the lock, as its file says.
+    fn holder(file: &std::fs::File) -> String {
+        use std::io::Read;
+        let mut text = String::new();
+        let _ = file.take(200).read_to_string(&mut text);
+        let text: String = text.trim().chars().filter(|c| !c.is_control()).collect();
+        if text.is_empty() {
+            "another relsite run".to_string()
+        } else {
+            text
+        }
+    }
+
+    /// Writes who holds the lock into its file.
+    fn claim(mut file: std::fs::File, path: &Path) -> Result<Lock, FsError> {
+        use std::io::{Seek, Write};
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| {
+                writeln!(
+                    file,
+                    "relsite {} (pid {})",
+                    env!("CARGO_PKG_VERSION"),
+                    std::process::id()
+                )
+            })
+            .map_err(wrap("write", path))?;
+        Ok(Lock { _file: file })
+    }
+}
+
 /// What says a file is still the one seen before: a change to any part means it may differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {

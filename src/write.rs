@@ -36,8 +36,6 @@ pub enum WriteError {
     NoParent(PathBuf),
     #[error("`{}` is not empty and was not written by relsite (it has no {MARKER}): the output is replaced on every build, so choose an empty or new folder", .0.display())]
     NotOurs(PathBuf),
-    #[error("another build is writing `{}`", .0.display())]
-    Locked(PathBuf),
     #[error("{} file(s) could not be made", .0.len())]
     Made(Vec<Diagnostic>),
 }
@@ -114,6 +112,7 @@ pub fn write_site(
     previous: Option<&OutputRecord>,
     ipas: Ipas,
     progress: &ProgressBar,
+    waiting: &dyn Fn(String),
 ) -> Result<(WriteStats, OutputRecord), WriteError> {
     let resolved;
     let output = if output.is_symlink() {
@@ -134,7 +133,7 @@ pub fn write_site(
     if let Some(parent) = staging.parent() {
         fs::create_dir_all(parent)?;
     }
-    let _lock = lock(&sibling(output, "lock")?)?;
+    let _lock = lock(&sibling(output, "lock")?, output, waiting)?;
     // A build that stopped between its two renames left the previous site retired: restore it.
     if !output.exists() && retired.is_dir() {
         fs::rename(&retired, output)?;
@@ -169,6 +168,7 @@ pub fn write_site(
     let previous = previous.filter(|r| r.output == resolved_output);
     let stats = stage(plan, output, &staging, previous, ipas, progress)?;
 
+    pause_point("exchange");
     if output.exists() {
         exchange(&staging, output, &retired)?;
     } else {
@@ -234,6 +234,7 @@ fn exchange(staging: &Path, output: &Path, retired: &Path) -> Result<(), WriteEr
         }
     }
     fs::rename(output, retired)?;
+    pause_point("between-renames");
     if let Err(err) = fs::rename(staging, output) {
         let _ = std::fs::rename(retired, output);
         return Err(err.into());
@@ -242,33 +243,28 @@ fn exchange(staging: &Path, output: &Path, retired: &Path) -> Result<(), WriteEr
     Ok(())
 }
 
+/// Where the crash tests stop a build to kill it: with `RELSITE_TEST_PAUSE` set to `point`, the
+/// build says so on stderr and waits there a minute.
+fn pause_point(point: &str) {
+    if std::env::var_os("RELSITE_TEST_PAUSE").is_some_and(|p| p == point) {
+        eprintln!("paused at {point}");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
-/// Holds an exclusive lock on `path` while the returned file lives, so two builds of one output
-/// never share a staging folder.
-fn lock(path: &Path) -> Result<std::fs::File, WriteError> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|source| FsError {
-            action: "create",
-            path: path.to_path_buf(),
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(WriteError::Locked(path.to_path_buf())),
-        Err(std::fs::TryLockError::Error(source)) => Err(FsError {
-            action: "lock",
-            path: path.to_path_buf(),
-            source,
-        }
-        .into()),
-    }
+/// Holds an exclusive lock on `path` while the returned lock lives, so two builds of one output
+/// never share a staging folder: a second build waits for the first, saying so.
+fn lock(path: &Path, output: &Path, waiting: &dyn Fn(String)) -> Result<fs::Lock, WriteError> {
+    Ok(fs::Lock::wait(path, |holder| {
+        waiting(format!(
+            "waiting for {holder}, which is writing {}",
+            output.display()
+        ))
+    })?)
 }
 
 /// Makes `staging` hold exactly the plan: what the last two builds left there is pruned, kept
@@ -523,7 +519,8 @@ mod tests {
 
     /// Writes `plan` to `out` with no record of a previous write.
     fn write(plan: &OutputPlan, out: &Path) -> Result<WriteStats, WriteError> {
-        write_site(plan, out, None, Ipas::Copy, &ProgressBar::hidden()).map(|(stats, _)| stats)
+        write_site(plan, out, None, Ipas::Copy, &ProgressBar::hidden(), &|_| {})
+            .map(|(stats, _)| stats)
     }
 
     fn plan_of(files: &[(&str, &str)]) -> OutputPlan {

@@ -135,54 +135,65 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
         move |e: crate::fs::FsError| vec![Diagnostic::error(path, e.to_string())]
     };
     let target = root.join(&dir);
-    // Copied under a hidden name and renamed, so a build never meets half an IPA.
-    let partial_rel = dir.join(format!(".{file_name}.part"));
-    let partial = root.join(&partial_rel);
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(vec![Diagnostic::error(
+            dir,
+            "is not a folder below the site",
+        )]);
+    };
+    // IPA and notes are put together in a hidden folder beside their place (a scan skips it),
+    // which is then renamed into place: a build sees both or neither, never half an IPA, and an
+    // add that is stopped leaves only that folder, which the next add of the build clears.
+    let hidden = format!(".{}.relsite-add-", name.to_string_lossy());
+    let staging = parent.join(format!("{hidden}{}", std::process::id()));
+    let staging_rel = staging.strip_prefix(root).unwrap_or(&staging).to_path_buf();
     // Each thing is recorded before it is made, so that a failed step takes back all of them
     // and a retry finds the catalog as it was.
     let mut made = Made::default();
     let placed = (|| {
-        made.dirs = target
+        made.dirs = parent
             .ancestors()
             .take_while(|d| !d.exists())
             .map(Path::to_path_buf)
             .collect();
-        crate::fs::create_dir_all(&target).map_err(io(&dir))?;
-        made.files.push(partial_rel.clone());
-        std::fs::copy(source, &partial).map_err(|e| {
+        crate::fs::create_dir_all(parent).map_err(io(&dir))?;
+        clear_stale(parent, &hidden);
+        made.staging = Some(staging.clone());
+        crate::fs::create_dir_all(&staging).map_err(io(&staging_rel))?;
+        std::fs::copy(source, staging.join(&file_name)).map_err(|e| {
             vec![Diagnostic::error(
                 source.clone(),
                 format!("cannot copy: {e}"),
             )]
         })?;
-        made.files.push(notes_rel.clone());
-        crate::fs::write(&root.join(&notes_rel), yaml.as_bytes()).map_err(io(&notes_rel))?;
-        crate::fs::rename(&partial, &root.join(&ipa_rel)).map_err(io(&ipa_rel))
+        let notes_staged = staging_rel.join(notes_rel.file_name().unwrap_or_default());
+        crate::fs::write(&root.join(&notes_staged), yaml.as_bytes()).map_err(io(&notes_rel))?;
+        rename_new(&staging, &target).map_err(io(&dir))
     })();
     if let Err(mut problems) = placed {
-        problems.extend(made.undo(root));
+        problems.extend(made.undo());
         return Err(problems);
     }
     Ok((ipa_rel, notes_rel, what))
 }
 
-/// What a run of `add` has made so far: files (relative to the site root) and the folders
-/// that did not exist before it (innermost first).
+/// What a run of `add` has made so far: its staging folder and the folders that did not exist
+/// before it (innermost first).
 #[derive(Default)]
 struct Made {
-    files: Vec<PathBuf>,
+    staging: Option<PathBuf>,
     dirs: Vec<PathBuf>,
 }
 
 impl Made {
-    /// Removes the files, then the folders that are left empty (one that something else has
-    /// been put in stays); returns an error for each file that cannot be removed.
-    fn undo(self, root: &Path) -> Vec<Diagnostic> {
+    /// Removes the staging folder, then the folders that are left empty (one that something
+    /// else has been put in stays); returns an error when the staging folder cannot be removed.
+    fn undo(self) -> Vec<Diagnostic> {
         let mut left = Vec::new();
-        for file in self.files {
-            match std::fs::remove_file(root.join(&file)) {
+        if let Some(staging) = self.staging {
+            match std::fs::remove_dir_all(&staging) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => left.push(Diagnostic::error(
-                    file,
+                    staging,
                     format!("is left behind, cannot remove it: {e}"),
                 )),
                 _ => {}
@@ -193,6 +204,46 @@ impl Made {
         }
         left
     }
+}
+
+/// Removes what stopped adds of this build left in `parent`: folders named `<prefix><pid>`.
+fn clear_stale(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let stale = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .is_some_and(|pid| pid.parse::<u32>().is_ok_and(|p| p != std::process::id()));
+        if stale && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Renames the folder `from` to `to`, which must not exist (on Linux checked by the rename
+/// itself, so two adds of one build cannot both succeed).
+fn rename_new(from: &Path, to: &Path) -> Result<(), crate::fs::FsError> {
+    let failed = |source: std::io::Error| crate::fs::FsError {
+        action: "rename",
+        path: from.to_path_buf(),
+        source,
+    };
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(failed(e.into())),
+        }
+    }
+    if to.exists() {
+        return Err(failed(std::io::ErrorKind::AlreadyExists.into()));
+    }
+    std::fs::rename(from, to).map_err(failed)
 }
 
 /// Now, in the local time zone when it is known (a team's "today"), else UTC;

@@ -44,6 +44,7 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
         previous.as_ref(),
         ipas,
         &bar,
+        &|notice| bar.suspend(|| ui.notice(notice)),
     );
     bar.finish_and_clear();
     let (stats, record) = written.map_err(|err| match err {

@@ -225,7 +225,7 @@ fn a_run_while_another_keeps_the_cache_only_reads_it() {
     assert!(
         run.stderr
             .lines()
-            .any(|l| l.starts_with("note: another run holds")
+            .any(|l| l.starts_with("note: another relsite run holds")
                 && l.contains(".relsite-cache/lock")
                 && l.ends_with("this run reads the cache and keeps nothing in it")),
         "{}",

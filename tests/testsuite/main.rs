@@ -3,6 +3,7 @@
 mod build;
 mod cache;
 mod commands;
+mod crashes;
 mod deployed;
 mod errors;
 mod example_ipas;
