@@ -46,6 +46,45 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), FsError> {
     std::fs::rename(from, to).map_err(wrap("move", from))
 }
 
+/// Writes `bytes` to `root/rel`, making the folders between, and never through a symbolic
+/// link: a folder or file below `root` that is a link is an error naming it, so a link planted
+/// in a site cannot lead a write outside it. The file is written beside its place and renamed.
+pub fn write_below(root: &Path, rel: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let refuse = |path: &Path, why: &str| FsError {
+        action: "write",
+        path: path.to_path_buf(),
+        source: io::Error::other(why.to_string()),
+    };
+    std::fs::create_dir_all(root).map_err(wrap("create", root))?;
+    let parts: Vec<_> = rel.components().collect();
+    let mut at = root.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        let std::path::Component::Normal(name) = part else {
+            return Err(refuse(&root.join(rel), "not a path below the site"));
+        };
+        at.push(name);
+        let last = i + 1 == parts.len();
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(refuse(
+                    &at,
+                    "is a symbolic link: relsite does not write through links",
+                ));
+            }
+            Ok(meta) if !last && !meta.is_dir() => return Err(refuse(&at, "is not a folder")),
+            Ok(meta) if last && !meta.is_file() => return Err(refuse(&at, "is not a file")),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !last {
+                    std::fs::create_dir(&at).map_err(wrap("create", &at))?;
+                }
+            }
+            Err(e) => return Err(wrap("read", &at)(e)),
+        }
+    }
+    write_replacing(&at, bytes).map_err(wrap("write", &at))
+}
+
 /// Writes `path` whole: beside its place first, then renamed over it, so a reader never sees
 /// half of it. The partial file is removed when anything fails.
 pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {

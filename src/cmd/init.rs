@@ -93,16 +93,12 @@ pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
         ("releases/README.md", RELEASES_README),
     ] {
         let path = dir.join(name);
-        if path.exists() {
+        if std::fs::symlink_metadata(&path).is_ok() {
             kept.push(name);
             continue;
         }
-        let written = path
-            .parent()
-            .map_or(Ok(()), crate::fs::create_dir_all)
-            .and_then(|()| crate::fs::write(&path, text.as_bytes()));
-        if let Err(e) = written {
-            return fail(Diagnostic::error(PathBuf::from(name), e.to_string()));
+        if let Err(e) = crate::fs::write_below(dir, Path::new(name), text.as_bytes()) {
+            return fail(below(dir, e));
         }
     }
     let gitignore = dir.join(".gitignore");
@@ -129,11 +125,8 @@ pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
             text.push_str(line);
             text.push('\n');
         }
-        if let Err(e) = crate::fs::write(&gitignore, text.as_bytes()) {
-            return fail(Diagnostic::error(
-                PathBuf::from(".gitignore"),
-                e.to_string(),
-            ));
+        if let Err(e) = crate::fs::write_below(dir, Path::new(".gitignore"), text.as_bytes()) {
+            return fail(below(dir, e));
         }
     }
     let root = shown(dir);
@@ -146,6 +139,12 @@ pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
         "created a site in {root}{kept}: set base_url in {root}/relsite.yaml, then\n  relsite add App.ipa --root {root}\n  relsite build --root {root}"
     ));
     Ok(())
+}
+
+/// An error writing below the new site, naming the file relative to it.
+fn below(dir: &Path, e: crate::fs::FsError) -> Diagnostic {
+    let at = e.path.strip_prefix(dir).unwrap_or(&e.path).to_path_buf();
+    Diagnostic::error(at, e.source.to_string())
 }
 
 fn shown(dir: &Path) -> String {

@@ -39,7 +39,7 @@ pub fn eject(args: &EjectArgs, ui: &Ui) -> Result<(), Failure> {
         .collect();
     let existing: Vec<String> = files
         .iter()
-        .filter(|(path, _)| args.root.join(path).exists())
+        .filter(|(path, _)| std::fs::symlink_metadata(args.root.join(path)).is_ok())
         .map(|(path, _)| display_path(path))
         .collect();
     if !existing.is_empty() && !args.force {
@@ -52,13 +52,13 @@ pub fn eject(args: &EjectArgs, ui: &Ui) -> Result<(), Failure> {
         ));
     }
     for (path, bytes) in &files {
-        let target = args.root.join(path);
-        let written = target
-            .parent()
-            .map_or(Ok(()), crate::fs::create_dir_all)
-            .and_then(|()| crate::fs::write(&target, bytes));
-        if let Err(e) = written {
-            return fail(Diagnostic::error(path.clone(), e.to_string()));
+        if let Err(e) = crate::fs::write_below(&args.root, path, bytes) {
+            let at = e
+                .path
+                .strip_prefix(&args.root)
+                .unwrap_or(&e.path)
+                .to_path_buf();
+            return fail(Diagnostic::error(at, e.source.to_string()));
         }
     }
     ui.status(format!(

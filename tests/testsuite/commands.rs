@@ -561,3 +561,56 @@ fn a_terminal_gets_colour_unless_no_color_is_set() {
         "{plain:?}"
     );
 }
+
+/// Names of the entries of `dir`, sorted; empty when it is missing.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn theme_eject_does_not_write_through_links_out_of_the_site() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("base.html");
+    std::fs::write(&victim, "precious").unwrap();
+
+    let site = TestSite::new();
+    std::os::unix::fs::symlink(outside.path(), site.path("themes")).unwrap();
+    site.run(&["theme", "eject"])
+        .assert_fails_with("themes: error: is a symbolic link");
+    assert_eq!(names_in(outside.path()), ["base.html"]);
+
+    let site = TestSite::new();
+    std::fs::create_dir_all(site.path("themes/custom/templates")).unwrap();
+    std::os::unix::fs::symlink(&victim, site.path("themes/custom/templates/base.html")).unwrap();
+    site.run(&["theme", "eject", "--force"])
+        .assert_fails_with("themes/custom/templates/base.html: error: is a symbolic link");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+#[test]
+fn init_force_does_not_write_through_links_out_of_the_site() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("ignored");
+    std::fs::write(&victim, "precious").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let site = work.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::os::unix::fs::symlink(outside.path(), site.join("releases")).unwrap();
+    relsite_in(work.path(), &["init", "site", "--force"])
+        .assert_fails_with("releases: error: is a symbolic link");
+    assert_eq!(names_in(outside.path()), ["ignored"]);
+
+    std::fs::remove_file(site.join("releases")).unwrap();
+    std::os::unix::fs::symlink(&victim, site.join(".gitignore")).unwrap();
+    relsite_in(work.path(), &["init", "site", "--force"])
+        .assert_fails_with(".gitignore: error: is a symbolic link");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
