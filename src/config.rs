@@ -43,6 +43,9 @@ pub struct Config {
     /// Publish the UDIDs of provisioned devices on build pages.
     #[serde(default)]
     pub show_devices: bool,
+    /// Publish the provisioning profile's name and the team ID on build pages.
+    #[serde(default)]
+    pub show_profile: bool,
     /// Let search engines index the site; by default pages say `noindex` and robots.txt
     /// disallows everything (in-house apps must not be found publicly).
     #[serde(default)]

@@ -55,6 +55,29 @@ pub fn files(public: bool) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// Warnings for IPAs over a host's per-file limit, and a site over GitHub Pages' total.
+/// A warning for each in-house (enterprise) build when the site lets search engines index it:
+/// Apple allows in-house apps only inside the organisation.
+pub fn enterprise_warnings(catalog: &Catalog, public: bool) -> Vec<Diagnostic> {
+    if !public {
+        return Vec::new();
+    }
+    catalog
+        .builds()
+        .filter(|(_, build)| {
+            build
+                .profile
+                .as_ref()
+                .is_some_and(|p| p.distribution == crate::ipa::Distribution::Enterprise)
+        })
+        .map(|(_, build)| {
+            Diagnostic::warning(
+                build.source.ipa.clone(),
+                "is an in-house (enterprise) build in a site search engines may index (`public: true`): Apple allows in-house apps only inside your organisation, and a certificate found in public is revoked; set `public: false` and keep the site behind a login",
+            )
+        })
+        .collect()
+}
+
 pub fn size_warnings(catalog: &Catalog) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let mut total = 0u64;

@@ -195,6 +195,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     let theme = Arc::new(theme);
     let plan_options = plan::PlanOptions {
         show_devices: config.show_devices,
+        show_profile: config.show_profile,
         public: config.public,
         external_ipas: config.ipa_base_url.is_some(),
     };
@@ -202,6 +203,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     if !plan_options.external_ipas {
         diagnostics.extend(crate::hosting::size_warnings(&catalog));
     }
+    diagnostics.extend(crate::hosting::enterprise_warnings(&catalog, config.public));
     let plan =
         plan::plan(&catalog, &theme, root, plan_options, &ipa_copies).map_err(|problems| {
             let mut all = diagnostics.clone();

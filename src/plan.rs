@@ -165,6 +165,8 @@ pub fn made_problems(failed: Vec<(Diagnostic, String)>) -> Vec<Diagnostic> {
 pub struct PlanOptions {
     /// Publish provisioned device UDIDs on build pages.
     pub show_devices: bool,
+    /// Publish the profile's name and the team ID on build pages.
+    pub show_profile: bool,
     /// Let search engines index the site.
     pub public: bool,
     /// IPAs are hosted elsewhere (`ipa_base_url`): keep them out of the output.
@@ -306,10 +308,7 @@ impl Renderer {
                 let build = &app.builds[*build];
                 let latest = *place != layout.build_page(app, build);
                 context.insert("app", &AppCard::new(layout, app, None));
-                context.insert(
-                    "build",
-                    &BuildView::new(layout, app, build, self.options.show_devices),
-                );
+                context.insert("build", &BuildView::new(layout, app, build, self.options));
                 context.insert("page_url", place.url.as_str());
                 context.insert("latest", &latest);
                 (place.clone(), "build.html")

@@ -34,6 +34,9 @@ base_url: https://builds.example.invalid/
 # List provisioned device UDIDs on build pages.
 # show_devices: false
 
+# Show the provisioning profile's name and the team ID on build pages.
+# show_profile: false
+
 # Let search engines index the site (in-house apps must not be found publicly).
 # public: false
 

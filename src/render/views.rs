@@ -151,8 +151,10 @@ pub struct ProfileView<'a> {
     pub distribution: &'static str,
     /// The same in words.
     pub distribution_label: &'static str,
+    /// Only when the site shows it (`show_profile`).
     pub name: Option<&'a str>,
     pub team: Option<&'a str>,
+    /// Only when the site shows it (`show_profile`).
     pub team_id: Option<&'a str>,
     /// `YYYY-MM-DD`.
     pub expires: Option<String>,
@@ -164,18 +166,25 @@ pub struct ProfileView<'a> {
 }
 
 impl<'a> BuildView<'a> {
-    pub fn new(layout: &Layout, app: &'a App, build: &'a Build, show_devices: bool) -> Self {
+    /// The build as its page shows it; the profile's name, team ID and devices only where
+    /// `options` publish them.
+    pub fn new(
+        layout: &Layout,
+        app: &'a App,
+        build: &'a Build,
+        options: crate::plan::PlanOptions,
+    ) -> Self {
         let package = &build.package;
         let profile = build.profile.as_deref().map(|p| ProfileView {
             distribution: p.distribution.as_str(),
             distribution_label: distribution_label(p.distribution),
-            name: p.name.as_deref(),
+            name: p.name.as_deref().filter(|_| options.show_profile),
             team: p.team_name.as_deref(),
-            team_id: p.team_id.as_deref(),
+            team_id: p.team_id.as_deref().filter(|_| options.show_profile),
             expires: build.verdict.expires.map(crate::text::utc_ymd),
             expired: build.verdict.expired,
             device_count: (!p.provisions_all_devices).then_some(p.devices.len()),
-            devices: if show_devices {
+            devices: if options.show_devices {
                 p.devices.iter().map(String::as_str).collect()
             } else {
                 Vec::new()

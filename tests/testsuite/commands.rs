@@ -66,6 +66,7 @@ fn init_writes_a_commented_config_and_refuses_a_busy_folder() {
         "theme",
         "ipa_base_url",
         "show_devices",
+        "show_profile",
         "public",
         "apps",
     ] {

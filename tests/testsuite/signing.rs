@@ -32,7 +32,7 @@ fn an_ad_hoc_build_shows_its_profile_facts() {
     let page = site.read(PAGE);
     for fact in [
         "<dt>Distribution</dt><dd>Ad hoc</dd>",
-        "<dt>Team</dt><dd>Example Co. (EXAMPLE123)</dd>",
+        "<dt>Team</dt><dd>Example Co.</dd>",
         "<time datetime=\"2024-12-31\">2024-12-31</time>",
         "2 registered devices",
         "<dt>Runs on</dt><dd>iPhone and iPad</dd>",
@@ -53,6 +53,10 @@ fn an_ad_hoc_build_shows_its_profile_facts() {
         !page.contains("00008030-001A2B3C4D5E6F01"),
         "UDIDs are private by default"
     );
+    assert!(
+        !page.contains("EXAMPLE123") && !page.contains("com.acme.field AdHoc"),
+        "the team ID and the profile's name are private by default"
+    );
     let (_, _, _, _) = manifest_facts(
         site.read("public/com.acme.field/1.0-1/manifest.plist")
             .as_bytes(),
@@ -61,6 +65,42 @@ fn an_ad_hoc_build_shows_its_profile_facts() {
         site.read("public/com.acme.field/1.0-1/manifest.plist")
             .contains("<string>Example Co.</string>"),
         "team as subtitle"
+    );
+}
+
+#[test]
+fn the_team_id_is_shown_only_when_the_site_asks() {
+    let site = site_with(signed(ProfileSpec::ad_hoc("com.acme.field")));
+    site.config(&format!(
+        "title: T\nbase_url: {BASE_URL}\nshow_profile: true\n"
+    ));
+    site.run_at(&["build"], Some(MID_2024)).assert_ok();
+    assert!(
+        site.read(PAGE)
+            .contains("<dt>Team</dt><dd>Example Co. (EXAMPLE123)</dd>")
+    );
+}
+
+#[test]
+fn an_enterprise_build_in_an_indexable_site_is_a_loud_warning() {
+    let enterprise = ProfileSpec {
+        devices: None,
+        all_devices: true,
+        ..ProfileSpec::ad_hoc("com.acme.field")
+    };
+    let site = site_with(signed(enterprise));
+    let run = site.run_at(&["build"], Some(MID_2024));
+    run.assert_ok();
+    assert!(run.lines_with("in-house").is_empty(), "{}", run.stderr);
+    site.config(&format!("title: T\nbase_url: {BASE_URL}\npublic: true\n"));
+    let run = site.run_at(&["build"], Some(MID_2024));
+    run.assert_ok();
+    assert_eq!(
+        run.lines_with("releases/field/Field.ipa: warning: is an in-house (enterprise) build in a site search engines may index")
+            .len(),
+        1,
+        "{}",
+        run.stderr
     );
 }
 
