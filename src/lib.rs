@@ -13,6 +13,8 @@ pub mod config;
 pub(crate) mod diag;
 pub(crate) mod feeds;
 pub(crate) mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod hosting;
 pub(crate) mod icons;
 pub mod ipa;

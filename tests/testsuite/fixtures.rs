@@ -108,7 +108,9 @@ fn every_real_ipa_builds_with_the_facts_of_its_readme() {
     assert!(all.len() >= 12, "README lists {} IPAs", all.len());
     for facts in &all {
         let (site, rel) = site_with(&dir, &facts.file, None);
-        site.config(&format!("title: T\nbase_url: {BASE_URL}\nshow_profile: true\n"));
+        site.config(&format!(
+            "title: T\nbase_url: {BASE_URL}\nshow_profile: true\n"
+        ));
         let run = site.build();
         let profile = profile_facts(&facts.facts);
         let version = facts.short_version.clone().or_else(|| facts.build.clone());

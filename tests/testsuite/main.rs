@@ -10,6 +10,7 @@ mod example_ipas;
 mod example_site;
 mod feeds;
 mod fixtures;
+mod fuzz_regressions;
 mod ipa_builder;
 mod readme;
 mod signing;
