@@ -1,4 +1,7 @@
-//! How counts and dates read, in messages, pages and feeds alike.
+//! How counts and dates read, in messages, pages and feeds alike; and [`publishable`], the
+//! filter every string from a user's file passes before it goes into a page, feed or manifest.
+
+use std::borrow::Cow;
 
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -48,6 +51,39 @@ pub(crate) fn rfc3339(at: OffsetDateTime) -> Result<String, String> {
         .map_err(|why| format!("time {at} cannot be written as RFC 3339: {why}"))
 }
 
+/// The character published in place of one that XML 1.0 or HTML cannot carry.
+pub(crate) const REPLACEMENT: char = '\u{FFFD}';
+
+/// Whether a page, feed or manifest may carry `c` as text: not a control character other than
+/// tab, newline and carriage return (XML 1.0 forbids C0 controls, HTML every control), and not
+/// a noncharacter (XML 1.0 forbids U+FFFE and U+FFFF, HTML every one of them).
+pub(crate) fn is_publishable(c: char) -> bool {
+    let noncharacter = matches!(c, '\u{FDD0}'..='\u{FDEF}') || (c as u32) & 0xFFFE == 0xFFFE;
+    (!c.is_control() || matches!(c, '\t' | '\n' | '\r')) && !noncharacter
+}
+
+/// `text` with every character a page, feed or manifest cannot carry replaced by U+FFFD, the
+/// Unicode replacement character: the text stays well-formed and visibly marks what was lost.
+/// Borrowed when nothing needed replacing.
+pub(crate) fn publishable(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_publishable) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if is_publishable(c) { c } else { REPLACEMENT })
+            .collect(),
+    )
+}
+
+/// [`publishable`], owned.
+pub(crate) fn publishable_string(text: String) -> String {
+    match publishable(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(clean) => clean,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +110,38 @@ mod tests {
             "2024-05-01T10:00:00Z"
         );
         assert!(rfc3339(datetime!(-0001-01-01 0:00 UTC)).is_err());
+    }
+
+    #[test]
+    fn publishable_text_replaces_what_xml_and_html_cannot_carry() {
+        assert_eq!(publishable("Field β\t1\n2\r"), "Field β\t1\n2\r");
+        assert!(matches!(publishable("Field"), Cow::Borrowed(_)));
+        assert_eq!(
+            publishable("a\u{0}b\u{1}c\u{b}\u{c}d\u{1b}e\u{7f}\u{85}f"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}\u{FFFD}d\u{FFFD}e\u{FFFD}\u{FFFD}f"
+        );
+        for nonchar in [
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{FDD0}',
+            '\u{1FFFE}',
+            '\u{10FFFF}',
+        ] {
+            assert_eq!(
+                publishable(&format!("x{nonchar}")),
+                "x\u{FFFD}",
+                "{nonchar:?}"
+            );
+        }
+        for kept in [
+            '\u{FFFD}',
+            '\u{FEFF}',
+            '\u{E000}',
+            '\u{10000}',
+            '\u{FDF0}',
+            '\u{A0}',
+        ] {
+            assert!(is_publishable(kept), "{kept:?}");
+        }
     }
 }

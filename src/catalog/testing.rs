@@ -151,7 +151,12 @@ fn found(profile: Profile) -> ProfileStatus {
     }
 }
 
-fn profile(distribution: Distribution, app_id: String, expires: Option<OffsetDateTime>) -> Profile {
+/// A profile of `distribution` for `app_id` (with its team prefix).
+pub fn profile(
+    distribution: Distribution,
+    app_id: String,
+    expires: Option<OffsetDateTime>,
+) -> Profile {
     Profile {
         name: Some(format!("{} profile", distribution.as_str())),
         team_name: Some("Team".to_string()),

@@ -1,6 +1,8 @@
 //! Templates: the built-in theme is embedded in the binary, and a site's `themes/<name>/`
 //! overrides it file by file. Templates receive the small view structs of [`views`], never the
-//! domain types, and an undefined variable is an error naming the template.
+//! domain types, and an undefined variable is an error naming the template. Every value a
+//! template prints is HTML-escaped and made [`crate::text::publishable`], so no control
+//! character or noncharacter from a user's file reaches a page.
 
 pub mod views;
 
@@ -113,6 +115,7 @@ impl Theme {
         }
 
         let mut tera = Tera::new();
+        tera.set_escape_fn(escape_publishable_html);
         let origins: BTreeMap<String, String> = sources
             .iter()
             .map(|(n, (origin, _))| (n.clone(), origin.clone()))
@@ -152,6 +155,11 @@ impl Theme {
             .render(template, context)
             .map_err(|err| template_problem(&self.origins, &err))
     }
+}
+
+/// Tera's HTML escaping of `input` made [`crate::text::publishable`] first: what pages print.
+fn escape_publishable_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    tera::escape_html(&crate::text::publishable(input), out)
 }
 
 /// A template error, attributed to the template file and position its report points at
@@ -257,6 +265,21 @@ mod tests {
         assert_eq!(theme.static_files.len(), BUILTIN_STATIC.len());
         let html = theme.render("404.html", &context()).expect("renders");
         assert!(html.contains("<h1>Not found</h1>"), "{html}");
+    }
+
+    #[test]
+    fn printed_values_are_escaped_and_publishable() {
+        let site = site_with_theme(&[("themes/brand/templates/404.html", "{{ site.title }}")]);
+        let theme = Theme::load(site.path(), Some("brand")).expect("theme");
+        let mut context = context();
+        context.insert(
+            "site",
+            &serde_json::json!({"title": "<b>\u{1}\u{1b}\u{fffe}"}),
+        );
+        assert_eq!(
+            theme.render("404.html", &context).unwrap(),
+            "&lt;b&gt;\u{fffd}\u{fffd}\u{fffd}"
+        );
     }
 
     #[test]

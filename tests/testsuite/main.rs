@@ -15,3 +15,4 @@ mod signing;
 mod snapshot;
 mod support;
 mod theme;
+mod untrusted_text;
