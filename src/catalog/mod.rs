@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::icons::IconStore;
 use crate::ipa::{IconSet, IpaFacts, Profile, ProfileStatus};
-use crate::layout::Layout;
+use crate::layout::{Layout, ReservedNames};
 use crate::markdown;
 use crate::notes::{Notes, ReleaseDate};
 use crate::scan::ReleaseSource;
@@ -127,6 +127,11 @@ impl Catalog {
 }
 
 impl App {
+    /// The IPA of the app's first release by path: the file a problem of the app is reported on.
+    pub fn first_release(&self) -> Option<&std::path::Path> {
+        self.builds.iter().map(|b| b.source.ipa.as_path()).min()
+    }
+
     /// The build `latest/` presents: the newest that can be installed, else the newest.
     pub fn latest(&self) -> Option<&Build> {
         newest_installable(self.builds.iter())
@@ -223,6 +228,8 @@ pub(crate) struct ModelOptions<'a> {
     pub configured_icons: &'a BTreeMap<String, Arc<IconSet>>,
     /// Where the icons the releases name were rendered, and placeholders are drawn.
     pub icons: &'a IconStore,
+    /// Names no app, build or channel may take: relsite's own and the theme's.
+    pub reserved: &'a ReservedNames,
 }
 
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
@@ -259,6 +266,12 @@ pub(crate) fn model(
             .then_with(|| a.slug.cmp(&b.slug))
     });
     problems.extend(validate::collisions(&apps, &layout));
+    problems.extend(validate::reserved_slugs(
+        config,
+        &apps,
+        &layout,
+        options.reserved,
+    ));
     let catalog = Catalog {
         title: publishable(&config.title).into_owned(),
         description_html: config.description.as_deref().map(markdown::to_html),

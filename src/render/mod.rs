@@ -71,6 +71,19 @@ pub enum StaticFile {
     Site(PathBuf),
 }
 
+impl StaticFile {
+    /// Where the file comes from, for messages: `the built-in theme`, or the site theme's file.
+    pub fn origin(&self) -> String {
+        match self {
+            StaticFile::Builtin(_) => BUILTIN_ORIGIN.to_string(),
+            StaticFile::Site(rel) => display_path(rel),
+        }
+    }
+}
+
+/// The origin of the built-in theme's files, for messages.
+pub const BUILTIN_ORIGIN: &str = "the built-in theme";
+
 impl Theme {
     /// Loads the built-in theme, overridden by `themes/<name>/` below `root` when a name is given.
     pub fn load(root: &Path, name: Option<&str>) -> Result<Theme, Vec<Diagnostic>> {
@@ -147,6 +160,13 @@ impl Theme {
         } else {
             Err(problems)
         }
+    }
+
+    /// Every static file's path below the output root, with where it comes from.
+    pub fn static_origins(&self) -> impl Iterator<Item = (&str, String)> {
+        self.static_files
+            .iter()
+            .map(|(path, file)| (path.as_str(), file.origin()))
     }
 
     /// Renders `template`; an error names the template file, line and column.

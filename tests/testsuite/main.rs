@@ -11,6 +11,7 @@ mod feeds;
 mod fixtures;
 mod ipa_builder;
 mod readme;
+mod reserved_names;
 mod signing;
 mod snapshot;
 mod support;
