@@ -12,6 +12,7 @@ mod fixtures;
 mod ipa_builder;
 mod readme;
 mod reserved_names;
+mod serve_limits;
 mod signing;
 mod snapshot;
 mod support;
