@@ -136,7 +136,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     let read: Vec<Read> = sources
         .into_par_iter()
         .map(|source| {
-            bar.set_message(crate::diag::display_path(&source.ipa));
+            crate::ui::progress_message(&bar, &crate::diag::display_path(&source.ipa));
             let read = read_release(root, source, &cache);
             bar.inc(1);
             read

@@ -1,5 +1,6 @@
-//! How counts and dates read, in messages, pages and feeds alike; and [`publishable`], the
-//! filter every string from a user's file passes before it goes into a page, feed or manifest.
+//! How counts and dates read, in messages, pages and feeds alike; and the two filters every
+//! string from a user's file passes on its way out: [`publishable`] before it goes into a page,
+//! feed or manifest, [`terminal`] before it is printed.
 
 use std::borrow::Cow;
 
@@ -84,6 +85,34 @@ pub(crate) fn publishable_string(text: String) -> String {
     }
 }
 
+/// Whether a terminal could act on `c` instead of showing it: a control character (escape
+/// sequences, newlines, backspace, C1 controls), a line or paragraph separator, or a
+/// bidirectional override that reorders what follows.
+fn is_terminal_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` as it may be printed to a terminal: every character a terminal would act on is
+/// written as a visible escape instead (`\n`, `\t`, `\r`, else `\u{1b}`), so a name from a file
+/// can neither colour, move nor forge the lines around it. Borrowed when nothing was escaped.
+pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if is_terminal_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +172,19 @@ mod tests {
         ] {
             assert!(is_publishable(kept), "{kept:?}");
         }
+    }
+
+    #[test]
+    fn terminal_text_escapes_controls_visibly() {
+        assert_eq!(terminal("com.e.field"), "com.e.field");
+        assert!(matches!(terminal("Field β"), Cow::Borrowed(_)));
+        assert_eq!(
+            terminal("a\u{1b}[31mred\nerror: fake\t\r\u{0}\u{7f}\u{9b}"),
+            "a\\u{1b}[31mred\\nerror: fake\\t\\r\\u{0}\\u{7f}\\u{9b}"
+        );
+        assert_eq!(
+            terminal("\u{202e}txt.exe\u{2028}"),
+            "\\u{202e}txt.exe\\u{2028}"
+        );
     }
 }

@@ -62,7 +62,7 @@ pub fn run(
     for (app, build) in prepared.catalog.builds() {
         let manifest = layout.manifest(app, build).url;
         let ipa = layout.ipa(app, build).url;
-        bar.set_message(manifest.to_string());
+        crate::ui::progress_message(&bar, manifest.as_str());
         problems.extend(check_manifest(
             &mut asker,
             build,

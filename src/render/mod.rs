@@ -214,13 +214,19 @@ fn template_problem(origins: &BTreeMap<String, String>, err: &tera::Error) -> Di
                 .map(|(_, o)| o)
         })
         .cloned();
-    match origin {
+    // The first line says what is wrong; the report's excerpt of the template goes below it.
+    let (message, detail) = match message.split_once('\n') {
+        Some((first, rest)) => (first.to_string(), Some(rest.to_string())),
+        None => (message, None),
+    };
+    let problem = match origin {
         Some(origin) if !origin.starts_with("built-in") => {
             Diagnostic::error(PathBuf::from(origin), message).at(location)
         }
         Some(origin) => Diagnostic::error(None, format!("{origin}: {message}")),
         None => Diagnostic::error(None, message),
-    }
+    };
+    problem.with_detail(detail)
 }
 
 /// `build.html:4:13` → (`build.html`, 4, 13).

@@ -1,7 +1,8 @@
 //! Text from releases that no output may carry raw: control characters and noncharacters in a
 //! display name, a profile's team name, a channel and a title. Manifests and Atom feeds stay
 //! well-formed XML (read back by Python's expat-based parsers, as strict as iOS), pages carry
-//! none of those characters, and JSON feeds still parse.
+//! none of those characters, and JSON feeds still parse. Names from files that reach the
+//! terminal (bundle identifiers, profile names, YAML keys, file names) arrive escaped.
 
 use std::process::Command;
 
@@ -113,5 +114,77 @@ fn control_characters_in_names_leave_manifests_and_feeds_well_formed() {
     assert!(
         page.contains("Field\u{fffd}"),
         "the display name is shown, replaced"
+    );
+}
+
+/// Escape codes and line breaks in a bundle identifier, a profile's name, a YAML key and a file
+/// name: what a terminal would act on.
+#[test]
+fn names_from_files_reach_the_terminal_escaped() {
+    let site = TestSite::new();
+    let forged = "\u{1b}[2K\u{1b}[32m\nok: all good";
+    site.ipa(
+        "releases/a/A.ipa",
+        &IpaBuilder::new("A", &format!("com.acme.a{forged}"), "1.0", "1"),
+    );
+    let mut profile = ProfileSpec::ad_hoc("com.acme.other");
+    profile.name = format!("Acme{forged}");
+    site.ipa(
+        "releases/b/B.ipa",
+        &IpaBuilder::new("B", "com.acme.b", "1.0", "1").profile(&profile.der()),
+    );
+    site.ipa(
+        "releases/c/C.ipa",
+        &IpaBuilder::new("C", "com.acme.c", "1.0", "1"),
+    );
+    site.file("releases/c/C.yaml", b"\"\\e[31mchannel\\r\": beta\n");
+    site.file(&format!("releases/d/D{forged}.ipa"), b"not a zip");
+
+    for args in [&["build", "--verbose"][..], &["check"][..]] {
+        let run = site.run(args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let printed = format!("{}{}", run.stdout, run.stderr);
+        let raw: Vec<char> = printed
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert_eq!(raw, Vec::<char>::new(), "{printed}");
+        assert!(
+            !printed.lines().any(|l| l.starts_with("ok: all good")),
+            "a name started a line of its own: {printed}"
+        );
+        let escaped = "\\u{1b}[2K\\u{1b}[32m\\nok: all good";
+        for line in [
+            format!("releases/a/A.ipa: error: CFBundleIdentifier `com.acme.a{escaped}`"),
+            format!("releases/b/B.ipa: error: its profile `Acme{escaped}` is for"),
+            "releases/c/C.yaml:1:1: error: unknown field `\\u{1b}[31mchannel\\r`".to_string(),
+            format!("releases/d/D{escaped}.ipa: error: not a readable IPA"),
+        ] {
+            run.assert_fails_with(&line);
+        }
+        assert!(
+            run.stderr.contains("error: found 4 problems"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// `add` reports the build it copied by its bundle identifier and file name, both from the IPA.
+#[test]
+fn a_status_line_shows_names_from_the_ipa_escaped() {
+    let site = TestSite::new();
+    let work = tempfile::tempdir().unwrap();
+    let ipa = work.path().join("F\u{1b}[8m.ipa");
+    std::fs::write(
+        &ipa,
+        IpaBuilder::new("F", "com.acme.f\u{1b}]0;title\u{7}", "1.0", "1").build(),
+    )
+    .unwrap();
+    let run = site.run(&["add", ipa.to_str().unwrap()]);
+    run.assert_ok();
+    assert_eq!(
+        run.stdout,
+        "added com.acme.f\\u{1b}]0;title\\u{7} 1.0 (1) as releases/com.acme.f-0-title/1.0-1/F\\u{1b}[8m.ipa with notes releases/com.acme.f-0-title/1.0-1/F\\u{1b}[8m.yaml\n"
     );
 }
