@@ -40,7 +40,7 @@ pub enum Command {
     Build(BuildArgs),
     /// Run every check of `build` without writing anything, or check a deployed site
     #[command(
-        after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts\n  relsite check --deployed\n  relsite check --deployed --ca-file corp-root.pem"
+        after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts\n  relsite check --deployed\n  relsite check --deployed --ca-file corp-root.pem\n  relsite check --deployed --timeout 30 --deadline 1800"
     )]
     Check(CheckArgs),
     /// Build and serve the site on 127.0.0.1, rebuilding and reloading on change
@@ -97,6 +97,24 @@ pub struct CheckArgs {
     /// Trust only this PEM certificate authority, for a site behind a private CA (with --deployed)
     #[arg(long, value_name = "FILE", requires = "deployed")]
     pub ca_file: Option<PathBuf>,
+    /// Give up on a request, and on its host, after this many seconds without a whole answer
+    /// (with --deployed; default: 10)
+    #[arg(long, value_name = "SECONDS", requires = "deployed", value_parser = seconds)]
+    pub timeout: Option<f64>,
+    /// Stop checking after this many seconds in all, reporting what was not checked (with
+    /// --deployed; default: 600)
+    #[arg(long, value_name = "SECONDS", requires = "deployed", value_parser = seconds)]
+    pub deadline: Option<f64>,
+}
+
+/// A number of seconds: positive, and at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 0 to 86400"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -185,5 +203,13 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn deployed_limits_are_positive_seconds() {
+        assert_eq!(seconds("2.5"), Ok(2.5));
+        for bad in ["0", "-1", "x", "NaN", "inf", "86401"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -221,6 +221,15 @@ impl Config {
                 );
             }
         }
+        if let Some(input) = self.output_overlap() {
+            error(
+                &["output_dir"],
+                format!(
+                    "`output_dir` `{}` overlaps {input}: the output is replaced on every build, so it must be a folder of its own",
+                    self.output_dir.display()
+                ),
+            );
+        }
         if let Some(theme) = &self.theme
             && !is_plain_name(theme)
         {
@@ -229,6 +238,8 @@ impl Config {
                 format!("`theme` must be a folder name under themes/, got `{theme}`"),
             );
         }
+        // relsite's own names; the theme's are known, and checked, once it is loaded.
+        let reserved = crate::layout::ReservedNames::new([]);
         for (bundle_id, app) in &self.apps {
             if let Some(slug) = &app.slug
                 && !crate::urls::is_slug(slug)
@@ -237,6 +248,15 @@ impl Config {
                     &["apps", bundle_id, "slug"],
                     format!(
                         "`apps.{bundle_id}.slug` may hold only lowercase letters, digits, `.`, `_` and `-`, and may not start with `.`, got `{slug}`"
+                    ),
+                );
+            } else if let Some(slug) = &app.slug
+                && let Some(owner) = reserved.owner(slug)
+            {
+                error(
+                    &["apps", bundle_id, "slug"],
+                    format!(
+                        "`apps.{bundle_id}.slug` `{slug}` is a name relsite keeps for {owner}; choose another slug"
                     ),
                 );
             }
@@ -253,6 +273,31 @@ impl Config {
             }
         }
         problems
+    }
+}
+
+impl Config {
+    /// The folder of inputs `output_dir` is, holds or sits in, by its setting and value, as
+    /// far as the paths say (the build checks again where the folders really are).
+    fn output_overlap(&self) -> Option<String> {
+        let plain = |path: &Path| -> PathBuf {
+            path.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect()
+        };
+        let output = plain(&self.output_dir);
+        [
+            ("`releases_dir`", self.releases_dir.as_path()),
+            ("the theme folder", Path::new("themes")),
+            ("the static folder", Path::new("static")),
+            ("the cache", Path::new(crate::cache::CACHE_DIR)),
+        ]
+        .into_iter()
+        .find(|(_, input)| {
+            let input = plain(input);
+            output.starts_with(&input) || input.starts_with(&output)
+        })
+        .map(|(what, input)| format!("{what} `{}`", input.display()))
     }
 }
 
@@ -331,6 +376,47 @@ mod tests {
     fn errors_when_output_dir_leaves_the_site() {
         let errs = parse("title: T\nbase_url: https://e.com/\noutput_dir: ../out\n").unwrap_err();
         assert!(errs[0].contains("`output_dir` must be a folder inside the site root"));
+    }
+
+    #[test]
+    fn errors_when_output_dir_is_inside_releases_naming_both() {
+        let errs =
+            parse("title: T\nbase_url: https://e.com/\noutput_dir: ./releases/out\n").unwrap_err();
+        assert_eq!(
+            errs,
+            [
+                "relsite.yaml:3:13: error: `output_dir` `./releases/out` overlaps `releases_dir` `releases`: the output is replaced on every build, so it must be a folder of its own"
+            ]
+        );
+        let errs = parse(
+            "title: T\nbase_url: https://e.com/\nreleases_dir: builds/ipas\noutput_dir: builds\n",
+        )
+        .unwrap_err();
+        assert!(
+            errs[0].starts_with("relsite.yaml:4:13: error: `output_dir` `builds` overlaps `releases_dir` `builds/ipas`"),
+            "{errs:?}"
+        );
+        for input in ["themes/site", "static", ".relsite-cache/out"] {
+            let text = format!("title: T\nbase_url: https://e.com/\noutput_dir: {input}\n");
+            assert!(parse(&text).is_err(), "{input}");
+        }
+        for fine in ["public", "releases-site", "out/releases"] {
+            let text = format!("title: T\nbase_url: https://e.com/\noutput_dir: {fine}\n");
+            assert!(parse(&text).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn errors_on_app_slug_relsite_keeps_for_its_files() {
+        let errs =
+            parse("title: T\nbase_url: https://e.com/\napps:\n  com.a.b:\n    slug: feed.xml\n")
+                .unwrap_err();
+        assert_eq!(
+            errs,
+            [
+                "relsite.yaml:5:11: error: `apps.com.a.b.slug` `feed.xml` is a name relsite keeps for the Atom feeds `feed.xml` and `<app>/feed.xml`; choose another slug"
+            ]
+        );
     }
 
     #[test]

@@ -1,8 +1,16 @@
 //! Problems found while building: every stage reports into one list so that a run shows all of
 //! them at once, each naming the file (relative to the site root) and, for YAML, line and column.
+//!
+//! A problem is one line: its file name and message may hold anything a file or a name in a file
+//! held, so they are shown with every control character escaped ([`crate::text::terminal`]), and
+//! no escape code or line break from a file reaches the terminal. A template error's source
+//! excerpt, the one problem text of several lines, is its [`Diagnostic::detail`], shown below it
+//! line by line, each escaped the same way.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::text::terminal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -23,7 +31,10 @@ pub struct Diagnostic {
     /// The file, relative to the site root; `None` for problems of the run itself.
     pub file: Option<PathBuf>,
     pub location: Option<Location>,
+    /// One line.
     pub message: String,
+    /// Lines shown below the message, such as a template's source around the problem.
+    pub detail: Option<String>,
 }
 
 impl Diagnostic {
@@ -33,6 +44,7 @@ impl Diagnostic {
             file: file.into(),
             location: None,
             message: message.into(),
+            detail: None,
         }
     }
 
@@ -45,6 +57,12 @@ impl Diagnostic {
 
     pub fn at(mut self, location: Option<Location>) -> Self {
         self.location = location;
+        self
+    }
+
+    /// The same problem with `detail` shown below it.
+    pub fn with_detail(mut self, detail: Option<String>) -> Self {
+        self.detail = detail.filter(|d| !d.trim().is_empty());
         self
     }
 
@@ -68,11 +86,12 @@ pub(crate) enum Style {
 }
 
 impl Diagnostic {
-    /// `file:line:column: label: message`, each styled part passed through `paint`.
+    /// `file:line:column: label: message`, each styled part passed through `paint`, then the
+    /// detail's lines; every control character of the file name, message and detail escaped.
     pub(crate) fn render(&self, paint: impl Fn(&str, Style) -> String) -> String {
         let mut out = String::new();
         if let Some(file) = &self.file {
-            let mut place = display_path(file);
+            let mut place = terminal(&display_path(file)).into_owned();
             if let Some(loc) = self.location {
                 place.push_str(&format!(":{}:{}", loc.line, loc.column));
             }
@@ -86,7 +105,11 @@ impl Diagnostic {
         };
         out.push_str(&paint(label, Style::Label(self.severity)));
         out.push_str(": ");
-        out.push_str(&self.message);
+        out.push_str(&terminal(&self.message));
+        for line in self.detail.iter().flat_map(|d| d.lines()) {
+            out.push('\n');
+            out.push_str(&terminal(line));
+        }
         out
     }
 }
@@ -191,6 +214,19 @@ mod tests {
     fn displays_run_problems_without_file() {
         let d = Diagnostic::warning(None, "no IPA found");
         assert_eq!(d.to_string(), "warning: no IPA found");
+    }
+
+    #[test]
+    fn control_characters_from_files_are_shown_escaped_on_one_line() {
+        let d = Diagnostic::error(
+            PathBuf::from("releases/\u{1b}[2J/A\nB.ipa"),
+            "CFBundleIdentifier `com.a\u{1b}[31m\nerror: forged` is not valid",
+        )
+        .with_detail(Some("  |\n4 | {{ x \u{7} }}\n  |".into()));
+        assert_eq!(
+            d.to_string(),
+            "releases/\\u{1b}[2J/A\\nB.ipa: error: CFBundleIdentifier `com.a\\u{1b}[31m\\nerror: forged` is not valid\n  |\n4 | {{ x \\u{7} }}\n  |"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Feeds: `releases.json` and `latest.json` per app, the API apps poll to offer updates, and
-//! Atom feeds per app and for the site, for people and their feed readers.
+//! Atom feeds per app and for the site, for people and their feed readers. The Atom writer
+//! escapes markup but passes control characters through, which XML 1.0 cannot carry: every
+//! text it is given is made [`publishable`] first.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +10,7 @@ use serde::Serialize;
 
 use crate::catalog::{App, Build, Catalog};
 use crate::layout::{AppFeed, Layout};
-use crate::text::rfc3339;
+use crate::text::{publishable, rfc3339};
 
 /// Why a feed could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -169,27 +171,37 @@ fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
     link
 }
 
+/// Text for the Atom writer: what XML 1.0 cannot carry replaced by U+FFFD.
+fn atom_text(text: &str) -> String {
+    publishable(text).into_owned()
+}
+
+/// A person named `name`.
+fn person(name: &str) -> Person {
+    let mut person = Person::default();
+    person.set_name(atom_text(name));
+    person
+}
+
 fn entry(layout: &Layout, app: &App, build: &Build) -> Result<Entry, FeedError> {
     let mut entry = Entry::default();
     let number = match &build.build_number {
         Some(b) if *b != build.version => format!(" ({b})"),
         _ => String::new(),
     };
-    entry.set_title(Text::plain(format!(
+    entry.set_title(Text::plain(atom_text(&format!(
         "{} {}{number} [{}]",
         build.title, build.version, build.channel
-    )));
+    ))));
     let page = layout.build_page(app, build).url;
     entry.set_id(page.as_str());
     entry.set_updated(atom_time(build)?);
     entry.set_links(vec![link(page.as_str(), "alternate", Some("text/html"))]);
-    let mut author = Person::default();
-    author.set_name(app.name.clone());
-    entry.set_authors(vec![author]);
+    entry.set_authors(vec![person(&app.name)]);
     if let Some(notes) = &build.notes {
         let mut content = Content::default();
         content.set_content_type("html".to_string());
-        content.set_value(notes.html.clone());
+        content.set_value(atom_text(&notes.html));
         entry.set_content(content);
     }
     Ok(entry)
@@ -202,7 +214,7 @@ fn feed(
     entries: Vec<Entry>,
 ) -> Result<Vec<u8>, FeedError> {
     let mut feed = Feed::default();
-    feed.set_title(Text::plain(title));
+    feed.set_title(Text::plain(atom_text(title)));
     feed.set_id(self_url);
     let updated = entries.iter().map(|e| *e.updated()).max();
     feed.set_updated(updated.unwrap_or_default());
@@ -210,9 +222,7 @@ fn feed(
         link(self_url, "self", Some("application/atom+xml")),
         link(page_url, "alternate", Some("text/html")),
     ]);
-    let mut author = Person::default();
-    author.set_name(title);
-    feed.set_authors(vec![author]);
+    feed.set_authors(vec![person(title)]);
     feed.set_entries(entries);
     let mut bytes = feed.write_to(Vec::new())?;
     bytes.push(b'\n');
@@ -264,6 +274,8 @@ mod tests {
     use percent_encoding::percent_decode_str;
     use serde_json::Value;
     use time::Duration;
+
+    use std::sync::Arc;
 
     use super::*;
     use crate::catalog::testing::{NOW, Signed, config, modelled, modelled_with, release};
@@ -452,5 +464,41 @@ mod tests {
                 "{feed}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn atom_text_that_xml_cannot_carry_is_replaced() {
+        let (mut catalog, problems) = modelled(vec![release(ID, "1.0", "7")]);
+        assert_eq!(problems, []);
+        // The model makes its text publishable; the feed must not rely on it.
+        let catalog = Arc::get_mut(&mut catalog).expect("one owner");
+        catalog.title = "Builds\u{1b}\u{fffe}".into();
+        let app = &mut catalog.apps[0];
+        app.name = "Field\u{0}".into();
+        let build = &mut app.builds[0];
+        build.title = "Field\u{c}".into();
+        build.channel = "beta\u{1}".into();
+        build.notes = Some(crate::catalog::RenderedNotes {
+            html: "<p>\u{1b}[31m</p>".into(),
+            text: String::new(),
+        });
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        for bytes in [app_atom(layout, app), site_atom(catalog)] {
+            let text = String::from_utf8(bytes.expect("a feed")).unwrap();
+            assert!(text.chars().all(crate::text::is_publishable), "{text:?}");
+            let feed = atom(Ok(text.into_bytes()));
+            let entry = &feed.entries()[0];
+            assert_eq!(
+                entry.title().as_str(),
+                "Field\u{fffd} 1.0 (7) [beta\u{fffd}]"
+            );
+            assert_eq!(entry.authors()[0].name(), "Field\u{fffd}");
+            assert_eq!(
+                entry.content().and_then(|c| c.value()),
+                Some("<p>\u{fffd}[31m</p>")
+            );
+        }
+        let site = atom(site_atom(catalog));
+        assert_eq!(site.title().as_str(), "Builds\u{fffd}\u{fffd}");
     }
 }

@@ -4,6 +4,11 @@
 //!
 //! Paths are relative to the output root and use `/`. A page is a folder with an `index.html`,
 //! linked as the folder (`app/1.0/`).
+//!
+//! Apps, builds and channels are folders named by slugs that come from releases, beside files
+//! and folders relsite names itself; [`ReservedNames`] keeps the two apart.
+
+use std::collections::BTreeMap;
 
 use url::Url;
 
@@ -31,6 +36,13 @@ const LATEST_JSON: &str = "latest.json";
 pub const HEADERS_FILE: &str = "_headers";
 pub const ROBOTS_FILE: &str = "robots.txt";
 pub const NOT_FOUND_PAGE: &str = "404.html";
+
+/// A page's file in its folder.
+const PAGE_FILE: &str = "index.html";
+
+/// The folder of an app's `latest/` pages, and of its build list's later pages.
+const LATEST_DIR: &str = "latest";
+const PAGES_DIR: &str = "page";
 
 /// A file of the output: where it is written and where it is served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +98,7 @@ impl Layout {
     fn page(&self, segments: &[&str]) -> Place {
         let href: String = segments.iter().map(|s| format!("{s}/")).collect();
         Place {
-            file: format!("{href}index.html"),
+            file: format!("{href}{PAGE_FILE}"),
             href,
             url: urls::join_dir(&self.base, segments),
         }
@@ -122,7 +134,7 @@ impl Layout {
         if n <= 1 {
             self.page(&[&app.slug])
         } else {
-            self.page(&[&app.slug, "page", &n.to_string()])
+            self.page(&[&app.slug, PAGES_DIR, &n.to_string()])
         }
     }
 
@@ -138,8 +150,8 @@ impl Layout {
     /// `<app>/latest/`, or `<app>/latest/<channel>/` for a channel's slug.
     pub fn latest_page(&self, app: &App, channel: Option<&str>) -> Place {
         match channel {
-            None => self.page(&[&app.slug, "latest"]),
-            Some(channel) => self.page(&[&app.slug, "latest", channel]),
+            None => self.page(&[&app.slug, LATEST_DIR]),
+            Some(channel) => self.page(&[&app.slug, LATEST_DIR, channel]),
         }
     }
 
@@ -185,6 +197,75 @@ impl Layout {
 /// `icon-<px>.png`.
 pub fn icon_file(px: u32) -> String {
     format!("icon-{px}.png")
+}
+
+/// The names no app, build or channel may take as its slug: every name relsite gives a file or
+/// folder of its own at the output root, in an app's folder or in a build's folder, and the
+/// top-level names of the theme's static files. One list for every kind of slug, so a name is
+/// either free everywhere or nowhere. Names are compared without case, as macOS and Windows
+/// file systems do.
+#[derive(Debug, Clone)]
+pub struct ReservedNames {
+    /// By lowercased name: what relsite writes there, naming the file or files.
+    names: BTreeMap<String, String>,
+}
+
+impl ReservedNames {
+    /// relsite's own names, and those of `theme_files`: each static file's path below the output
+    /// root with where it comes from (such as `themes/brand/static/assets/logo.svg`).
+    pub fn new<'a>(theme_files: impl IntoIterator<Item = (&'a str, String)>) -> ReservedNames {
+        let mut names = BTreeMap::new();
+        let mut own = |name: &str, what: String| {
+            names.insert(name.to_ascii_lowercase(), what);
+        };
+        own(
+            PAGE_FILE,
+            format!("the pages, each an `{PAGE_FILE}` in its folder"),
+        );
+        own(
+            NOT_FOUND_PAGE,
+            format!("the not-found page `{NOT_FOUND_PAGE}`"),
+        );
+        own(
+            ATOM_FEED,
+            format!("the Atom feeds `{ATOM_FEED}` and `<app>/{ATOM_FEED}`"),
+        );
+        for feed in [RELEASES_JSON, LATEST_JSON] {
+            own(feed, format!("the app feed `<app>/{feed}`"));
+        }
+        own(
+            LATEST_DIR,
+            format!("the latest pages `<app>/{LATEST_DIR}/`"),
+        );
+        own(PAGES_DIR, format!("the app pages `<app>/{PAGES_DIR}/<n>/`"));
+        own(
+            MANIFEST,
+            format!("the manifests `<app>/<version>/{MANIFEST}`"),
+        );
+        for &px in ICON_SIZES {
+            let icon = icon_file(px);
+            own(&icon, format!("the icons `<app>/<version>/{icon}`"));
+        }
+        for host in [HEADERS_FILE, ROBOTS_FILE] {
+            own(host, format!("the host configuration `{host}`"));
+        }
+        let marker = crate::write::MARKER;
+        own(marker, format!("the output marker `{marker}`"));
+        for (path, origin) in theme_files {
+            let top = path.split('/').next().unwrap_or(path).to_ascii_lowercase();
+            names
+                .entry(top)
+                .or_insert_with(|| format!("the theme's files, such as `{path}` from {origin}"));
+        }
+        ReservedNames { names }
+    }
+
+    /// What relsite writes under `name`, when the name is reserved.
+    pub fn owner(&self, name: &str) -> Option<&str> {
+        self.names
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
 }
 
 #[cfg(test)]
@@ -386,5 +467,60 @@ mod tests {
             "https://e.com/builds/404.html",
             "",
         );
+    }
+
+    #[test]
+    fn every_name_relsite_writes_is_reserved() {
+        let catalog = field("");
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let build = &app.builds[0];
+        let reserved = ReservedNames::new([("assets/relsite.css", "the built-in theme".into())]);
+        let mut places = vec![
+            layout.catalog_page(),
+            layout.not_found_page(),
+            layout.site_feed(),
+            layout.app_page(app, 1),
+            layout.app_page(app, 2),
+            layout.latest_page(app, None),
+            layout.latest_page(app, Some("beta")),
+            layout.build_page(app, build),
+            layout.manifest(app, build),
+        ];
+        places.extend(ICON_SIZES.iter().map(|&px| layout.icon(app, build, px)));
+        places.extend(
+            [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom].map(|f| layout.app_feed(app, f)),
+        );
+        // Every name relsite chose itself, at any depth: all but the slugs and the page number.
+        let slugs = [app.slug.as_str(), build.slug.as_str(), "beta", "2"];
+        let mut names: Vec<&str> = places
+            .iter()
+            .flat_map(|p| p.file.split('/'))
+            .filter(|name| !slugs.contains(name))
+            .chain([HEADERS_FILE, ROBOTS_FILE, crate::write::MARKER, "assets"])
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 14, "{names:?}");
+        for name in names {
+            assert!(reserved.owner(name).is_some(), "{name} is not reserved");
+            assert!(
+                reserved.owner(&name.to_uppercase()).is_some(),
+                "{name} in capitals"
+            );
+        }
+        assert_eq!(
+            reserved.owner("Assets"),
+            Some("the theme's files, such as `assets/relsite.css` from the built-in theme")
+        );
+        for free in [
+            "com.e.field",
+            "1.0-7",
+            "beta",
+            "index.htm",
+            "feed",
+            "latest-2",
+        ] {
+            assert_eq!(reserved.owner(free), None, "{free}");
+        }
     }
 }

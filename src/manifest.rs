@@ -1,8 +1,12 @@
 //! The OTA manifest (`manifest.plist`) iOS fetches before it installs a build. Written through
 //! the plist crate, so every string is XML-escaped by the writer, and read back the same way
-//! (`check --deployed` reads what a host serves).
+//! (`check --deployed` reads what a host serves). The writer escapes markup but passes control
+//! characters through, which XML 1.0 cannot carry at all (iOS rejects such a manifest): every
+//! string is made [`publishable`] on its way to the writer.
 
 use serde::{Deserialize, Serialize};
+
+use crate::text::publishable;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
@@ -84,14 +88,45 @@ impl Manifest {
         self.items.first()
     }
 
-    /// The manifest as an XML plist with Apple's declaration and DOCTYPE.
+    /// The manifest as an XML plist with Apple's declaration and DOCTYPE. Characters XML 1.0
+    /// cannot carry are replaced by U+FFFD, so the file is well-formed whatever the strings.
     pub fn to_xml(&self) -> Result<Vec<u8>, plist::Error> {
         let mut bytes = Vec::new();
-        plist::to_writer_xml(&mut bytes, self)?;
+        plist::to_writer_xml(&mut bytes, &self.publishable())?;
         if !bytes.ends_with(b"\n") {
             bytes.push(b'\n');
         }
         Ok(bytes)
+    }
+}
+
+impl Manifest {
+    /// The same manifest with every string [`publishable`].
+    fn publishable(&self) -> Manifest {
+        let text = |s: &str| publishable(s).into_owned();
+        Manifest {
+            items: self
+                .items
+                .iter()
+                .map(|item| Item {
+                    assets: item
+                        .assets
+                        .iter()
+                        .map(|a| Asset {
+                            kind: text(&a.kind),
+                            url: text(&a.url),
+                        })
+                        .collect(),
+                    metadata: Metadata {
+                        bundle_identifier: text(&item.metadata.bundle_identifier),
+                        bundle_version: text(&item.metadata.bundle_version),
+                        kind: text(&item.metadata.kind),
+                        title: text(&item.metadata.title),
+                        subtitle: item.metadata.subtitle.as_deref().map(text),
+                    },
+                })
+                .collect(),
+        }
     }
 }
 
@@ -159,6 +194,33 @@ mod tests {
         assert_eq!(
             kinds,
             ["software-package", "display-image", "full-size-image"]
+        );
+    }
+
+    #[test]
+    fn strings_xml_cannot_carry_are_replaced_so_the_manifest_stays_well_formed() {
+        let m = Manifest::new(
+            "https://e.com/a.ipa",
+            "com.acme.field",
+            "1.0",
+            "Field\u{1}\u{c}\u{1b}\u{0}\u{fffe}\tβ",
+            Some("Acme\u{1b}[31m Co\u{ffff}"),
+            None,
+        );
+        let xml = String::from_utf8(m.to_xml().unwrap()).unwrap();
+        assert!(
+            !xml.chars().any(|c| !crate::text::is_publishable(c)),
+            "{xml:?}"
+        );
+        let read = Manifest::parse(xml.as_bytes()).unwrap();
+        let meta = &read.item().unwrap().metadata;
+        assert_eq!(
+            meta.title,
+            "Field\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\tβ"
+        );
+        assert_eq!(
+            meta.subtitle.as_deref(),
+            Some("Acme\u{fffd}[31m Co\u{fffd}")
         );
     }
 }

@@ -1,6 +1,8 @@
 //! Markdown to HTML for release notes and descriptions. Raw HTML in the source is shown as text,
 //! never passed through, and links may only use web and mail schemes: notes come from whoever
-//! drops a file into `releases/`, and the pages they land on are trusted by testers.
+//! drops a file into `releases/`, and the pages they land on are trusted by testers. The source
+//! is made [`crate::text::publishable`] first, so neither HTML nor text carries a control
+//! character into a page, feed or JSON.
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
@@ -10,7 +12,8 @@ fn options() -> Options {
 
 /// Renders CommonMark (plus tables, strikethrough and task lists) to safe HTML.
 pub fn to_html(markdown: &str) -> String {
-    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+    let markdown = crate::text::publishable(markdown);
+    let events = Parser::new_ext(&markdown, options()).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link {
             link_type,
@@ -43,8 +46,9 @@ pub fn to_html(markdown: &str) -> String {
 
 /// The text of the notes without markup, for feeds and plain-text consumers.
 pub fn to_text(markdown: &str) -> String {
+    let markdown = crate::text::publishable(markdown);
     let mut out = String::with_capacity(markdown.len());
-    for event in Parser::new_ext(markdown, options()) {
+    for event in Parser::new_ext(&markdown, options()) {
         match event {
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
                 out.push_str(&t)
@@ -122,5 +126,14 @@ mod tests {
             to_text("**Bold** and `code`\n\n- one\n- two"),
             "Bold and code\none\ntwo"
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_html_or_text() {
+        let source = "Fixed \u{1b}[31m**it**\u{c}\n\n`\u{1}\u{fffe}`";
+        for out in [to_html(source), to_text(source)] {
+            assert!(out.chars().all(crate::text::is_publishable), "{out:?}");
+            assert!(out.contains("\u{fffd}[31m"), "{out:?}");
+        }
     }
 }

@@ -18,6 +18,7 @@ use crate::fs::Stamp;
 use crate::icons::{IconStore, key_of};
 use crate::ipa::IconSet;
 use crate::ipa::IpaFacts;
+use crate::layout::ReservedNames;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
 use crate::render::Theme;
@@ -103,7 +104,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         Some(dir) => dir.clone(),
         None => root.join(&config.output_dir),
     };
-    if let Err(d) = check_output_dir(root, &config, &output_dir) {
+    if let Err(d) = check_output_dir(root, &config, &output_dir, options.output.is_some()) {
         diagnostics.push(d);
         return Err(diagnostics);
     }
@@ -135,7 +136,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     let read: Vec<Read> = sources
         .into_par_iter()
         .map(|source| {
-            bar.set_message(crate::diag::display_path(&source.ipa));
+            crate::ui::progress_message(&bar, &crate::diag::display_path(&source.ipa));
             let read = read_release(root, source, &cache);
             bar.inc(1);
             read
@@ -166,18 +167,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     }
 
     let configured_icons = load_configured_icons(root, &config, cache.icons(), &mut diagnostics);
-    let model_options = ModelOptions {
-        base_url: base_url.as_url(),
-        drafts: options.drafts,
-        now: now(),
-        configured_icons: &configured_icons,
-        icons: cache.icons(),
-    };
-    let (catalog, problems) = catalog::model(&config, releases, &model_options);
-    let catalog = Arc::new(catalog);
-    diagnostics.extend(problems);
-    cache.prune_icons();
-
+    // The theme before the model: its static files' names are not free for apps to take.
     let theme = Theme::load(root, config.theme.as_deref());
     let theme = match theme {
         Ok(theme) => Some(theme),
@@ -186,6 +176,20 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
             None
         }
     };
+    let reserved = ReservedNames::new(theme.iter().flat_map(Theme::static_origins));
+    let model_options = ModelOptions {
+        base_url: base_url.as_url(),
+        drafts: options.drafts,
+        now: now(),
+        configured_icons: &configured_icons,
+        icons: cache.icons(),
+        reserved: &reserved,
+    };
+    let (catalog, problems) = catalog::model(&config, releases, &model_options);
+    let catalog = Arc::new(catalog);
+    diagnostics.extend(problems);
+    cache.prune_icons();
+
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
@@ -311,8 +315,14 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
 }
 
 /// The output is replaced wholesale, so it must not be the site itself, hold any of its inputs,
-/// or sit inside a folder of inputs.
-fn check_output_dir(root: &Path, config: &Config, output: &Path) -> Result<(), Diagnostic> {
+/// or sit inside a folder of inputs. The error names where the output was chosen: relsite.yaml's
+/// `output_dir`, or `--output` when `flag`.
+fn check_output_dir(
+    root: &Path,
+    config: &Config,
+    output: &Path,
+    flag: bool,
+) -> Result<(), Diagnostic> {
     let out = absolute(output);
     let input_dirs = [
         config.releases_dir.clone(),
@@ -326,10 +336,18 @@ fn check_output_dir(root: &Path, config: &Config, output: &Path) -> Result<(), D
         .filter_map(|a| a.icon.clone())
         .chain([PathBuf::from(crate::config::CONFIG_FILE)]);
     let overlap = |what: &Path| {
+        let (file, chosen) = if flag {
+            (None, "--output".to_string())
+        } else {
+            (
+                Some(PathBuf::from(crate::config::CONFIG_FILE)),
+                format!("`output_dir` `{}`", config.output_dir.display()),
+            )
+        };
         Diagnostic::error(
-            None,
+            file,
             format!(
-                "output folder `{}` overlaps `{}`: the output is replaced on every build, so it must be a folder of its own",
+                "{chosen}: output folder `{}` overlaps `{}`: the output is replaced on every build, so it must be a folder of its own",
                 output.display(),
                 what.display()
             ),
@@ -388,7 +406,7 @@ mod tests {
     }
 
     fn overlap(root: &Path, config: &Config, output: &Path) -> Option<String> {
-        check_output_dir(root, config, output)
+        check_output_dir(root, config, output, true)
             .err()
             .map(|d| d.message)
     }
@@ -435,6 +453,25 @@ mod tests {
         std::os::unix::fs::symlink(root.join("releases"), root.join("link")).unwrap();
         let why = overlap(root, &config(""), &root.join("link/out")).expect("refused");
         assert!(why.contains("overlaps"), "{why}");
+    }
+
+    #[test]
+    fn an_overlap_names_where_the_output_was_chosen() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path();
+        std::fs::create_dir_all(root.join("releases")).unwrap();
+        std::os::unix::fs::symlink(root.join("releases"), root.join("link")).unwrap();
+        let config = config("output_dir: link/out\n");
+        let d = check_output_dir(root, &config, &root.join("link/out"), false).unwrap_err();
+        assert_eq!(d.file.as_deref(), Some(Path::new("relsite.yaml")));
+        assert!(
+            d.message
+                .starts_with("`output_dir` `link/out`: output folder `"),
+            "{d}"
+        );
+        let d = check_output_dir(root, &config, &root.join("link/out"), true).unwrap_err();
+        assert_eq!(d.file, None);
+        assert!(d.message.starts_with("--output: output folder `"), "{d}");
     }
 
     #[test]

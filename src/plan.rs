@@ -38,11 +38,58 @@ pub enum Content {
     Made(Arc<dyn Make>),
 }
 
+/// What asked for a file, for collision messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// What it is: a source file, or a purpose such as `the feeds of app com.acme.field`.
+    pub what: String,
+    /// The site file it comes from, relative to the site root: a release's IPA (for an app's
+    /// files, the app's first), a site theme's file; `None` for the catalog's own files.
+    pub file: Option<PathBuf>,
+}
+
+impl Origin {
+    /// A file made from the site file `file`.
+    pub fn file(file: &Path) -> Origin {
+        Origin {
+            what: display_path(file),
+            file: Some(file.to_path_buf()),
+        }
+    }
+
+    /// A file of the catalog, made from no file in particular.
+    pub fn site(what: &str) -> Origin {
+        Origin {
+            what: what.to_string(),
+            file: None,
+        }
+    }
+
+    /// A file of `app`: `what` (such as `the feeds`) of the app, from its first release.
+    pub fn app(what: &str, app: &App) -> Origin {
+        Origin {
+            what: format!("{what} of app {}", app.bundle_id),
+            file: app.first_release().map(Path::to_path_buf),
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(file) if display_path(file) != self.what => {
+                write!(f, "{} ({})", self.what, display_path(file))
+            }
+            _ => f.write_str(&self.what),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PlannedFile {
     pub content: Content,
-    /// What asked for this file, for collision messages: a source file or a page's purpose.
-    pub origin: String,
+    /// What asked for this file, for collision messages.
+    pub origin: Origin,
     /// A digest of everything the file is made from: two plans whose files have one
     /// fingerprint give them the same bytes.
     pub fingerprint: String,
@@ -66,17 +113,18 @@ pub struct OutputPlan {
 }
 
 impl OutputPlan {
-    /// Adds a file; a path planned twice is an error naming both origins.
+    /// Adds a file; a path planned twice is an error naming both origins, reported on the
+    /// site file of either.
     pub fn add(
         &mut self,
         path: String,
         content: Content,
-        origin: String,
+        origin: Origin,
         fingerprint: String,
     ) -> Result<(), Diagnostic> {
         if let Some(existing) = self.files.get(&path) {
             return Err(Diagnostic::error(
-                None,
+                origin.file.clone().or_else(|| existing.origin.file.clone()),
                 format!(
                     "two files map to the same output path `{path}`: {} and {}; give one of them another slug",
                     existing.origin, origin
@@ -94,27 +142,42 @@ impl OutputPlan {
         Ok(())
     }
 
-    /// A file whose path is also a folder of another file cannot be written: each such pair is
-    /// an error naming both origins.
+    /// A file whose path is also a folder of other files cannot be written: each such file is
+    /// an error naming both origins, reported once with the first file below it and a count of
+    /// the others, on the site file of either origin.
     pub fn folder_clashes(&self) -> Vec<Diagnostic> {
-        let mut problems = Vec::new();
+        // By the file that is also a folder: the first file below it, and how many more.
+        let mut clashes: BTreeMap<&str, (&str, &PlannedFile, usize)> = BTreeMap::new();
         for (path, file) in &self.files {
             let mut folder = path.as_str();
             while let Some((parent, _)) = folder.rsplit_once('/') {
-                if let Some(clash) = self.files.get(parent) {
-                    problems.push(Diagnostic::error(
-                        None,
-                        format!(
-                            "`{parent}` is planned as a file for {} and as a folder holding `{path}` for {}; give one of them another slug",
-                            clash.origin, file.origin
-                        ),
-                    ));
+                if self.files.contains_key(parent) {
+                    clashes
+                        .entry(parent)
+                        .and_modify(|(_, _, more)| *more += 1)
+                        .or_insert((path, file, 0));
                     break;
                 }
                 folder = parent;
             }
         }
-        problems
+        clashes
+            .into_iter()
+            .map(|(parent, (path, file, more))| {
+                let clash = &self.files[parent];
+                let others = match more {
+                    0 => String::new(),
+                    n => format!(" and {}", plural(n, "other file")),
+                };
+                Diagnostic::error(
+                    file.origin.file.clone().or_else(|| clash.origin.file.clone()),
+                    format!(
+                        "`{parent}` is planned as a file for {} and as a folder holding `{path}`{others} for {}; give one of them another slug",
+                        clash.origin, file.origin
+                    ),
+                )
+            })
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -455,20 +518,20 @@ impl Planner {
     }
 
     /// Adds a file; a path planned twice is a problem naming both origins.
-    fn add(&mut self, file: String, content: Content, origin: impl Into<String>, print: String) {
-        if let Err(d) = self.plan.add(file, content, origin.into(), print) {
+    fn add(&mut self, file: String, content: Content, origin: Origin, print: String) {
+        if let Err(d) = self.plan.add(file, content, origin, print) {
             self.problems.push(d);
         }
     }
 
     /// Adds bytes made now, fingerprinted by their digest.
-    fn add_bytes(&mut self, file: String, bytes: Vec<u8>, origin: impl Into<String>) {
+    fn add_bytes(&mut self, file: String, bytes: Vec<u8>, origin: Origin) {
         let print = sha256_hex([bytes.as_slice()]);
         self.add(file, Content::Bytes(bytes.into()), origin, print);
     }
 
     /// Adds a page, rendered when written.
-    fn add_page(&mut self, page: Page, origin: String) {
+    fn add_page(&mut self, page: Page, origin: Origin) {
         match self.renderer.page_fingerprint(&page) {
             Ok((file, print)) => {
                 let made = MadePage {
@@ -483,7 +546,7 @@ impl Planner {
 
     /// Adds a feed, made when written; it is made once now for its fingerprint and to report
     /// any problem before writing.
-    fn add_feed(&mut self, feed: FeedOf, file: String, origin: String) {
+    fn add_feed(&mut self, feed: FeedOf, file: String, origin: Origin) {
         match self.renderer.feed(feed) {
             Ok(bytes) => {
                 let print = sha256_hex([bytes.as_slice()]);
@@ -499,27 +562,27 @@ impl Planner {
 
     /// The catalog page, the not-found page and the site feed.
     fn site_files(&mut self) {
-        self.add_page(Page::Catalog, "the catalog page".into());
-        self.add_page(Page::NotFound, "the not-found page".into());
+        self.add_page(Page::Catalog, Origin::site("the catalog page"));
+        self.add_page(Page::NotFound, Origin::site("the not-found page"));
         let file = self.layout().site_feed().file;
-        self.add_feed(FeedOf::Site, file, "the site feed".into());
+        self.add_feed(FeedOf::Site, file, Origin::site("the site feed"));
     }
 
     /// An app's pages, feeds and `latest/` pages.
     fn app(&mut self, a: usize, app: &App) {
         let total = app.builds.len().div_ceil(BUILDS_PER_PAGE);
         for n in 1..=total {
-            self.add_page(
-                Page::App { app: a, n },
-                format!("the page of app {}", app.bundle_id),
-            );
+            self.add_page(Page::App { app: a, n }, Origin::app("the page", app));
         }
         for feed in [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom] {
             let file = self.layout().app_feed(app, feed).file;
-            let origin = format!("the feeds of app {}", app.bundle_id);
-            self.add_feed(FeedOf::App { app: a, feed }, file, origin);
+            self.add_feed(
+                FeedOf::App { app: a, feed },
+                file,
+                Origin::app("the feeds", app),
+            );
         }
-        let origin = format!("the latest page of app {}", app.bundle_id);
+        let origin = Origin::app("the latest page", app);
         let index = |build: &Build| app.builds.iter().position(|b| std::ptr::eq(b, build));
         let overall = app.latest().map(|build| (build, None));
         let per_channel = app
@@ -548,7 +611,7 @@ impl Planner {
         build: &Build,
         kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
     ) {
-        let origin = display_path(&build.source.ipa);
+        let origin = Origin::file(&build.source.ipa);
         let place = self.layout().build_page(app, build);
         self.add_page(
             Page::Build {
@@ -602,13 +665,15 @@ impl Planner {
     /// The theme's static files.
     fn theme_files(&mut self, theme: &Theme) {
         for (path, file) in &theme.static_files {
-            let origin = format!("theme file {path}");
             match file {
-                StaticFile::Builtin(bytes) => self.add_bytes(path.clone(), bytes.to_vec(), origin),
+                StaticFile::Builtin(bytes) => {
+                    let origin = Origin::site(&format!("{path} of {}", file.origin()));
+                    self.add_bytes(path.clone(), bytes.to_vec(), origin)
+                }
                 // The bytes read now are the bytes published: a file changed meanwhile cannot
                 // be published under the fingerprint of what it was.
                 StaticFile::Site(rel) => match crate::fs::read(&self.root.join(rel)) {
-                    Ok(bytes) => self.add_bytes(path.clone(), bytes, origin),
+                    Ok(bytes) => self.add_bytes(path.clone(), bytes, Origin::file(rel)),
                     Err(e) => self
                         .problems
                         .push(Diagnostic::error(rel.clone(), e.to_string())),
@@ -622,10 +687,10 @@ impl Planner {
         self.add_bytes(
             crate::write::MARKER.to_string(),
             crate::write::MARKER_TEXT.to_vec(),
-            "the output marker",
+            Origin::site("the output marker"),
         );
         for (path, bytes) in crate::hosting::files(self.renderer.options.public) {
-            self.add_bytes(path.to_string(), bytes, "host configuration");
+            self.add_bytes(path.to_string(), bytes, Origin::site("host configuration"));
         }
     }
 }
@@ -673,7 +738,6 @@ fn manifest(layout: &Layout, app: &App, build: &Build) -> Result<Vec<u8>, plist:
 mod tests {
     use super::*;
     use crate::catalog::testing::{config, modelled, modelled_with, release};
-    use crate::diag::Severity;
     use crate::layout::ICON_SIZES;
 
     const ID: &str = "com.e.field";
@@ -839,39 +903,34 @@ mod tests {
     }
 
     #[test]
-    fn a_path_planned_twice_is_an_error_naming_both_origins() {
+    fn a_path_planned_twice_is_an_error_naming_both_origins_on_the_file_of_either() {
         let mut plan = OutputPlan::default();
         let one = || Content::Bytes(b"one".as_slice().into());
-        plan.add(
-            "a/index.html".into(),
-            one(),
-            "releases/a.ipa".into(),
-            "1".into(),
-        )
-        .unwrap();
+        let ipa = Origin::file(Path::new("releases/a.ipa"));
+        plan.add("a/index.html".into(), one(), ipa.clone(), "1".into())
+            .unwrap();
         let err = plan
             .add(
                 "a/index.html".into(),
                 one(),
-                "the catalog page".into(),
+                Origin::site("the catalog page"),
                 "1".into(),
             )
             .unwrap_err();
-        assert_eq!(err.severity, Severity::Error);
-        assert!(
-            err.message.starts_with(
-                "two files map to the same output path `a/index.html`: releases/a.ipa and the catalog page;"
-            ),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "releases/a.ipa: error: two files map to the same output path `a/index.html`: releases/a.ipa and the catalog page; give one of them another slug"
         );
         assert_eq!(plan.len(), 1);
-        assert_eq!(plan.files["a/index.html"].origin, "releases/a.ipa");
+        assert_eq!(plan.files["a/index.html"].origin, ipa);
     }
 
     #[test]
     fn a_build_whose_path_is_taken_fails_the_plan() {
-        // A build named `latest` wants the app's `latest/` page.
-        let (catalog, _) = modelled(vec![release(ID, "latest", "latest")]);
+        // A build named `latest` wants the app's `latest/` page; the model refuses the name,
+        // and the plan does not rely on it.
+        let (catalog, problems) = modelled(vec![release(ID, "latest", "latest")]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
         let problems = plan(
             &catalog,
             &theme(),
@@ -881,22 +940,20 @@ mod tests {
         )
         .expect_err("two pages at com.e.field/latest/");
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("`com.e.field/latest/index.html`")
-                    && m.contains("releases/com.e.field-latest-latest.ipa")
-                    && m.contains("the latest page of app com.e.field")),
-            "{messages:?}"
+        assert_eq!(
+            messages,
+            [
+                "releases/com.e.field-latest-latest.ipa: error: two files map to the same output path `com.e.field/latest/index.html`: the latest page of app com.e.field (releases/com.e.field-latest-latest.ipa) and releases/com.e.field-latest-latest.ipa; give one of them another slug"
+            ]
         );
     }
 
     #[test]
-    fn a_build_folder_at_the_path_of_an_app_file_fails_the_plan() {
+    fn a_build_folder_at_the_path_of_an_app_file_fails_the_plan_once_naming_the_ipa() {
         // A build named `feed.xml` wants the folder `com.e.field/feed.xml/`, where the app's
-        // Atom feed is a file.
+        // Atom feed is a file; the model refuses the name, and the plan does not rely on it.
         let (catalog, problems) = modelled(vec![release(ID, "feed.xml", "feed.xml")]);
-        assert_eq!(problems, []);
+        assert_eq!(problems.len(), 1, "{problems:?}");
         let planned = plan(
             &catalog,
             &theme(),
@@ -905,11 +962,12 @@ mod tests {
             &|_| None,
         );
         let problems = planned.expect_err("a file and a folder at one path");
-        assert!(
-            problems.iter().any(|d| d
-                .message
-                .starts_with("`com.e.field/feed.xml` is planned as a file for the feeds of app")),
-            "{problems:?}"
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "releases/com.e.field-feed.xml-feed.xml.ipa: error: `com.e.field/feed.xml` is planned as a file for the feeds of app com.e.field (releases/com.e.field-feed.xml-feed.xml.ipa) and as a folder holding `com.e.field/feed.xml/com.e.field-feed.xml-feed.xml.ipa` and 4 other files for releases/com.e.field-feed.xml-feed.xml.ipa; give one of them another slug"
+            ]
         );
     }
 

@@ -1,5 +1,8 @@
 //! What the commands print: problems on standard error, results on standard output, colour and
 //! progress bars only on a terminal (and no colour when `NO_COLOR` is set), quiet in CI logs.
+//! Every line is printed with its control characters escaped ([`crate::text::terminal`]): names
+//! from files (bundle identifiers, profile names, YAML keys, file names, titles) can neither
+//! colour nor move the terminal, nor start a line of their own.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -9,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cmd::Failure;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Style};
 pub(crate) use crate::text::plural;
+use crate::text::terminal;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ui {
@@ -82,7 +86,7 @@ impl Ui {
     /// A result line on standard output, unless quiet.
     pub fn status(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            println!("{}", message.as_ref());
+            println!("{}", terminal(message.as_ref()));
         }
     }
 
@@ -90,18 +94,23 @@ impl Ui {
     /// quiet.
     pub(crate) fn notice(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}: {}", self.paint("note", "1;36"), message.as_ref());
+            eprintln!(
+                "{}: {}",
+                self.paint("note", "1;36"),
+                terminal(message.as_ref())
+            );
         }
     }
 
     /// A detail line on standard error, only when verbose.
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbose {
-            eprintln!("{}", message.as_ref());
+            eprintln!("{}", terminal(message.as_ref()));
         }
     }
 
-    /// A progress bar of `len` steps on a terminal; elsewhere a bar that draws nothing.
+    /// A progress bar of `len` steps on a terminal; elsewhere a bar that draws nothing. Its
+    /// messages are set with [`progress_message`].
     pub fn progress(&self, len: u64, what: &str) -> ProgressBar {
         if !self.progress {
             return ProgressBar::hidden();
@@ -115,6 +124,11 @@ impl Ui {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
+}
+
+/// Shows `message` beside a progress bar, escaped as every printed line is.
+pub(crate) fn progress_message(bar: &ProgressBar, message: &str) {
+    bar.set_message(terminal(message).into_owned());
 }
 
 #[cfg(test)]

@@ -529,7 +529,7 @@ mod tests {
             plan.add(
                 path.to_string(),
                 Content::Bytes(text.as_bytes().into()),
-                path.to_string(),
+                crate::plan::Origin::site(path),
                 crate::text::sha256_hex([text.as_bytes()]),
             )
             .unwrap();

@@ -1,7 +1,9 @@
 //! The model: apps and their builds, ordered newest first, each build made once and complete from
 //! the read facts of its release. No I/O happens here. Where files go is the layout's business
 //! ([`crate::layout`]); whether a build installs is [`signing`]'s; which icon it shows is
-//! [`icons`]'s; what makes a release publishable is [`validate`]'s.
+//! [`icons`]'s; what makes a release publishable is [`validate`]'s. Text from the releases and
+//! the config that pages, feeds and manifests show is made [`publishable`] here, once, so every
+//! output shows the same text.
 
 mod icons;
 pub(crate) mod signing;
@@ -21,10 +23,11 @@ use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::icons::IconStore;
 use crate::ipa::{IconSet, IpaFacts, Profile, ProfileStatus};
-use crate::layout::Layout;
+use crate::layout::{Layout, ReservedNames};
 use crate::markdown;
 use crate::notes::{Notes, ReleaseDate};
 use crate::scan::ReleaseSource;
+use crate::text::{publishable, publishable_string};
 use crate::urls;
 
 pub(crate) use signing::Verdict;
@@ -124,6 +127,11 @@ impl Catalog {
 }
 
 impl App {
+    /// The IPA of the app's first release by path: the file a problem of the app is reported on.
+    pub fn first_release(&self) -> Option<&std::path::Path> {
+        self.builds.iter().map(|b| b.source.ipa.as_path()).min()
+    }
+
     /// The build `latest/` presents: the newest that can be installed, else the newest.
     pub fn latest(&self) -> Option<&Build> {
         newest_installable(self.builds.iter())
@@ -220,6 +228,8 @@ pub(crate) struct ModelOptions<'a> {
     pub configured_icons: &'a BTreeMap<String, Arc<IconSet>>,
     /// Where the icons the releases name were rendered, and placeholders are drawn.
     pub icons: &'a IconStore,
+    /// Names no app, build or channel may take: relsite's own and the theme's.
+    pub reserved: &'a ReservedNames,
 }
 
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
@@ -256,8 +266,14 @@ pub(crate) fn model(
             .then_with(|| a.slug.cmp(&b.slug))
     });
     problems.extend(validate::collisions(&apps, &layout));
+    problems.extend(validate::reserved_slugs(
+        config,
+        &apps,
+        &layout,
+        options.reserved,
+    ));
     let catalog = Catalog {
-        title: config.title.clone(),
+        title: publishable(&config.title).into_owned(),
         description_html: config.description.as_deref().map(markdown::to_html),
         layout,
         apps,
@@ -286,6 +302,7 @@ fn model_app(
                 .first()
                 .and_then(|i| i.release.facts.plist.display_name.clone())
         })
+        .map(publishable_string)
         .unwrap_or_else(|| bundle_id.clone());
     let slug = app_slug(config, &bundle_id);
     let icons = icons::IconChoice::new(
@@ -385,8 +402,9 @@ fn make_build(
             .title
             .clone()
             .or(plist.display_name)
+            .map(publishable_string)
             .unwrap_or_else(|| app_name.to_string()),
-        channel: notes.channel().to_string(),
+        channel: publishable(notes.channel()).into_owned(),
         draft: notes.draft,
         date: notes.date,
         built_at,
@@ -395,18 +413,38 @@ fn make_build(
         package: Package {
             size,
             sha256,
-            minimum_os: plist.minimum_os,
+            minimum_os: plist.minimum_os.map(publishable_string),
             device_families: plist.device_families,
-            platforms: plist.platforms,
+            platforms: plist
+                .platforms
+                .into_iter()
+                .map(publishable_string)
+                .collect(),
         },
         profile: match profile {
-            ProfileStatus::Found { profile } => Some(profile),
+            ProfileStatus::Found { profile } => Some(publishable_profile(profile)),
             ProfileStatus::Missing | ProfileStatus::Unreadable { .. } => None,
         },
         verdict,
         icons,
         source,
     })
+}
+
+/// The profile with the text pages and manifests show made [`publishable`].
+fn publishable_profile(mut profile: Box<Profile>) -> Box<Profile> {
+    for text in [
+        &mut profile.name,
+        &mut profile.team_name,
+        &mut profile.team_id,
+    ] {
+        *text = text.take().map(publishable_string);
+    }
+    profile.devices = std::mem::take(&mut profile.devices)
+        .into_iter()
+        .map(publishable_string)
+        .collect();
+    profile
 }
 
 /// A build's path segment: `<version>-<build>`, or the version alone when the build number is
@@ -624,5 +662,41 @@ mod tests {
         let (catalog, _) = modelled(vec![release(ID, "1.0", "1")]);
         assert_eq!(only_app(&catalog).name, ID);
         assert_eq!(only_app(&catalog).builds[0].title, ID);
+    }
+
+    #[test]
+    fn shown_text_is_made_publishable_once_for_every_output() {
+        let text = "title: \"Builds\\e\"\nbase_url: https://e.com/\n";
+        let config = Config::parse(text, Path::new("relsite.yaml")).expect("config");
+        let (catalog, problems) = modelled_with(
+            &config,
+            false,
+            vec![
+                release(ID, "2.0", "1").display_name("Field\u{1b}[31m\u{fffe}"),
+                release(ID, "1.0", "1").notes("channel: \"beta\\x01\"\ntitle: \"Spring\\f\"\n"),
+            ],
+        );
+        assert_eq!(problems, []);
+        assert_eq!(catalog.title, "Builds\u{fffd}");
+        let app = only_app(&catalog);
+        assert_eq!(app.name, "Field\u{fffd}[31m\u{fffd}");
+        assert_eq!(app.builds[0].title, "Field\u{fffd}[31m\u{fffd}");
+        assert_eq!(app.builds[1].title, "Spring\u{fffd}");
+        assert_eq!(app.builds[1].channel, "beta\u{fffd}");
+    }
+
+    #[test]
+    fn profile_text_is_made_publishable() {
+        use crate::ipa::Distribution;
+        let mut profile = super::testing::profile(Distribution::AdHoc, "TEAM.x".into(), None);
+        profile.name = Some("Ad\u{1b}Hoc".into());
+        profile.team_name = Some("Acme\u{0}\u{c}".into());
+        profile.team_id = Some("TEAM\u{ffff}".into());
+        profile.devices = vec!["0000\u{1}".into()];
+        let profile = publishable_profile(Box::new(profile));
+        assert_eq!(profile.name.as_deref(), Some("Ad\u{fffd}Hoc"));
+        assert_eq!(profile.team_name.as_deref(), Some("Acme\u{fffd}\u{fffd}"));
+        assert_eq!(profile.team_id.as_deref(), Some("TEAM\u{fffd}"));
+        assert_eq!(profile.devices, ["0000\u{fffd}"]);
     }
 }

@@ -15,7 +15,9 @@ use crate::diag::{Diagnostic, Severity};
 use crate::icons::IconStore;
 use crate::ipa::cgbi::Rgba;
 use crate::ipa::{BundleIcon, Distribution, IconSet, InfoPlist, IpaFacts, Profile, ProfileStatus};
+use crate::layout::ReservedNames;
 use crate::notes::Notes;
+use crate::render::{BUILTIN_ORIGIN, BUILTIN_STATIC};
 use crate::scan::ReleaseSource;
 
 /// The time every test model is made at.
@@ -151,7 +153,12 @@ fn found(profile: Profile) -> ProfileStatus {
     }
 }
 
-fn profile(distribution: Distribution, app_id: String, expires: Option<OffsetDateTime>) -> Profile {
+/// A profile of `distribution` for `app_id` (with its team prefix).
+pub fn profile(
+    distribution: Distribution,
+    app_id: String,
+    expires: Option<OffsetDateTime>,
+) -> Profile {
     Profile {
         name: Some(format!("{} profile", distribution.as_str())),
         team_name: Some("Team".to_string()),
@@ -215,10 +222,20 @@ pub fn modelled_with(
         now: NOW,
         configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
         icons: icon_store(),
+        reserved: &builtin_reserved_names(),
     };
     let releases = releases.into_iter().map(Release::read).collect();
     let (catalog, problems) = crate::catalog::model(config, releases, &options);
     (Arc::new(catalog), problems)
+}
+
+/// The names the built-in theme and relsite keep for themselves.
+pub fn builtin_reserved_names() -> ReservedNames {
+    ReservedNames::new(
+        BUILTIN_STATIC
+            .iter()
+            .map(|(path, _)| (*path, BUILTIN_ORIGIN.to_string())),
+    )
 }
 
 /// The problems of one severity, as shown to users (`file: severity: message`).

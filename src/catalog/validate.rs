@@ -1,13 +1,15 @@
 //! What makes a release publishable: a version to name it by, a bundle identifier and versions
-//! that are safe in URLs, and no two apps or builds that would share a path.
+//! that are safe in URLs, no two apps or builds that would share a path, and no app, build or
+//! channel named like a file relsite writes itself.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::catalog::{App, Build};
+use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, display_path};
 use crate::ipa::InfoPlist;
-use crate::layout::Layout;
+use crate::layout::{Layout, ReservedNames};
 use crate::notes::Notes;
 use crate::scan::ReleaseSource;
 
@@ -141,6 +143,77 @@ pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
     problems
 }
 
+/// Apps, builds and channels whose folder would take a name relsite keeps for its own files
+/// (such as `feed.xml`, `latest` or the theme's `assets`): each is an error naming the release's
+/// file, or relsite.yaml for a configured slug, and the files the name is kept for.
+pub fn reserved_slugs(
+    config: &Config,
+    apps: &[App],
+    layout: &Layout,
+    reserved: &ReservedNames,
+) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let kept = |slug: &str| {
+        reserved
+            .owner(slug)
+            .map(|owner| format!("relsite keeps the name `{slug}` for {owner}"))
+    };
+    for app in apps {
+        if let Some(kept) = kept(&app.slug) {
+            let configured = config
+                .apps
+                .get(&app.bundle_id)
+                .is_some_and(|a| a.slug.is_some());
+            let first = display_path(&first_source(app));
+            problems.push(if configured {
+                Diagnostic::error(
+                    PathBuf::from(CONFIG_FILE),
+                    format!(
+                        "`apps.{}.slug` would publish the app of {first} at `{}`, but {kept}; choose another slug",
+                        app.bundle_id,
+                        layout.app_page(app, 1).href
+                    ),
+                )
+            } else {
+                Diagnostic::error(
+                    first_source(app),
+                    format!(
+                        "bundle identifier `{}` would publish the app at `{}`, but {kept}; set `apps.{}.slug` in {CONFIG_FILE} to publish it under another name",
+                        app.bundle_id,
+                        layout.app_page(app, 1).href,
+                        app.bundle_id
+                    ),
+                )
+            });
+        }
+        for build in &app.builds {
+            if let Some(kept) = kept(&build.slug) {
+                problems.push(Diagnostic::error(
+                    build.source.ipa.clone(),
+                    format!(
+                        "version {} would publish the build at `{}`, but {kept}; give the build another version or build number",
+                        describe_version(build),
+                        layout.build_page(app, build).href
+                    ),
+                ));
+            }
+            let channel = build.channel_slug();
+            if let Some(kept) = kept(&channel) {
+                let notes = build.source.notes.as_ref().unwrap_or(&build.source.ipa);
+                problems.push(Diagnostic::error(
+                    notes.clone(),
+                    format!(
+                        "channel `{}` would publish its latest page at `{}`, but {kept}; choose another channel name",
+                        build.channel,
+                        layout.latest_page(app, Some(&channel)).href
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// `1.0 build 7`, for messages.
 fn describe_version(build: &Build) -> String {
     match &build.build_number {
@@ -150,11 +223,7 @@ fn describe_version(build: &Build) -> String {
 }
 
 fn first_source(app: &App) -> PathBuf {
-    app.builds
-        .iter()
-        .map(|b| b.source.ipa.clone())
-        .min()
-        .unwrap_or_default()
+    app.first_release().map(PathBuf::from).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -253,5 +322,92 @@ mod tests {
             "{errors:?}"
         );
         assert!(catalog.apps.is_empty());
+    }
+
+    fn reserved_problems(
+        config: &Config,
+        releases: Vec<crate::catalog::testing::Release>,
+    ) -> Vec<String> {
+        let (_, problems) = modelled_with(config, false, releases);
+        shown(&problems, Severity::Error)
+    }
+
+    #[test]
+    fn bundle_ids_named_like_relsite_files_are_errors_naming_the_ipa_and_the_files() {
+        for (id, kept) in [
+            (
+                "index.html",
+                "the pages, each an `index.html` in its folder",
+            ),
+            ("feed.xml", "the Atom feeds `feed.xml` and `<app>/feed.xml`"),
+            ("robots.txt", "the host configuration `robots.txt`"),
+            ("_headers", "the host configuration `_headers`"),
+            (
+                "assets",
+                "the theme's files, such as `assets/favicon.svg` from the built-in theme",
+            ),
+        ] {
+            let errors = reserved_problems(&config(""), vec![release(id, "1.0", "1")]);
+            assert_eq!(
+                errors,
+                [format!(
+                    "releases/{id}-1.0-1.ipa: error: bundle identifier `{id}` would publish the app at `{id}/`, but relsite keeps the name `{id}` for {kept}; set `apps.{id}.slug` in relsite.yaml to publish it under another name"
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn a_configured_slug_named_like_a_theme_folder_is_an_error_naming_the_config() {
+        let config = config("apps:\n  com.e.field:\n    slug: assets\n");
+        let errors = reserved_problems(&config, vec![release(ID, "1.0", "1")]);
+        assert_eq!(
+            errors,
+            [
+                "relsite.yaml: error: `apps.com.e.field.slug` would publish the app of releases/com.e.field-1.0-1.ipa at `assets/`, but relsite keeps the name `assets` for the theme's files, such as `assets/favicon.svg` from the built-in theme; choose another slug"
+            ]
+        );
+    }
+
+    #[test]
+    fn versions_named_like_relsite_files_are_errors_naming_the_ipa_and_the_files() {
+        for (version, kept) in [
+            ("feed.xml", "the Atom feeds `feed.xml` and `<app>/feed.xml`"),
+            ("releases.json", "the app feed `<app>/releases.json`"),
+            ("latest", "the latest pages `<app>/latest/`"),
+            ("page", "the app pages `<app>/page/<n>/`"),
+            (
+                "manifest.plist",
+                "the manifests `<app>/<version>/manifest.plist`",
+            ),
+        ] {
+            let errors = reserved_problems(
+                &config(""),
+                vec![release(ID, version, version), release(ID, "1.0", "1")],
+            );
+            assert_eq!(
+                errors,
+                [format!(
+                    "releases/com.e.field-{version}-{version}.ipa: error: version {version} build {version} would publish the build at `com.e.field/{version}/`, but relsite keeps the name `{version}` for {kept}; give the build another version or build number"
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn channels_named_like_relsite_files_are_errors_naming_the_notes_and_the_files() {
+        let errors = reserved_problems(
+            &config(""),
+            vec![
+                release(ID, "1.0", "1").notes("channel: Index.HTML\n"),
+                release(ID, "2.0", "1").notes("channel: beta\n"),
+            ],
+        );
+        assert_eq!(
+            errors,
+            [
+                "releases/com.e.field-1.0-1.yaml: error: channel `Index.HTML` would publish its latest page at `com.e.field/latest/index.html/`, but relsite keeps the name `index.html` for the pages, each an `index.html` in its folder; choose another channel name"
+            ]
+        );
     }
 }

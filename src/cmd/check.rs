@@ -28,7 +28,16 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
     }
     ui.report(&prepared.diagnostics);
     if args.deployed {
-        return crate::cmd::deployed::run(&prepared, args.ca_file.as_deref(), ui);
+        let defaults = crate::cmd::deployed::Limits::default();
+        let limits = crate::cmd::deployed::Limits {
+            timeout: args
+                .timeout
+                .map_or(defaults.timeout, std::time::Duration::from_secs_f64),
+            deadline: args
+                .deadline
+                .map_or(defaults.deadline, std::time::Duration::from_secs_f64),
+        };
+        return crate::cmd::deployed::run(&prepared, args.ca_file.as_deref(), limits, ui);
     }
     ui.status(format!(
         "ok: {} and {} would be published ({}, {})",

@@ -1,8 +1,13 @@
 //! `relsite check --deployed`: fetch what iOS will fetch from the live site, the way iOS does
 //! (HTTPS, no redirects followed), and check every manifest and IPA against the local build.
+//!
+//! A host may be slow, silent or gone: each request has [`Limits::timeout`] to be answered in
+//! full, a host that lets one run out is asked nothing more, and the whole check ends at
+//! [`Limits::deadline`]. What was not asked is reported, so such a run fails.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::Agent;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
@@ -14,9 +19,38 @@ use crate::manifest::Manifest;
 use crate::pipeline::Prepared;
 use crate::ui::{Ui, plural};
 
-/// Checks every build's manifest and IPA at their URLs.
-pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> Result<(), Failure> {
-    let agent = agent(ca_file).map_err(Failure::found)?;
+/// How long one request may take, by default: to connect, send, and receive the whole answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the whole check may take, by default.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+
+/// How long the check may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// For one request, answer included.
+    pub timeout: Duration,
+    /// For every request together.
+    pub deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
+
+/// Checks every build's manifest and IPA at their URLs, within `limits`.
+pub fn run(
+    prepared: &Prepared,
+    ca_file: Option<&Path>,
+    limits: Limits,
+    ui: &Ui,
+) -> Result<(), Failure> {
+    let mut asker = Asker::new(agent(ca_file).map_err(Failure::found)?, limits);
     let layout = &prepared.catalog.layout;
     let ipa_key = if prepared.config.ipa_base_url.is_some() {
         "ipa_base_url"
@@ -28,17 +62,18 @@ pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> Result<(), F
     for (app, build) in prepared.catalog.builds() {
         let manifest = layout.manifest(app, build).url;
         let ipa = layout.ipa(app, build).url;
-        bar.set_message(manifest.to_string());
+        crate::ui::progress_message(&bar, manifest.as_str());
         problems.extend(check_manifest(
-            &agent,
+            &mut asker,
             build,
             manifest.as_str(),
             ipa.as_str(),
         ));
-        problems.extend(check_ipa(&agent, build, ipa.as_str(), ipa_key));
+        problems.extend(check_ipa(&mut asker, build, ipa.as_str(), ipa_key));
         bar.inc(1);
     }
     bar.finish_and_clear();
+    problems.extend(asker.unasked());
     if problems.has_errors() {
         return Err(Failure::found(problems));
     }
@@ -51,8 +86,146 @@ pub fn run(prepared: &Prepared, ca_file: Option<&Path>, ui: &Ui) -> Result<(), F
     Ok(())
 }
 
+/// Sends the check's requests within its limits, and keeps count of what it did not send.
+struct Asker {
+    agent: Agent,
+    limits: Limits,
+    /// When the deadline passes.
+    end: Instant,
+    /// Hosts that could not be reached or let a request's time run out, by origin
+    /// (`https://host:port`).
+    silent: BTreeMap<String, Silent>,
+    /// URLs not asked because the deadline had passed.
+    late: Vec<String>,
+}
+
+impl Asker {
+    fn new(agent: Agent, limits: Limits) -> Asker {
+        Asker {
+            agent,
+            limits,
+            end: Instant::now() + limits.deadline,
+            silent: BTreeMap::new(),
+            late: Vec::new(),
+        }
+    }
+
+    /// Sends a request for `url`, with the time it may take: the timeout, or what is left
+    /// before the deadline. `None` when it was not sent (its host is silent, or the deadline
+    /// passed), or when the deadline cut it short; it is then counted for [`Asker::unasked`].
+    /// A request that fails says why.
+    fn send(
+        &mut self,
+        url: &str,
+        ask: Ask,
+    ) -> Option<Result<ureq::http::Response<ureq::Body>, String>> {
+        let origin = origin_of(url);
+        if let Some(silent) = self.silent.get_mut(&origin) {
+            silent.skipped += 1;
+            return None;
+        }
+        let left = self.end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            self.late.push(url.to_string());
+            return None;
+        }
+        let time = left.min(self.limits.timeout);
+        let request = match ask {
+            Ask::Get => self.agent.get(url),
+            Ask::Head => self.agent.head(url),
+            Ask::FirstByte => self.agent.get(url).header("Range", "bytes=0-0"),
+        };
+        let sent = request.config().timeout_global(Some(time)).build().call();
+        match sent {
+            Err(e) if is_timeout(&e) && time < self.limits.timeout => {
+                self.late.push(url.to_string());
+                None
+            }
+            Err(e) if is_timeout(&e) => {
+                let why = format!("did not answer within {}s", time.as_secs_f64());
+                let message = format!("{why} ({e})");
+                let advice = "; set a longer --timeout if it is only slow";
+                self.silent
+                    .insert(origin, Silent::new(format!("{why}{advice}")));
+                Some(Err(message))
+            }
+            Err(e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound)) => {
+                let why = format!("could not be reached ({e})");
+                self.silent.insert(origin, Silent::new(why));
+                Some(Err(e.to_string()))
+            }
+            other => Some(other.map_err(|e| e.to_string())),
+        }
+    }
+
+    /// What was not asked: one error per silent host that was asked no more, one for what the
+    /// deadline left.
+    fn unasked(&self) -> Vec<Diagnostic> {
+        let seconds = |d: Duration| d.as_secs_f64();
+        let mut problems: Vec<Diagnostic> = self
+            .silent
+            .iter()
+            .filter(|(_, silent)| silent.skipped > 0)
+            .map(|(origin, silent)| {
+                Diagnostic::error(
+                    PathBuf::from(format!("{origin}/")),
+                    format!(
+                        "{} not sent: {}",
+                        plural(silent.skipped, "more request"),
+                        silent.why
+                    ),
+                )
+            })
+            .collect();
+        if let Some(first) = self.late.first() {
+            problems.push(Diagnostic::error(
+                None,
+                format!(
+                    "the check's deadline of {}s passed: {} not checked, from {first}; set a longer --deadline for a large catalog or a slow host",
+                    seconds(self.limits.deadline),
+                    plural(self.late.len(), "request"),
+                ),
+            ));
+        }
+        problems
+    }
+}
+
+/// A host asked nothing more.
+struct Silent {
+    /// What happened, with advice: `did not answer within 10s`.
+    why: String,
+    /// Requests to it not sent since.
+    skipped: usize,
+}
+
+impl Silent {
+    fn new(why: String) -> Silent {
+        Silent { why, skipped: 0 }
+    }
+}
+
+/// Whether an error means the request's time ran out.
+fn is_timeout(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Timeout(_) => true,
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        ),
+        _ => false,
+    }
+}
+
+/// `https://host:port` of a URL, where one host's requests are counted.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_string())
+}
+
 /// An HTTPS client that follows no redirect (iOS does not, reliably) and trusts the web's
-/// public roots, or only the given CA.
+/// public roots, or only the given CA. Each request gets its own time limit from [`Asker`].
 fn agent(ca_file: Option<&Path>) -> Result<Agent, Diagnostic> {
     let roots = match ca_file {
         None => RootCerts::WebPki,
@@ -78,7 +251,7 @@ fn agent(ca_file: Option<&Path>) -> Result<Agent, Diagnostic> {
         .max_redirects(0)
         .max_redirects_will_error(false)
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_global(Some(DEFAULT_TIMEOUT))
         .tls_config(TlsConfig::builder().root_certs(roots).build())
         .build()
         .new_agent())
@@ -116,21 +289,29 @@ enum Ask {
     FirstByte,
 }
 
-/// Sends the request; a response is returned only when it is a plain success. `key` is the
-/// setting the URL is built on, named in advice about redirects.
+/// Sends the request; a response is returned only when it is a plain success, `Ok(None)` when
+/// it was not sent (see [`Asker::send`]). `key` is the setting the URL is built on, named in
+/// advice about redirects.
 fn fetch(
-    agent: &Agent,
+    asker: &mut Asker,
     url: &str,
     ask: Ask,
     key: &str,
+) -> Result<Option<ureq::http::Response<ureq::Body>>, Diagnostic> {
+    match asker.send(url, ask) {
+        Some(sent) => answered(url, sent, key).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The response to a request for `url`, when it is a plain success.
+fn answered(
+    url: &str,
+    sent: Result<ureq::http::Response<ureq::Body>, String>,
+    key: &str,
 ) -> Result<ureq::http::Response<ureq::Body>, Diagnostic> {
-    let sent = match ask {
-        Ask::Get => agent.get(url).call(),
-        Ask::Head => agent.head(url).call(),
-        Ask::FirstByte => agent.get(url).header("Range", "bytes=0-0").call(),
-    };
     let response = sent.map_err(|e| {
-        let hint = if e.to_string().to_lowercase().contains("certificate") {
+        let hint = if e.to_lowercase().contains("certificate") {
             " (a site behind a private certificate authority needs --ca-file)"
         } else {
             ""
@@ -164,9 +345,10 @@ fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<Str
 }
 
 /// Checks the manifest at `url` against the build, whose IPA is at `ipa_url`.
-fn check_manifest(agent: &Agent, build: &Build, url: &str, ipa_url: &str) -> Vec<Diagnostic> {
-    let mut response = match fetch(agent, url, Ask::Get, "base_url") {
-        Ok(response) => response,
+fn check_manifest(asker: &mut Asker, build: &Build, url: &str, ipa_url: &str) -> Vec<Diagnostic> {
+    let mut response = match fetch(asker, url, Ask::Get, "base_url") {
+        Ok(Some(response)) => response,
+        Ok(None) => return Vec::new(),
         Err(d) => return vec![d],
     };
     let mut problems = Vec::new();
@@ -241,16 +423,18 @@ fn check_manifest(agent: &Agent, build: &Build, url: &str, ipa_url: &str) -> Vec
 }
 
 /// Checks the IPA at `url`, built on the setting `key`, against the build.
-fn check_ipa(agent: &Agent, build: &Build, url: &str, key: &str) -> Vec<Diagnostic> {
+fn check_ipa(asker: &mut Asker, build: &Build, url: &str, key: &str) -> Vec<Diagnostic> {
     // iOS downloads with GET; a host that refuses HEAD is asked for the first byte instead.
     let head_refused =
         |r: &ureq::http::Response<ureq::Body>| matches!(r.status().as_u16(), 403 | 405 | 501);
-    let response = match agent.head(url).call() {
-        Ok(r) if head_refused(&r) => fetch(agent, url, Ask::FirstByte, key),
-        _ => fetch(agent, url, Ask::Head, key),
+    let response = match asker.send(url, Ask::Head) {
+        Some(Ok(r)) if head_refused(&r) => fetch(asker, url, Ask::FirstByte, key),
+        Some(sent) => answered(url, sent, key).map(Some),
+        None => Ok(None),
     };
     let response = match response {
-        Ok(response) => response,
+        Ok(Some(response)) => response,
+        Ok(None) => return Vec::new(),
         Err(d) => return vec![d],
     };
     let mut problems = Vec::new();

@@ -139,8 +139,10 @@ pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
         format!(" (kept the existing {})", kept.join(" and "))
     };
     ui.status(format!(
-        "created a site in {root}{kept}: set base_url in {root}/relsite.yaml, then\n  relsite add App.ipa --root {root}\n  relsite build --root {root}"
+        "created a site in {root}{kept}: set base_url in {root}/relsite.yaml, then"
     ));
+    ui.status(format!("  relsite add App.ipa --root {root}"));
+    ui.status(format!("  relsite build --root {root}"));
     Ok(())
 }
 

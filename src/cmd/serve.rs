@@ -1,15 +1,19 @@
 //! `relsite serve`: build into a private folder with `base_url` pointed at the loopback address,
 //! serve it, rebuild when config, releases, notes or theme change, and reload open pages. A
-//! failed rebuild prints its problems and the last good site stays up.
+//! failed rebuild prints its problems and the last good site stays up. Requests are read by
+//! [`http`], which bounds every part of them.
 
+mod http;
+
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use http::{Body, Request, Response};
 use notify::{RecursiveMode, Watcher};
-use tiny_http::{Header, Request, Response, Server};
 
 use crate::cli::ServeArgs;
 use crate::cmd::Failure;
@@ -33,8 +37,8 @@ const WORK_PREFIX: &str = "relsite-serve-";
 /// Serves until interrupted; fails when it cannot start.
 pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
     let fail = |d: Diagnostic| Err(Failure::found(d));
-    let server = match Server::http(("127.0.0.1", args.port)) {
-        Ok(server) => server,
+    let listener = match TcpListener::bind(("127.0.0.1", args.port)) {
+        Ok(listener) => listener,
         Err(e) => {
             return fail(Diagnostic::error(
                 None,
@@ -42,7 +46,7 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
             ));
         }
     };
-    let port = server.server_addr().to_ip().map_or(args.port, |a| a.port());
+    let port = listener.local_addr().map_or(args.port, |a| a.port());
     let address = format!("http://127.0.0.1:{port}/");
     remove_stale_work_folders();
     // The output and the write stage's siblings (staging, lock) all live in one folder of this
@@ -134,10 +138,7 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
         port,
         generation,
     });
-    for request in server.incoming_requests() {
-        let site = Arc::clone(&site);
-        std::thread::spawn(move || site.answer(request));
-    }
+    http::serve(&listener, Arc::new(move |request| site.answer(request)));
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
@@ -222,53 +223,46 @@ struct Site {
 }
 
 impl Site {
-    fn answer(&self, request: Request) {
-        let host_ok = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("Host"))
-            .is_some_and(|h| {
-                let host = h.value.as_str();
-                host == format!("127.0.0.1:{}", self.port)
-                    || host == format!("localhost:{}", self.port)
-            });
+    fn answer(&self, request: &Request) -> Response {
+        let host_ok = request.header("Host").is_some_and(|host| {
+            host == format!("127.0.0.1:{}", self.port) || host == format!("localhost:{}", self.port)
+        });
         if !host_ok {
             // A page on another host name (DNS rebinding) must not read the preview.
-            let _ = request.respond(text(403, "forbidden\n"));
-            return;
+            return Response::text(403, "forbidden\n");
+        }
+        if request.method != "GET" && request.method != "HEAD" {
+            return Response::text(405, "the preview answers GET and HEAD\n");
         }
         let path = request
-            .url()
+            .target
             .split(['?', '#'])
             .next()
             .unwrap_or("/")
             .to_string();
         let generation = self.generation.load(Ordering::SeqCst);
         if path == GENERATION_PATH {
-            let _ = request.respond(text(200, &generation.to_string()));
-            return;
+            return Response::text(200, &generation.to_string());
         }
         if generation == 0 {
-            let _ = request.respond(html(503, NO_BUILD_PAGE));
-            return;
+            return html(503, NO_BUILD_PAGE);
         }
         let Some(file) = resolve(&self.output, &path) else {
-            let _ = request.respond(text(404, "not found\n"));
-            return;
+            return Response::text(404, "not found\n");
         };
         let kind = content_type(&file);
         if kind.starts_with("text/html") {
             let page = std::fs::read_to_string(&file).unwrap_or_default();
-            let _ = request.respond(html(200, &page));
-            return;
+            return html(200, &page);
         }
-        match std::fs::File::open(&file) {
-            Ok(f) => {
-                let _ = request.respond(with_headers(Response::from_file(f), kind));
-            }
-            Err(_) => {
-                let _ = request.respond(text(404, "not found\n"));
-            }
+        let opened = std::fs::File::open(&file).and_then(|f| Ok((f.metadata()?.len(), f)));
+        match opened {
+            Ok((length, f)) => Response {
+                status: 200,
+                content_type: kind,
+                body: Body::File(f, length),
+            },
+            Err(_) => Response::text(404, "not found\n"),
         }
     }
 }
@@ -319,33 +313,17 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-fn with_headers<R: std::io::Read>(response: Response<R>, kind: &str) -> Response<R> {
-    let mut response = response;
-    for (name, value) in [("Content-Type", kind), ("Cache-Control", "no-store")] {
-        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    response
-}
-
-fn text(status: u16, body: &str) -> Response<std::io::Cursor<Vec<u8>>> {
-    with_headers(
-        Response::from_data(body.as_bytes().to_vec()).with_status_code(status),
-        "text/plain; charset=utf-8",
-    )
-}
-
 /// An HTML page with the reload script added before `</body>`.
-fn html(status: u16, page: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+fn html(status: u16, page: &str) -> Response {
     let injected = match page.rfind("</body>") {
         Some(at) => format!("{}{RELOAD_SCRIPT}{}", &page[..at], &page[at..]),
         None => format!("{page}{RELOAD_SCRIPT}"),
     };
-    with_headers(
-        Response::from_data(injected.into_bytes()).with_status_code(status),
-        "text/html; charset=utf-8",
-    )
+    Response {
+        status,
+        content_type: "text/html; charset=utf-8",
+        body: Body::Bytes(injected.into_bytes()),
+    }
 }
 
 #[cfg(test)]
@@ -369,9 +347,10 @@ mod tests {
 
     #[test]
     fn html_gets_the_reload_script() {
-        let mut body = String::new();
-        std::io::Read::read_to_string(&mut html(200, "<body>hi</body>").into_reader(), &mut body)
-            .unwrap();
+        let Body::Bytes(body) = html(200, "<body>hi</body>").body else {
+            panic!("a page in memory")
+        };
+        let body = String::from_utf8(body).unwrap();
         assert!(
             body.contains("__relsite/generation") && body.ends_with("</body>"),
             "{body}"

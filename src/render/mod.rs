@@ -1,6 +1,8 @@
 //! Templates: the built-in theme is embedded in the binary, and a site's `themes/<name>/`
 //! overrides it file by file. Templates receive the small view structs of [`views`], never the
-//! domain types, and an undefined variable is an error naming the template.
+//! domain types, and an undefined variable is an error naming the template. Every value a
+//! template prints is HTML-escaped and made [`crate::text::publishable`], so no control
+//! character or noncharacter from a user's file reaches a page.
 
 pub mod views;
 
@@ -69,6 +71,19 @@ pub enum StaticFile {
     Site(PathBuf),
 }
 
+impl StaticFile {
+    /// Where the file comes from, for messages: `the built-in theme`, or the site theme's file.
+    pub fn origin(&self) -> String {
+        match self {
+            StaticFile::Builtin(_) => BUILTIN_ORIGIN.to_string(),
+            StaticFile::Site(rel) => display_path(rel),
+        }
+    }
+}
+
+/// The origin of the built-in theme's files, for messages.
+pub const BUILTIN_ORIGIN: &str = "the built-in theme";
+
 impl Theme {
     /// Loads the built-in theme, overridden by `themes/<name>/` below `root` when a name is given.
     pub fn load(root: &Path, name: Option<&str>) -> Result<Theme, Vec<Diagnostic>> {
@@ -113,6 +128,7 @@ impl Theme {
         }
 
         let mut tera = Tera::new();
+        tera.set_escape_fn(escape_publishable_html);
         let origins: BTreeMap<String, String> = sources
             .iter()
             .map(|(n, (origin, _))| (n.clone(), origin.clone()))
@@ -146,12 +162,24 @@ impl Theme {
         }
     }
 
+    /// Every static file's path below the output root, with where it comes from.
+    pub fn static_origins(&self) -> impl Iterator<Item = (&str, String)> {
+        self.static_files
+            .iter()
+            .map(|(path, file)| (path.as_str(), file.origin()))
+    }
+
     /// Renders `template`; an error names the template file, line and column.
     pub fn render(&self, template: &str, context: &Context) -> Result<String, Diagnostic> {
         self.tera
             .render(template, context)
             .map_err(|err| template_problem(&self.origins, &err))
     }
+}
+
+/// Tera's HTML escaping of `input` made [`crate::text::publishable`] first: what pages print.
+fn escape_publishable_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    tera::escape_html(&crate::text::publishable(input), out)
 }
 
 /// A template error, attributed to the template file and position its report points at
@@ -186,13 +214,19 @@ fn template_problem(origins: &BTreeMap<String, String>, err: &tera::Error) -> Di
                 .map(|(_, o)| o)
         })
         .cloned();
-    match origin {
+    // The first line says what is wrong; the report's excerpt of the template goes below it.
+    let (message, detail) = match message.split_once('\n') {
+        Some((first, rest)) => (first.to_string(), Some(rest.to_string())),
+        None => (message, None),
+    };
+    let problem = match origin {
         Some(origin) if !origin.starts_with("built-in") => {
             Diagnostic::error(PathBuf::from(origin), message).at(location)
         }
         Some(origin) => Diagnostic::error(None, format!("{origin}: {message}")),
         None => Diagnostic::error(None, message),
-    }
+    };
+    problem.with_detail(detail)
 }
 
 /// `build.html:4:13` → (`build.html`, 4, 13).
@@ -257,6 +291,21 @@ mod tests {
         assert_eq!(theme.static_files.len(), BUILTIN_STATIC.len());
         let html = theme.render("404.html", &context()).expect("renders");
         assert!(html.contains("<h1>Not found</h1>"), "{html}");
+    }
+
+    #[test]
+    fn printed_values_are_escaped_and_publishable() {
+        let site = site_with_theme(&[("themes/brand/templates/404.html", "{{ site.title }}")]);
+        let theme = Theme::load(site.path(), Some("brand")).expect("theme");
+        let mut context = context();
+        context.insert(
+            "site",
+            &serde_json::json!({"title": "<b>\u{1}\u{1b}\u{fffe}"}),
+        );
+        assert_eq!(
+            theme.render("404.html", &context).unwrap(),
+            "&lt;b&gt;\u{fffd}\u{fffd}\u{fffd}"
+        );
     }
 
     #[test]

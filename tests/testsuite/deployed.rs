@@ -302,3 +302,80 @@ fn check_deployed_copes_with_a_host_that_refuses_head_and_names_a_redirect() {
     );
     assert!(run.lines_with("/com.acme.a/").is_empty(), "{}", run.stderr);
 }
+
+/// A host that takes connections and never answers: a listener nobody accepts from, whose
+/// connections the system completes and then leaves waiting.
+fn silent_host() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "https://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    (listener, base)
+}
+
+/// A site of three builds, whose check asks six URLs.
+fn three_builds() -> TestSite {
+    let site = TestSite::new();
+    for (dir, id, version) in [
+        ("a", "com.acme.a", "1.0"),
+        ("b", "com.acme.b", "2.0"),
+        ("c", "com.acme.c", "3.0"),
+    ] {
+        site.ipa(
+            &format!("releases/{dir}/App.ipa"),
+            &IpaBuilder::new("App", id, version, "1"),
+        );
+    }
+    site
+}
+
+#[test]
+fn check_deployed_ends_at_its_deadline_against_a_silent_host() {
+    let (_listener, base) = silent_host();
+    let site = three_builds();
+    let started = Instant::now();
+    let run = site.run(&[
+        "check",
+        "--deployed",
+        "--base-url",
+        &base,
+        "--timeout",
+        "60",
+        "--deadline",
+        "2",
+    ]);
+    let took = started.elapsed();
+    run.assert_fails_with(&format!(
+        "error: the check's deadline of 2s passed: 6 requests not checked, from {base}com.acme.a/1.0-1/manifest.plist; set a longer --deadline"
+    ));
+    assert!(
+        took < Duration::from_secs(10),
+        "the deadline of 2s held: took {took:?}"
+    );
+}
+
+#[test]
+fn check_deployed_asks_a_silent_host_once() {
+    let (_listener, base) = silent_host();
+    let site = three_builds();
+    let started = Instant::now();
+    let run = site.run(&["check", "--deployed", "--base-url", &base, "--timeout", "1"]);
+    let took = started.elapsed();
+    run.assert_fails_with(&format!(
+        "{base}com.acme.a/1.0-1/manifest.plist: error: cannot be fetched: did not answer within 1s"
+    ));
+    run.assert_fails_with(&format!(
+        "{base}: error: 5 more requests not sent: did not answer within 1s; set a longer --timeout if it is only slow"
+    ));
+    assert_eq!(
+        run.lines_with(": error: cannot be fetched").len(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "one timeout of 1s, not six: took {took:?}"
+    );
+}
