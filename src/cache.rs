@@ -356,6 +356,9 @@ fn read_into_copy(
 
 /// The facts of `source` with `out` made a clone of it, if the filesystem clones and the file
 /// did not change meanwhile; `None` leaves `out` empty.
+///
+/// The clone is taken before the read: a settled file whose stamp is the same before the clone
+/// and after the read was not written in between, so the clone holds the bytes read.
 #[cfg(target_os = "linux")]
 fn read_and_clone(
     source: &std::fs::File,
@@ -375,9 +378,12 @@ fn read_and_clone(
     if before.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
         return Ok(None);
     }
+    // Cloning first costs nothing where it fails, so the bytes are read once either way.
+    if rustix::fs::ioctl_ficlone(out, source).is_err() {
+        return Ok(None);
+    }
     let facts = crate::ipa::read_file(source.try_clone().map_err(IpaError::Open)?, icons, None)?;
-    let cloned = rustix::fs::ioctl_ficlone(out, source).is_ok();
-    if cloned && stamp(source) == Some(before) {
+    if stamp(source) == Some(before) {
         return Ok(Some(facts));
     }
     out.set_len(0).map_err(IpaError::Copy)?;
