@@ -184,27 +184,28 @@ impl Profile {
     }
 }
 
-/// Glob match where `*` stands for any sequence of bytes.
+/// Glob match where `*` stands for any sequence of characters, in time linear in the lengths of
+/// both: the literal pieces between stars are found left to right, each at its first place after
+/// the one before (the first piece anchored at the start, the last at the end), and a piece never
+/// needs another try, since a star before it can take up whatever lies between.
 fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            backtrack = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((star, matched)) = backtrack {
-            pi = star + 1;
-            ti = matched + 1;
-            backtrack = Some((star, matched + 1));
-        } else {
-            return false;
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some(last) = pieces.next_back() else {
+        // No star: the pattern is a literal.
+        return rest.is_empty();
+    };
+    for piece in pieces {
+        // `str::find` with a string needle is the two-way search: linear, no backtracking.
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == b'*')
+    rest.ends_with(last)
 }
 
 /// The byte range from `<?xml` (or `<plist` when there is no XML declaration)
@@ -694,6 +695,56 @@ mod tests {
         assert!(!wildcard_match("com.*.app", "com.acme.tools.apps"));
         assert!(wildcard_match("**", "a"));
         assert!(wildcard_match("a*b*c", "aXbYbZc"));
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("a*a", "aa"));
+        assert!(!wildcard_match("a*a", "a"));
+        assert!(!wildcard_match("ab*ba", "aba"));
+        assert!(wildcard_match("*.app", "x.app.app"));
+        assert!(!wildcard_match("a", "ab"));
+        assert!(wildcard_match("*é*", "caféx"));
+    }
+
+    #[test]
+    fn wildcard_matching_agrees_with_a_plain_recursive_matcher() {
+        fn slow(p: &[u8], t: &[u8]) -> bool {
+            match p.split_first() {
+                None => t.is_empty(),
+                Some((b'*', rest)) => (0..=t.len()).any(|i| slow(rest, &t[i..])),
+                Some((c, rest)) => t.first() == Some(c) && slow(rest, &t[1..]),
+            }
+        }
+        let alphabet = ["", "a", "b", "*", "ab", "a*", "*b", "**"];
+        for p1 in alphabet {
+            for p2 in alphabet {
+                for p3 in alphabet {
+                    let pattern = format!("{p1}{p2}{p3}");
+                    for text in ["", "a", "b", "ab", "ba", "aab", "abab", "bba", "abba"] {
+                        assert_eq!(
+                            wildcard_match(&pattern, text),
+                            slow(pattern.as_bytes(), text.as_bytes()),
+                            "{pattern} against {text}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A long piece after a star against a long id that almost matches it everywhere: a matcher
+    /// that retries the piece at every position takes time of the product of the lengths.
+    #[test]
+    fn wildcard_matching_takes_linear_time() {
+        let pattern = format!("*{}b*a*", "a".repeat(100_000));
+        let text = "a".repeat(1_000_000);
+        let started = std::time::Instant::now();
+        assert!(!wildcard_match(&pattern, &text));
+        let p = with_app_id(&format!("T.{pattern}"));
+        assert!(!p.matches_bundle_id(&text));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
