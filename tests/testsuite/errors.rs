@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::ipa_builder::{IpaBuilder, zip_bytes};
 use crate::support::*;
 
-fn good_site() -> TestSite {
+pub(crate) fn good_site() -> TestSite {
     let site = TestSite::new();
     site.ipa(
         "releases/good/Good.ipa",
@@ -16,15 +16,16 @@ fn good_site() -> TestSite {
     site
 }
 
-/// Applies `break_it` to a site that built, then checks the build fails with `line` on stderr
-/// and the output is byte-for-byte and inode-for-inode what it was.
+/// Applies `break_it` to a site that built, then checks the build fails with `line` on stderr,
+/// within the time and memory of [`TestSite::run_bounded`], and the output is byte-for-byte and
+/// inode-for-inode what it was.
 #[track_caller]
-fn fails_keeping_output(break_it: impl FnOnce(&TestSite), line: &str) -> Run {
+pub(crate) fn fails_keeping_output(break_it: impl FnOnce(&TestSite), line: &str) -> Run {
     let site = good_site();
     let before = site.tree("public");
     let ids = identities(&site.path("public"));
     break_it(&site);
-    let run = site.build();
+    let run = site.run_bounded(&["build"]);
     run.assert_fails_with(line);
     assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
     assert_eq!(before, site.tree("public"), "output bytes unchanged");

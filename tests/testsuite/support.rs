@@ -152,6 +152,100 @@ impl TestSite {
         self.run(&["build"])
     }
 
+    /// Runs relsite with `args`, then `--root <site>`, within [`TIME_BOUND`] and
+    /// [`MEMORY_BOUND`]: a run that takes longer is killed and fails the test, one that needs
+    /// more memory fails to allocate and aborts.
+    #[track_caller]
+    pub fn run_bounded(&self, args: &[&str]) -> Run {
+        let mut command = relsite();
+        command.args(args).arg("--root").arg(self.root());
+        run_bounded(command)
+    }
+}
+
+/// The wall time a run on hostile input may take; an honest build of a small site takes well
+/// under a second.
+pub const TIME_BOUND: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The address space a run on hostile input may use, in bytes; an honest build of a small site
+/// uses a few tens of megabytes.
+pub const MEMORY_BOUND: u64 = 512 << 20;
+
+/// Runs `command` within [`TIME_BOUND`] and [`MEMORY_BOUND`] (through the shell's `ulimit -v`),
+/// with stdin closed.
+#[track_caller]
+pub fn run_bounded(command: Command) -> Run {
+    let mut bounded = Command::new("sh");
+    bounded
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {}; exec \"$0\" \"$@\"",
+            MEMORY_BOUND / 1024
+        ))
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => bounded.env(key, value),
+            None => bounded.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        bounded.current_dir(dir);
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+    let (stdout, stderr) = (out.path().join("stdout"), out.path().join("stderr"));
+    let mut child = bounded
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+        .spawn()
+        .expect("run relsite");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for relsite") {
+            break status;
+        }
+        if started.elapsed() > TIME_BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "relsite did not finish within {TIME_BOUND:?}; stderr so far:\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read =
+        |path: &Path| String::from_utf8_lossy(&std::fs::read(path).expect("output")).into_owned();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(&stdout),
+        stderr: read(&stderr),
+    }
+}
+
+impl TestSite {
+    /// Makes `rel` a named pipe (FIFO), which no one writes to: opening it to read would wait.
+    pub fn fifo(&self, rel: &str) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let made = Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success(), "mkfifo {}", path.display());
+        self
+    }
+
+    /// Makes `rel` a symbolic link to `target`.
+    pub fn symlink(&self, rel: &str, target: &Path) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(target, path).expect("symlink");
+        self
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
