@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
 
@@ -80,16 +80,28 @@ impl Notes {
 pub struct ReleaseDate(pub OffsetDateTime);
 
 impl ReleaseDate {
+    /// Parses a date, which must fall within the years 0000 to 9999 in UTC, where feeds and
+    /// sorting put it: `9999-12-31T23:59:59-23:59` is a valid RFC 3339 text but a time in the
+    /// year 10000.
     pub fn parse(input: &str) -> Result<Self, String> {
         let input = input.trim();
-        if let Ok(at) = OffsetDateTime::parse(input, &Rfc3339) {
-            return Ok(ReleaseDate(at));
+        let at = match OffsetDateTime::parse(input, &Rfc3339) {
+            Ok(at) => at,
+            Err(_) => Date::parse(input, format_description!("[year]-[month]-[day]"))
+                .map(|d| PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_utc())
+                .map_err(|_| {
+                    format!("`{input}` is not a date: write YYYY-MM-DD or an RFC 3339 time such as 2024-05-01T12:00:00Z")
+                })?,
+        };
+        let in_range = at
+            .checked_to_offset(UtcOffset::UTC)
+            .is_some_and(|utc| (0..=9999).contains(&utc.year()));
+        if !in_range {
+            return Err(format!(
+                "`{input}` is out of range: a date must fall within the years 0000 to 9999 in UTC"
+            ));
         }
-        Date::parse(input, format_description!("[year]-[month]-[day]"))
-            .map(|d| ReleaseDate(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_utc()))
-            .map_err(|_| {
-                format!("`{input}` is not a date: write YYYY-MM-DD or an RFC 3339 time such as 2024-05-01T12:00:00Z")
-            })
+        Ok(ReleaseDate(at))
     }
 
     /// `YYYY-MM-DD`, in the timestamp's own offset.
@@ -155,6 +167,30 @@ mod tests {
             err.starts_with("releases/a/A.yaml:2:7: error: `last tuesday` is not a date"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_date_out_of_range_in_utc_is_an_error_with_position() {
+        for date in [
+            "9999-12-31T23:59:59-23:59",
+            "0000-01-01T00:00:00+00:01",
+            "-0001-01-01",
+        ] {
+            let err = parse(&format!("notes: hi\ndate: {date}\n")).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "releases/a/A.yaml:2:7: error: `{date}` is out of range: a date must fall within the years 0000 to 9999 in UTC"
+                )
+            );
+        }
+        for date in [
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T23:59:59+23:59",
+            "0000-01-01",
+        ] {
+            assert!(parse(&format!("date: {date}\n")).is_ok(), "{date}");
+        }
     }
 
     #[test]

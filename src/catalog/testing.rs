@@ -46,6 +46,7 @@ pub struct Release {
     plist: InfoPlist,
     signed: Signed,
     app_id: Option<String>,
+    built_at: Option<OffsetDateTime>,
 }
 
 /// A release of `bundle_id` with CFBundleShortVersionString `version` and CFBundleVersion
@@ -67,6 +68,7 @@ pub fn release(bundle_id: &str, version: &str, build: &str) -> Release {
         },
         signed: Signed::AdHoc(NOW + Duration::days(365)),
         app_id: None,
+        built_at: None,
     }
 }
 
@@ -74,6 +76,12 @@ impl Release {
     /// The notes file's YAML text (`channel`, `date`, `draft`, `title`, `notes`, `version`).
     pub fn notes(mut self, yaml: &str) -> Self {
         self.notes = yaml.to_string();
+        self
+    }
+
+    /// When the IPA's Info.plist was written, by its zip entry.
+    pub fn built_at(mut self, at: OffsetDateTime) -> Self {
+        self.built_at = Some(at);
         self
     }
 
@@ -136,7 +144,7 @@ impl Release {
                 },
                 size,
                 sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-                built_at: None,
+                built_at: self.built_at,
             },
             source: ReleaseSource {
                 ipa: self.ipa,

@@ -152,6 +152,19 @@ fn malformed_notes_yaml() {
 }
 
 #[test]
+fn a_notes_date_out_of_range_in_utc() {
+    fails_keeping_output(
+        |s| {
+            s.file(
+                "releases/good/Good.yaml",
+                b"date: 9999-12-31T23:59:59-23:59\n",
+            );
+        },
+        "releases/good/Good.yaml:1:7: error: `9999-12-31T23:59:59-23:59` is out of range: a date must fall within the years 0000 to 9999 in UTC",
+    );
+}
+
+#[test]
 fn an_unknown_key_in_notes() {
     fails_keeping_output(
         |s| {
