@@ -238,7 +238,7 @@ impl Cache {
             std::process::id(),
             PARTS.fetch_add(1, Ordering::Relaxed)
         ));
-        let read = std::fs::File::open(path)
+        let read = crate::fs::open_regular(path)
             .map_err(IpaError::Open)
             .and_then(|source| read_into_copy(source, &partial, &self.icons))
             .and_then(|facts| {

@@ -13,6 +13,10 @@ use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
 /// The configuration file's name inside the site root.
 pub const CONFIG_FILE: &str = "relsite.yaml";
 
+/// The largest configuration file relsite reads, in bytes: a site's settings take a few
+/// kilobytes, even with an entry for each of hundreds of apps.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct Config {
@@ -172,7 +176,12 @@ impl Config {
     /// Reads `relsite.yaml` from the site root.
     pub fn from_root(root: &Path) -> Result<Config, Vec<Diagnostic>> {
         let file = PathBuf::from(CONFIG_FILE);
-        let text = crate::fs::read_to_string(&root.join(&file)).map_err(|err| {
+        let text = crate::fs::read_capped_to_string(
+            &root.join(&file),
+            MAX_CONFIG_BYTES,
+            "a configuration file",
+        )
+        .map_err(|err| {
             let message = if err.source.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "no {CONFIG_FILE} in `{}`: is this a relsite site? (`relsite init` makes one)",

@@ -30,6 +30,114 @@ pub fn read_to_string(path: &Path) -> Result<String, FsError> {
     std::fs::read_to_string(path).map_err(wrap("read", path))
 }
 
+/// Why an input is not read, whatever its bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// A FIFO would wait for a writer forever, a device may never end: relsite reads only
+    /// regular files.
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    /// A symlink that leads out of the site folder, e.g. to `/dev/zero` or to a secret.
+    #[error("it leads outside the site folder, to `{}`", .0.display())]
+    OutsideSite(PathBuf),
+    /// Larger than its reader takes.
+    #[error("it is larger than {cap} bytes, the most relsite reads of {what}")]
+    TooLarge { cap: u64, what: &'static str },
+}
+
+impl From<Refused> for io::Error {
+    fn from(refused: Refused) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, refused)
+    }
+}
+
+/// Opens `path` to read if it is a regular file (symlinks followed), else fails with
+/// [`Refused::NotRegular`]. Nothing blocks: the file is opened without waiting for a writer
+/// (a FIFO opened to read otherwise waits for one) and judged by the metadata of what was
+/// opened, so the file read is the file checked.
+pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NONBLOCK | libc::O_NOCTTY,
+    );
+    let file = options.open(path)?;
+    let kind = file_kind(&file.metadata()?.file_type());
+    match kind {
+        None => Ok(file),
+        Some(kind) => Err(Refused::NotRegular(kind).into()),
+    }
+}
+
+/// What a file that is not regular is, in words; `None` for a regular file.
+pub fn file_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_file() {
+        return None;
+    }
+    if file_type.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return Some("a device");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("a special file")
+}
+
+/// Reads the regular file at `path` whole if it holds at most `cap` bytes, else fails with
+/// [`Refused::TooLarge`] naming `what` the file is, having read no more than `cap + 1` bytes.
+pub fn read_capped(path: &Path, cap: u64, what: &'static str) -> Result<Vec<u8>, FsError> {
+    use std::io::Read;
+    let read = || -> io::Result<Vec<u8>> {
+        let file = open_regular(path)?;
+        let too_large = || io::Error::from(Refused::TooLarge { cap, what });
+        let len = file.metadata()?.len();
+        if len > cap {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(cap + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > cap {
+            return Err(too_large());
+        }
+        Ok(bytes)
+    };
+    read().map_err(wrap("read", path))
+}
+
+/// [`read_capped`] as UTF-8 text.
+pub fn read_capped_to_string(path: &Path, cap: u64, what: &'static str) -> Result<String, FsError> {
+    let bytes = read_capped(path, cap, what)?;
+    String::from_utf8(bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        .map_err(wrap("read", path))
+}
+
+/// The real path of `root/rel` when it stays inside `root` through any symlinks, else
+/// [`Refused::OutsideSite`]. For the site's inputs: a release, its notes or a configured icon
+/// that is a symlink to `/dev/zero` or to a secret elsewhere is refused before it is opened.
+pub fn in_site(root: &Path, rel: &Path) -> Result<PathBuf, FsError> {
+    let path = root.join(rel);
+    let real = std::fs::canonicalize(&path).map_err(wrap("read", &path))?;
+    let real_root = std::fs::canonicalize(root).map_err(wrap("read", root))?;
+    if real.starts_with(&real_root) {
+        Ok(real)
+    } else {
+        Err(wrap("read", &path)(Refused::OutsideSite(real).into()))
+    }
+}
+
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     std::fs::write(path, bytes).map_err(wrap("write", path))
 }
@@ -234,6 +342,72 @@ impl Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_regular_files_open_and_a_fifo_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"bytes").unwrap();
+        assert!(open_regular(&file).is_ok());
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let refused = |path: &Path| open_regular(path).unwrap_err().to_string();
+        assert_eq!(
+            refused(&fifo),
+            "it is a named pipe (FIFO), not a regular file"
+        );
+        assert_eq!(
+            refused(Path::new("/dev/zero")),
+            "it is a device, not a regular file"
+        );
+        assert_eq!(refused(dir.path()), "it is a folder, not a regular file");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        assert_eq!(
+            refused(&link),
+            "it is a named pipe (FIFO), not a regular file"
+        );
+    }
+
+    #[test]
+    fn reading_stops_at_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notes.yaml");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_capped(&file, 5, "a notes file").unwrap(), b"12345");
+        let err = read_capped(&file, 4, "a notes file")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with(
+                "notes.yaml`: it is larger than 4 bytes, the most relsite reads of a notes file"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn symlinks_out_of_the_site_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir_all(root.join("releases")).unwrap();
+        std::fs::write(root.join("releases/A.yaml"), b"x").unwrap();
+        std::os::unix::fs::symlink("A.yaml", root.join("releases/B.yaml")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", root.join("releases/C.yaml")).unwrap();
+        assert!(in_site(&root, Path::new("releases/A.yaml")).is_ok());
+        assert!(in_site(&root, Path::new("releases/B.yaml")).is_ok());
+        let err = in_site(&root, Path::new("releases/C.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("C.yaml`: it leads outside the site folder, to `/dev/zero`"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn write_replacing_leaves_the_new_bytes_and_no_partial_file() {

@@ -13,6 +13,10 @@ use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
 /// The default release channel.
 pub const DEFAULT_CHANNEL: &str = "stable";
 
+/// The largest notes file relsite reads, in bytes. Release notes take a few kilobytes; a file
+/// of a megabyte is not notes, and one of gigabytes must not be read into memory.
+pub const MAX_NOTES_BYTES: u64 = 1 << 20;
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "snake_case")]
 pub struct Notes {
@@ -63,9 +67,13 @@ impl Notes {
         Ok(notes)
     }
 
-    /// Reads the notes at `root/file`.
+    /// Reads the notes at `root/file`: a regular file inside the site of at most
+    /// [`MAX_NOTES_BYTES`].
     pub fn from_file(root: &Path, file: &Path) -> Result<Notes, Diagnostic> {
-        let text = crate::fs::read_to_string(&root.join(file))
+        let text = crate::fs::in_site(root, file)
+            .and_then(|path| {
+                crate::fs::read_capped_to_string(&path, MAX_NOTES_BYTES, "a notes file")
+            })
             .map_err(|e| Diagnostic::error(file.to_path_buf(), e.to_string()))?;
         Notes::parse(&text, file)
     }

@@ -18,6 +18,7 @@ use crate::fs::Stamp;
 use crate::icons::{IconStore, key_of};
 use crate::ipa::IconSet;
 use crate::ipa::IpaFacts;
+use crate::ipa::icon::ICON_CAP;
 use crate::layout::ReservedNames;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
@@ -251,7 +252,8 @@ fn load_configured_icons(
     let mut icons = BTreeMap::new();
     for (bundle_id, settings) in &config.apps {
         let Some(icon) = &settings.icon else { continue };
-        let loaded = crate::fs::read(&root.join(icon))
+        let loaded = crate::fs::in_site(root, icon)
+            .and_then(|path| crate::fs::read_capped(&path, ICON_CAP, "an icon"))
             .map_err(|e| e.to_string())
             .and_then(|bytes| store.get_or_render(&key_of(&bytes), || IconSet::from_png(&bytes)));
         match loaded {
@@ -277,17 +279,18 @@ struct Read {
 }
 
 /// Reads one release's IPA (or takes its facts from the cache) and notes, reporting problems of
-/// both.
+/// both. The IPA must be a regular file inside the site.
 fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
-    let path = root.join(&source.ipa);
-    let stamp = Stamp::of(&path);
+    let path = crate::fs::in_site(root, &source.ipa);
+    let stamp = path.as_deref().ok().and_then(Stamp::of);
     let cached = stamp.and_then(|s| cache.lookup(&crate::diag::display_path(&source.ipa), s));
     let from_cache = cached.is_some();
-    let ipa = match cached {
-        Some(facts) => Ok(facts),
-        None => cache
+    let ipa = match (cached, path) {
+        (Some(facts), _) => Ok(facts),
+        (None, Ok(path)) => cache
             .read_ipa(&path)
             .map_err(|e| Diagnostic::error(source.ipa.clone(), e.to_string())),
+        (None, Err(e)) => Err(Diagnostic::error(source.ipa.clone(), e.to_string())),
     };
     let notes = match &source.notes {
         Some(file) => Notes::from_file(root, file),

@@ -51,7 +51,7 @@ pub fn scan(root: &Path, releases_dir: &Path) -> (Vec<ReleaseSource>, Vec<Diagno
                 continue;
             }
         };
-        if !entry.file_type().is_file() && !entry.path().is_file() {
+        if entry.file_type().is_dir() {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -62,11 +62,37 @@ pub fn scan(root: &Path, releases_dir: &Path) -> (Vec<ReleaseSource>, Vec<Diagno
         else {
             continue;
         };
+        let is_ipa = match extension(&name).as_deref() {
+            Some("ipa") => true,
+            Some("yaml" | "yml") => false,
+            _ => continue,
+        };
+        // What the name promises must be a regular file (through a symlink or not): a FIFO,
+        // a device or a dangling link under a release's name is reported, never opened.
+        match std::fs::metadata(entry.path()) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(meta) => {
+                let kind = crate::fs::file_kind(&meta.file_type()).unwrap_or("not a file");
+                problems.push(Diagnostic::error(
+                    dir.join(&name),
+                    format!("is {kind}, not a regular file: releases hold .ipa and notes files"),
+                ));
+                continue;
+            }
+            Err(err) => {
+                problems.push(Diagnostic::error(
+                    dir.join(&name),
+                    format!("cannot read: {err}"),
+                ));
+                continue;
+            }
+        }
         let folder = folders.entry(dir.to_path_buf()).or_default();
-        match extension(&name).as_deref() {
-            Some("ipa") => folder.ipas.push(name),
-            Some("yaml" | "yml") => folder.yamls.push(name),
-            _ => {}
+        if is_ipa {
+            folder.ipas.push(name);
+        } else {
+            folder.yamls.push(name);
         }
     }
 
@@ -262,6 +288,35 @@ mod tests {
             problems[0]
                 .to_string()
                 .starts_with("releases: error: releases folder not found")
+        );
+    }
+
+    #[test]
+    fn releases_that_are_not_regular_files_are_reported() {
+        let dir = site(&["releases/a/A.ipa", "releases/a/A.yaml"]);
+        let releases = dir.path().join("releases");
+        let made = std::process::Command::new("mkfifo")
+            .arg(releases.join("a/Pipe.ipa"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("/dev/null", releases.join("a/Null.yaml")).unwrap();
+        std::os::unix::fs::symlink("nowhere", releases.join("a/Gone.ipa")).unwrap();
+        std::os::unix::fs::symlink("A.ipa", releases.join("a/Link.ipa")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", releases.join("a/other.txt")).unwrap();
+        let (found, problems) = scan(dir.path(), Path::new("releases"));
+        let found: Vec<String> = found.iter().map(|r| display_path(&r.ipa)).collect();
+        assert_eq!(found, ["releases/a/A.ipa", "releases/a/Link.ipa"]);
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("releases/a/Gone.ipa: error: cannot read:"));
+        assert_eq!(
+            problems[1],
+            "releases/a/Null.yaml: error: is a device, not a regular file: releases hold .ipa and notes files"
+        );
+        assert_eq!(
+            problems[2],
+            "releases/a/Pipe.ipa: error: is a named pipe (FIFO), not a regular file: releases hold .ipa and notes files"
         );
     }
 

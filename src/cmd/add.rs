@@ -46,9 +46,11 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let notes_text = match (&args.notes, &args.notes_file) {
         (Some(text), _) => Some(text.clone()),
-        (None, Some(file)) => crate::fs::read_to_string(file)
-            .map_err(|e| problems.push(Diagnostic::error(file.clone(), e.to_string())))
-            .ok(),
+        (None, Some(file)) => {
+            crate::fs::read_capped_to_string(file, crate::notes::MAX_NOTES_BYTES, "a notes file")
+                .map_err(|e| problems.push(Diagnostic::error(file.clone(), e.to_string())))
+                .ok()
+        }
         (None, None) => None,
     };
     let date = match &args.date {
@@ -160,12 +162,19 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
         clear_stale(parent, &hidden);
         made.staging = Some(staging.clone());
         crate::fs::create_dir_all(&staging).map_err(io(&staging_rel))?;
-        std::fs::copy(source, staging.join(&file_name)).map_err(|e| {
-            vec![Diagnostic::error(
-                source.clone(),
-                format!("cannot copy: {e}"),
-            )]
-        })?;
+        crate::fs::open_regular(source)
+            .and_then(|mut from| {
+                std::io::copy(
+                    &mut from,
+                    &mut std::fs::File::create(staging.join(&file_name))?,
+                )
+            })
+            .map_err(|e| {
+                vec![Diagnostic::error(
+                    source.clone(),
+                    format!("cannot copy: {e}"),
+                )]
+            })?;
         let notes_staged = staging_rel.join(notes_rel.file_name().unwrap_or_default());
         crate::fs::write(&root.join(&notes_staged), yaml.as_bytes()).map_err(io(&notes_rel))?;
         rename_new(&staging, &target).map_err(io(&dir))

@@ -69,9 +69,10 @@ pub struct IpaArchive {
 }
 
 impl IpaArchive {
-    /// Opens the IPA and finds its app folder, `Payload/<Name>.app/`.
+    /// Opens the IPA, which must be a regular file, and finds its app folder,
+    /// `Payload/<Name>.app/`.
     pub fn open(path: &Path) -> Result<Self, IpaError> {
-        IpaArchive::from_file(File::open(path).map_err(IpaError::Open)?)
+        IpaArchive::from_file(crate::fs::open_regular(path).map_err(IpaError::Open)?)
     }
 
     /// [`IpaArchive::open`] for a file already open.
@@ -244,7 +245,11 @@ pub fn read_copying(
     icons: &IconStore,
     copy: Option<&mut dyn std::io::Write>,
 ) -> Result<IpaFacts, IpaError> {
-    read_file(File::open(path).map_err(IpaError::Open)?, icons, copy)
+    read_file(
+        crate::fs::open_regular(path).map_err(IpaError::Open)?,
+        icons,
+        copy,
+    )
 }
 
 /// [`read_copying`] of a file already open.

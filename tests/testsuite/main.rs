@@ -11,6 +11,7 @@ mod example_site;
 mod feeds;
 mod fixtures;
 mod fuzz_regressions;
+mod hostile;
 mod ipa_builder;
 mod readme;
 mod reserved_names;

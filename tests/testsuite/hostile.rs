@@ -1,0 +1,190 @@
+//! Hostile input: files made to hang, exhaust or crash a reader. Each run must end within the
+//! bounds of [`TestSite::run_bounded`] with an error naming the file and the limit it broke,
+//! and a build that fails leaves the previous output as it was.
+
+use std::path::Path;
+
+use crate::errors::fails_keeping_output;
+use crate::ipa_builder::IpaBuilder;
+use crate::support::*;
+
+fn good_ipa() -> IpaBuilder {
+    IpaBuilder::new("Good", "com.acme.good", "1.0", "1")
+}
+
+/// A site with relsite.yaml and an IPA to add from outside it, at `<tmp>/in/Good.ipa`.
+fn site_to_add_to() -> (TestSite, tempfile::TempDir) {
+    let site = TestSite::new();
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(outside.path().join("in")).expect("mkdir");
+    std::fs::write(outside.path().join("in/Good.ipa"), good_ipa().build()).expect("write");
+    (site, outside)
+}
+
+/// A sparse file of `len` bytes: it takes no room on disk, but reads as `len` zero bytes.
+fn sparse(path: &Path, len: u64) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::File::create(path)
+        .and_then(|f| f.set_len(len))
+        .expect("sparse file");
+}
+
+#[test]
+fn add_refuses_a_fifo_as_the_ipa() {
+    let (site, outside) = site_to_add_to();
+    let fifo = outside.path().join("in/Pipe.ipa");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let run = site.run_bounded(&["add", fifo.to_str().unwrap()]);
+    run.assert_fails_with(
+        "Pipe.ipa: error: cannot open: it is a named pipe (FIFO), not a regular file",
+    );
+    assert!(site.tree("releases").is_empty());
+}
+
+#[test]
+fn add_refuses_a_fifo_as_the_notes_file() {
+    let (site, outside) = site_to_add_to();
+    let fifo = outside.path().join("in/notes.md");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let ipa = outside.path().join("in/Good.ipa");
+    let run = site.run_bounded(&[
+        "add",
+        ipa.to_str().unwrap(),
+        "--notes-file",
+        fifo.to_str().unwrap(),
+    ]);
+    run.assert_fails_with("notes.md: error: failed to read");
+    run.assert_mentions(&["it is a named pipe (FIFO), not a regular file"]);
+    assert!(site.tree("releases").is_empty());
+}
+
+#[test]
+fn a_configured_icon_that_is_a_symlink_to_dev_zero() {
+    fails_keeping_output(
+        |s| {
+            s.symlink("icons/good.png", Path::new("/dev/zero"));
+            s.config(&format!(
+                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
+            ));
+        },
+        "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: failed to read",
+    )
+    .assert_mentions(&["it leads outside the site folder, to `/dev/zero`"]);
+}
+
+#[test]
+fn a_configured_icon_that_is_a_fifo() {
+    fails_keeping_output(
+        |s| {
+            s.fifo("icons/good.png");
+            s.config(&format!(
+                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
+            ));
+        },
+        "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: failed to read",
+    )
+    .assert_mentions(&["it is a named pipe (FIFO), not a regular file"]);
+}
+
+#[test]
+fn a_configured_icon_larger_than_an_icon_may_be() {
+    fails_keeping_output(
+        |s| {
+            sparse(&s.path("icons/good.png"), 2 << 30);
+            s.config(&format!(
+                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
+            ));
+        },
+        "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: failed to read",
+    )
+    .assert_mentions(&["it is larger than 8388608 bytes, the most relsite reads of an icon"]);
+}
+
+#[test]
+fn releases_that_are_fifos_or_devices() {
+    let run = fails_keeping_output(
+        |s| {
+            s.fifo("releases/bad/Pipe.ipa");
+            s.symlink("releases/good/Good.yaml", Path::new("/dev/zero"));
+        },
+        "releases/bad/Pipe.ipa: error: is a named pipe (FIFO), not a regular file",
+    );
+    run.assert_mentions(&["releases/good/Good.yaml: error: is a device, not a regular file"]);
+}
+
+#[test]
+fn an_ipa_or_notes_that_lead_outside_the_site() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let ipa = outside.path().join("Other.ipa");
+    std::fs::write(&ipa, good_ipa().build()).expect("write");
+    let notes = outside.path().join("notes.yaml");
+    std::fs::write(&notes, "notes: hi\n").expect("write");
+    let run = fails_keeping_output(
+        |s| {
+            s.symlink("releases/other/Other.ipa", &ipa);
+            s.symlink("releases/good/Good.yaml", &notes);
+        },
+        "releases/other/Other.ipa: error: failed to read",
+    );
+    assert_eq!(
+        run.lines_with("it leads outside the site folder").len(),
+        2,
+        "{}",
+        run.stderr
+    );
+    run.assert_mentions(&["releases/good/Good.yaml: error: failed to read"]);
+}
+
+#[test]
+fn a_symlink_inside_the_site_is_followed() {
+    let site = TestSite::new();
+    site.ipa("store/Good.ipa", &good_ipa());
+    site.file("store/Good.yaml", b"notes: hi\n");
+    site.symlink("releases/good/Good.ipa", &site.path("store/Good.ipa"));
+    site.symlink("releases/good/Good.yaml", &site.path("store/Good.yaml"));
+    site.run_bounded(&["build"]).assert_ok();
+}
+
+#[test]
+fn a_notes_file_of_gigabytes() {
+    fails_keeping_output(
+        |s| sparse(&s.path("releases/good/Good.yaml"), 2 << 30),
+        "releases/good/Good.yaml: error: failed to read",
+    )
+    .assert_mentions(&["it is larger than 1048576 bytes, the most relsite reads of a notes file"]);
+}
+
+#[test]
+fn a_config_of_gigabytes() {
+    fails_keeping_output(
+        |s| sparse(&s.path("relsite.yaml"), 2 << 30),
+        "relsite.yaml: error: failed to read",
+    )
+    .assert_mentions(&[
+        "it is larger than 1048576 bytes, the most relsite reads of a configuration file",
+    ]);
+}
+
+#[test]
+fn a_config_that_is_a_fifo() {
+    fails_keeping_output(
+        |s| {
+            s.remove("relsite.yaml");
+            s.fifo("relsite.yaml");
+        },
+        "relsite.yaml: error: failed to read",
+    )
+    .assert_mentions(&["it is a named pipe (FIFO), not a regular file"]);
+}
