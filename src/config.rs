@@ -161,7 +161,7 @@ impl fmt::Display for HttpsUrl {
 impl Config {
     /// Parses the configuration text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Config, Vec<Diagnostic>> {
-        let mut config: Config = serde_yaml::from_str(text).map_err(|err| {
+        let mut config: Config = crate::yaml::from_str(text).map_err(|err| {
             let (message, location) = yaml_problem(&err);
             vec![Diagnostic::error(file.to_path_buf(), message).at(location)]
         })?;
@@ -212,6 +212,11 @@ impl Config {
                 Ok(url) => self.ipa_base_url = Some(url),
                 Err(why) => error(&["ipa_base_url"], format!("`ipa_base_url`: {why}")),
             }
+        }
+        if let Some(description) = &self.description
+            && let Err(why) = crate::markdown::check_length("`description`", description)
+        {
+            error(&["description"], why);
         }
         if self.title.trim().is_empty() {
             error(&["title"], "`title` must not be empty".into());
@@ -268,6 +273,14 @@ impl Config {
                         "`apps.{bundle_id}.slug` `{slug}` is a name relsite keeps for {owner}; choose another slug"
                     ),
                 );
+            }
+            if let Some(description) = &app.description
+                && let Err(why) = crate::markdown::check_length(
+                    &format!("`apps.{bundle_id}.description`"),
+                    description,
+                )
+            {
+                error(&["apps", bundle_id, "description"], why);
             }
             if let Some(icon) = &app.icon
                 && !is_inner_relative(icon)
@@ -436,6 +449,29 @@ mod tests {
             errs[0].starts_with("relsite.yaml:5:11: error: `apps.com.a.b.slug`"),
             "{}",
             errs[0]
+        );
+    }
+
+    #[test]
+    fn errors_on_descriptions_longer_than_markdown_may_be() {
+        let max = crate::markdown::MAX_MARKDOWN_BYTES;
+        let long = "a".repeat(max + 1);
+        let errs = parse(&format!(
+            "title: T\nbase_url: https://e.com/\ndescription: {long}\napps:\n  com.a.b:\n    description: {long}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            errs,
+            [
+                format!(
+                    "relsite.yaml:3:14: error: `description` is {} bytes of Markdown, more than the {max} relsite renders",
+                    max + 1
+                ),
+                format!(
+                    "relsite.yaml:6:18: error: `apps.com.a.b.description` is {} bytes of Markdown, more than the {max} relsite renders",
+                    max + 1
+                ),
+            ]
         );
     }
 

@@ -31,6 +31,7 @@ pub mod ui;
 pub(crate) mod urls;
 pub(crate) mod version;
 pub(crate) mod write;
+pub(crate) mod yaml;
 
 pub use cmd::{Failure, run};
 

@@ -6,6 +6,22 @@
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
+/// The longest Markdown text relsite renders, in bytes. Release notes and descriptions take a
+/// few kilobytes; rendering is linear in the text, but each build's notes land on several pages
+/// and feeds, so a book's worth is refused where it is read.
+pub const MAX_MARKDOWN_BYTES: usize = 256 << 10;
+
+/// Why `markdown` is too long to render, if it is; `what` names it.
+pub fn check_length(what: &str, markdown: &str) -> Result<(), String> {
+    if markdown.len() > MAX_MARKDOWN_BYTES {
+        return Err(format!(
+            "{what} is {} bytes of Markdown, more than the {MAX_MARKDOWN_BYTES} relsite renders",
+            markdown.len()
+        ));
+    }
+    Ok(())
+}
+
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }

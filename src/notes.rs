@@ -45,7 +45,7 @@ impl Notes {
         if text.trim().is_empty() {
             return Ok(Notes::default());
         }
-        let mut notes: Notes = serde_yaml::from_str(text).map_err(|err| {
+        let mut notes: Notes = crate::yaml::from_str(text).map_err(|err| {
             let (message, location) = yaml_problem(&err);
             Diagnostic::error(file.to_path_buf(), message).at(location)
         })?;
@@ -60,6 +60,10 @@ impl Notes {
             if channel.is_empty() {
                 return Err(problem("channel", "`channel` must not be empty".into()));
             }
+        }
+        if let Some(markdown) = &notes.notes {
+            crate::markdown::check_length("`notes`", markdown)
+                .map_err(|why| problem("notes", why))?;
         }
         if notes.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
             return Err(problem("version", "`version` must not be empty".into()));
@@ -199,6 +203,38 @@ mod tests {
         ] {
             assert!(parse(&format!("date: {date}\n")).is_ok(), "{date}");
         }
+    }
+
+    #[test]
+    fn notes_longer_than_markdown_may_be_are_an_error_with_position() {
+        let max = crate::markdown::MAX_MARKDOWN_BYTES;
+        assert!(parse(&format!("notes: {}\n", "a".repeat(max))).is_ok());
+        let err = parse(&format!(
+            "date: 2024-05-01\nnotes: {}\n",
+            "a".repeat(max + 1)
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "releases/a/A.yaml:2:8: error: `notes` is {} bytes of Markdown, more than the {max} relsite renders",
+                max + 1
+            )
+        );
+    }
+
+    #[test]
+    fn aliases_expanding_past_the_limit_are_an_error() {
+        let big = "a".repeat(1 << 20);
+        let text = format!("notes: &n {big}\ntitle: *n\nchannel: *n\nversion: *n\ndate: *n\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.starts_with("releases/a/A.yaml:"), "{err}");
+        assert!(
+            err.contains(
+                "with its aliases expanded, the document holds more than 4194304 bytes of text"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -53,6 +53,12 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
         }
         (None, None) => None,
     };
+    if let Some(text) = &notes_text
+        && let Err(why) = crate::markdown::check_length("the notes", text)
+    {
+        let file = args.notes_file.clone().filter(|_| args.notes.is_none());
+        problems.push(Diagnostic::error(file, why));
+    }
     let date = match &args.date {
         Some(given) => ReleaseDate::parse(given)
             .map(|_| given.trim().to_string())

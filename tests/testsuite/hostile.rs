@@ -188,3 +188,76 @@ fn a_config_that_is_a_fifo() {
     )
     .assert_mentions(&["it is a named pipe (FIFO), not a regular file"]);
 }
+
+/// A 300 KB description named by 20,000 aliases: 6 GB of text once expanded, from a file under
+/// a megabyte.
+#[test]
+fn a_config_whose_aliases_expand_to_gigabytes() {
+    let mut config = format!(
+        "title: T\nbase_url: {BASE_URL}\ndescription: &d {}\napps:\n",
+        "a".repeat(300_000)
+    );
+    for i in 0..20_000 {
+        config.push_str(&format!("  a{i}: {{description: *d}}\n"));
+    }
+    assert!(config.len() < 1 << 20);
+    fails_keeping_output(
+        |s| {
+            s.config(&config);
+        },
+        "relsite.yaml:",
+    )
+    .assert_mentions(&[
+        "with its aliases expanded, the document holds more than 4194304 bytes of text, the most relsite reads",
+    ]);
+}
+
+/// Nine levels of ten aliases each of the level below: serde_yaml's own limit on alias jumps
+/// stops it, and the configuration's first unknown key is reported.
+#[test]
+fn a_config_that_is_a_billion_laughs() {
+    let mut config = format!(
+        "title: T\nbase_url: {BASE_URL}\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    );
+    for level in 1..10 {
+        let below = format!("*l{}", level - 1);
+        let list = [below.as_str(); 10].join(", ");
+        config.push_str(&format!("l{level}: &l{level} [{list}]\n"));
+    }
+    fails_keeping_output(
+        |s| {
+            s.config(&config);
+        },
+        "relsite.yaml:3:1: error: unknown field `l0`",
+    );
+}
+
+#[test]
+fn add_refuses_a_notes_file_of_gigabytes() {
+    let (site, outside) = site_to_add_to();
+    let notes = outside.path().join("in/notes.md");
+    sparse(&notes, 2 << 30);
+    let ipa = outside.path().join("in/Good.ipa");
+    let run = site.run_bounded(&[
+        "add",
+        ipa.to_str().unwrap(),
+        "--notes-file",
+        notes.to_str().unwrap(),
+    ]);
+    run.assert_fails_with("notes.md: error: failed to read");
+    run.assert_mentions(&[
+        "it is larger than 1048576 bytes, the most relsite reads of a notes file",
+    ]);
+    assert!(site.tree("releases").is_empty());
+}
+
+#[test]
+fn notes_longer_than_markdown_may_be() {
+    let notes = format!("notes: |\n  {}\n", "word ".repeat(60_000));
+    fails_keeping_output(
+        |s| {
+            s.file("releases/good/Good.yaml", notes.as_bytes());
+        },
+        "releases/good/Good.yaml:1:8: error: `notes` is 300001 bytes of Markdown, more than the 262144 relsite renders",
+    );
+}
