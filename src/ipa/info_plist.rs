@@ -3,10 +3,12 @@
 
 use plist::{Dictionary, Value};
 
+use super::plist_reader::{self, PlistError};
+
 #[derive(Debug, thiserror::Error)]
 pub enum InfoPlistError {
     #[error(transparent)]
-    Plist(#[from] plist::Error),
+    Plist(#[from] PlistError),
     #[error("no CFBundleIdentifier")]
     NoBundleId,
 }
@@ -34,7 +36,7 @@ pub struct InfoPlist {
 
 impl InfoPlist {
     pub fn parse(bytes: &[u8]) -> Result<InfoPlist, InfoPlistError> {
-        let value = Value::from_reader(std::io::Cursor::new(bytes))?;
+        let value = plist_reader::read(bytes)?;
         let empty = Dictionary::new();
         let dict = value.as_dictionary().unwrap_or(&empty);
         let bundle_id = string(dict, "CFBundleIdentifier")

@@ -4,6 +4,7 @@
 pub mod cgbi;
 pub mod icon;
 pub mod info_plist;
+pub mod plist_reader;
 pub mod profile;
 
 use std::fs::File;
@@ -55,6 +56,11 @@ pub enum IpaError {
         name: String,
         #[source]
         source: plist::Error,
+    },
+    #[error("`{name}` is refused: {limit}")]
+    PlistRefused {
+        name: String,
+        limit: plist_reader::Limit,
     },
     #[error("`{name}` has no CFBundleIdentifier")]
     NoBundleId { name: String },
@@ -146,7 +152,12 @@ impl IpaArchive {
         let name = format!("{}Info.plist", self.app_dir);
         let bytes = self.read_capped(&name, INFO_PLIST_CAP, "Info.plist")?;
         InfoPlist::parse(&bytes).map_err(|err| match err {
-            info_plist::InfoPlistError::Plist(source) => IpaError::Plist { name, source },
+            info_plist::InfoPlistError::Plist(plist_reader::PlistError::Malformed(source)) => {
+                IpaError::Plist { name, source }
+            }
+            info_plist::InfoPlistError::Plist(plist_reader::PlistError::Refused(limit)) => {
+                IpaError::PlistRefused { name, limit }
+            }
             info_plist::InfoPlistError::NoBundleId => IpaError::NoBundleId { name },
         })
     }

@@ -8,7 +8,6 @@
 //! after signing), so the property list is located by its XML markers rather
 //! than by parsing the CMS structure, and the signature is not checked.
 
-use std::io::Cursor;
 use std::ops::Range;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +15,8 @@ use plist::{Dictionary, Value};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::der::Decode;
+
+use super::plist_reader::{self, Limit, PlistError};
 
 /// How a profile lets a build be distributed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,6 +45,17 @@ pub enum ProfileError {
     NoPropertyList,
     #[error("the property list is malformed: {0}")]
     Malformed(String),
+    #[error("the property list is refused: {0}")]
+    Refused(Limit),
+}
+
+impl From<PlistError> for ProfileError {
+    fn from(err: PlistError) -> ProfileError {
+        match err {
+            PlistError::Malformed(e) => ProfileError::Malformed(e.to_string()),
+            PlistError::Refused(limit) => ProfileError::Refused(limit),
+        }
+    }
 }
 
 /// The facts of a provisioning profile that the catalog uses. Keys that are
@@ -88,13 +100,15 @@ impl Profile {
     /// `.provisionprofile` file (or from a bare XML property list).
     pub fn parse(bytes: &[u8]) -> Result<Profile, ProfileError> {
         let range = find_plist(bytes).ok_or(ProfileError::NoPropertyList)?;
-        let value = match Value::from_reader_xml(Cursor::new(&bytes[range.clone()])) {
+        let value = match plist_reader::read_xml(&bytes[range.clone()]) {
             Ok(v) => v,
-            Err(first) => match reassemble_ber_segments(bytes, range.start) {
-                Some(joined) => Value::from_reader_xml(Cursor::new(joined))
-                    .map_err(|e| ProfileError::Malformed(e.to_string()))?,
-                None => return Err(ProfileError::Malformed(first.to_string())),
-            },
+            Err(PlistError::Malformed(first)) => {
+                match reassemble_ber_segments(bytes, range.start) {
+                    Some(joined) => plist_reader::read_xml(&joined)?,
+                    None => return Err(ProfileError::Malformed(first.to_string())),
+                }
+            }
+            Err(refused) => return Err(refused.into()),
         };
         let root = value
             .as_dictionary()

@@ -261,3 +261,75 @@ fn notes_longer_than_markdown_may_be() {
         "releases/good/Good.yaml:1:8: error: `notes` is 300001 bytes of Markdown, more than the 262144 relsite renders",
     );
 }
+
+/// A binary plist of `levels` arrays, each naming the next twice, over one string: a few hundred
+/// bytes that stand for a tree of 2^levels leaves.
+fn dag_bplist(levels: u8) -> Vec<u8> {
+    let mut out = b"bplist00".to_vec();
+    let mut offsets = Vec::new();
+    for i in 0..levels {
+        offsets.push(out.len() as u32);
+        out.extend_from_slice(&[0xA2, i + 1, i + 1]);
+    }
+    offsets.push(out.len() as u32);
+    out.extend_from_slice(b"\x54leaf");
+    let table = out.len() as u64;
+    for offset in &offsets {
+        out.extend_from_slice(&offset.to_be_bytes());
+    }
+    out.extend_from_slice(&[0, 0, 0, 0, 0, 0, 4, 1]);
+    out.extend_from_slice(&(offsets.len() as u64).to_be_bytes());
+    out.extend_from_slice(&0u64.to_be_bytes());
+    out.extend_from_slice(&table.to_be_bytes());
+    out
+}
+
+/// An XML plist of arrays nested `depth` deep.
+fn nested_xml(depth: usize) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">{}<string>leaf</string>{}</plist>\n",
+        "<array>".repeat(depth),
+        "</array>".repeat(depth)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn an_info_plist_whose_objects_share_each_other() {
+    let ipa =
+        crate::ipa_builder::zip_bytes(&[("Payload/Dag.app/Info.plist".into(), dag_bplist(40))]);
+    fails_keeping_output(
+        |s| {
+            s.file("releases/bad/Dag.ipa", &ipa);
+        },
+        "releases/bad/Dag.ipa: error: `Payload/Dag.app/Info.plist` is refused: it expands to more than 250000 values (a shared one counted everywhere it appears), the most relsite reads",
+    );
+}
+
+#[test]
+fn an_info_plist_nested_270000_deep() {
+    let plist = nested_xml(270_000);
+    assert!(plist.len() < 4 << 20, "within the Info.plist cap");
+    let ipa = crate::ipa_builder::zip_bytes(&[("Payload/Deep.app/Info.plist".into(), plist)]);
+    fails_keeping_output(
+        |s| {
+            s.file("releases/bad/Deep.ipa", &ipa);
+        },
+        "releases/bad/Deep.ipa: error: `Payload/Deep.app/Info.plist` is refused: it nests arrays and dictionaries more than 64 deep, the most relsite reads",
+    );
+}
+
+/// A profile is read for facts a build can do without: one refused is a warning, as one that
+/// cannot be read is.
+#[test]
+fn a_profile_nested_120000_deep() {
+    let profile = crate::ipa_builder::cms_signed_data(&nested_xml(120_000));
+    assert!(profile.len() < 2 << 20, "within the profile cap");
+    let site = TestSite::new();
+    site.ipa("releases/deep/Deep.ipa", &good_ipa().profile(&profile));
+    let run = site.run_bounded(&["build"]);
+    run.assert_ok();
+    run.assert_mentions(&[
+        "releases/deep/Deep.ipa: warning: cannot read its embedded.mobileprovision (the property list is refused: it nests arrays and dictionaries more than 64 deep, the most relsite reads)",
+    ]);
+}
