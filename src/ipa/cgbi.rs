@@ -22,8 +22,13 @@ use std::io::Cursor;
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-/// Largest accepted width or height, in pixels.
-pub const MAX_DIMENSION: u32 = 8192;
+/// Largest accepted width or height, in pixels. Apple's largest app icon is 1024 pixels square.
+pub const MAX_DIMENSION: u32 = 4096;
+
+/// Most pixels an accepted image may have: 2048×2048, 16 MiB as RGBA. Decoding and resizing
+/// hold a few copies of an image at once, on each thread that reads one. Checked from `IHDR`
+/// before anything is decoded.
+pub const MAX_PIXELS: u64 = 2048 * 2048;
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 const MAX_CHUNK_LEN: u32 = 0x7FFF_FFFF;
@@ -56,7 +61,9 @@ pub enum PngError {
     TruncatedChunk,
     #[error("bad IHDR")]
     BadIhdr,
-    #[error("image too large ({width}x{height})")]
+    #[error(
+        "image too large ({width}x{height}): relsite decodes at most {MAX_DIMENSION} pixels a side and {MAX_PIXELS} pixels in all"
+    )]
     TooLarge { width: u32, height: u32 },
     #[error("corrupt image data: {0}")]
     Corrupt(String),
@@ -78,11 +85,14 @@ pub fn is_cgbi(bytes: &[u8]) -> bool {
     bytes.len() >= 16 && bytes[..8] == PNG_SIGNATURE && &bytes[12..16] == b"CgBI"
 }
 
-/// Decodes a standard PNG or an Apple CgBI PNG into straight RGBA8.
+/// Decodes a standard PNG or an Apple CgBI PNG into straight RGBA8. The size `IHDR` declares
+/// is checked against [`MAX_DIMENSION`] and [`MAX_PIXELS`] before anything else is read.
 pub fn decode(bytes: &[u8]) -> Result<Rgba, PngError> {
     if !bytes.starts_with(&PNG_SIGNATURE) {
         return Err(PngError::NotPng);
     }
+    let (width, height) = declared_size(bytes)?;
+    check_dimensions(width, height)?;
     if is_cgbi(bytes) {
         let plain = cgbi_to_standard_png(bytes)?;
         let mut img = decode_standard(&plain.bytes, plain.limits)?;
@@ -180,10 +190,39 @@ fn check_dimensions(width: u32, height: u32) -> Result<(), PngError> {
     if width == 0 || height == 0 {
         return Err(PngError::BadIhdr);
     }
-    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+    if width > MAX_DIMENSION
+        || height > MAX_DIMENSION
+        || u64::from(width) * u64::from(height) > MAX_PIXELS
+    {
         return Err(PngError::TooLarge { width, height });
     }
     Ok(())
+}
+
+/// Width and height from the `IHDR` chunk, which comes first in a PNG, or second after the
+/// `CgBI` chunk of an Apple PNG.
+fn declared_size(bytes: &[u8]) -> Result<(u32, u32), PngError> {
+    let mut at = PNG_SIGNATURE.len();
+    let chunk = |at: usize| -> Result<(&[u8], &[u8]), PngError> {
+        let header = bytes.get(at..at + 8).ok_or(PngError::TruncatedChunk)?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let data = at
+            .checked_add(8 + len)
+            .and_then(|end| bytes.get(at + 8..end))
+            .ok_or(PngError::TruncatedChunk)?;
+        Ok((&header[4..8], data))
+    };
+    let (mut kind, mut data) = chunk(at)?;
+    if kind == b"CgBI" {
+        at += 12 + data.len();
+        (kind, data) = chunk(at)?;
+    }
+    if kind != b"IHDR" || data.len() != 13 {
+        return Err(PngError::BadIhdr);
+    }
+    let width = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+    let height = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+    Ok((width, height))
 }
 
 fn map_decoding_error(err: png::DecodingError) -> PngError {
@@ -782,6 +821,71 @@ mod tests {
         assert_eq!((img.width, img.height, img.pixels), (1, 1, vec![0; 4]));
     }
 
+    /// A PNG, CgBI or not, whose `IHDR` declares `width` x `height` RGBA pixels, followed by
+    /// image data that is not deflate at all.
+    fn declaring(cgbi: bool, width: u32, height: u32) -> Vec<u8> {
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&width.to_be_bytes());
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        let mut out = PNG_SIGNATURE.to_vec();
+        if cgbi {
+            write_chunk(&mut out, b"CgBI", &[0x50, 0x00, 0x20, 0x06]);
+        }
+        write_chunk(&mut out, b"IHDR", &ihdr);
+        write_chunk(&mut out, b"IDAT", &[0xFF; 64]);
+        write_chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    /// Refused from the header: the image data, which is not even deflate, is never looked at,
+    /// and no buffer for the pixels is made.
+    #[test]
+    fn images_larger_than_the_limits_are_refused_from_their_header() {
+        for cgbi in [false, true] {
+            for (width, height) in [
+                (8192, 8192),
+                (4097, 1),
+                (1, 4097),
+                (4096, 4096),
+                (2049, 2048),
+            ] {
+                let err = decode(&declaring(cgbi, width, height)).expect_err("refused");
+                assert_eq!(
+                    err.to_string(),
+                    format!(
+                        "image too large ({width}x{height}): relsite decodes at most 4096 pixels a side and 4194304 pixels in all"
+                    ),
+                    "{cgbi}"
+                );
+            }
+            // Within the limits, the image data is read, and found broken.
+            for (width, height) in [(2048, 2048), (4096, 1024)] {
+                let err = decode(&declaring(cgbi, width, height)).expect_err("broken data");
+                assert!(matches!(err, PngError::Corrupt(_)), "{cgbi} {err}");
+            }
+            assert!(matches!(
+                decode(&declaring(cgbi, 0, 5)),
+                Err(PngError::BadIhdr)
+            ));
+        }
+    }
+
+    #[test]
+    fn the_header_must_come_first() {
+        let mut text_first = PNG_SIGNATURE.to_vec();
+        write_chunk(&mut text_first, b"tEXt", b"a\0b");
+        text_first.extend_from_slice(&declaring(false, 1, 1)[8..]);
+        assert!(matches!(decode(&text_first), Err(PngError::BadIhdr)));
+        let whole = declaring(true, 1, 1);
+        for cut in [8, 20, 30, 40] {
+            assert!(matches!(
+                decode(&whole[..cut]),
+                Err(PngError::TruncatedChunk)
+            ));
+        }
+    }
+
     #[test]
     fn unpremultiplies_and_swaps_channels() {
         let mut px = vec![
@@ -948,7 +1052,10 @@ mod tests {
         let ihdr_data = 8 + 12 + cgbi_len + 8;
         bytes[ihdr_data..ihdr_data + 4].copy_from_slice(&20_000u32.to_be_bytes());
         let err = decode(&bytes).expect_err("too large");
-        assert_eq!(err.to_string(), "image too large (20000x2)");
+        assert_eq!(
+            err.to_string(),
+            "image too large (20000x2): relsite decodes at most 4096 pixels a side and 4194304 pixels in all"
+        );
     }
 
     #[test]

@@ -333,3 +333,140 @@ fn a_profile_nested_120000_deep() {
         "releases/deep/Deep.ipa: warning: cannot read its embedded.mobileprovision (the property list is refused: it nests arrays and dictionaries more than 64 deep, the most relsite reads)",
     ]);
 }
+
+/// Bits of a deflate stream, packed as deflate packs them.
+#[derive(Default)]
+struct Bits {
+    out: Vec<u8>,
+    byte: u8,
+    filled: u32,
+}
+
+impl Bits {
+    fn bit(&mut self, bit: bool) {
+        self.byte |= u8::from(bit) << self.filled;
+        self.filled += 1;
+        if self.filled == 8 {
+            self.out.push(self.byte);
+            (self.byte, self.filled) = (0, 0);
+        }
+    }
+
+    /// A Huffman code, most significant bit first.
+    fn code(&mut self, value: u32, len: u32) {
+        for i in (0..len).rev() {
+            self.bit(value >> i & 1 == 1);
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.filled > 0 {
+            self.out.push(self.byte);
+        }
+        self.out
+    }
+}
+
+/// Raw deflate of `len` zero bytes: one block of fixed codes, a literal zero, then copies of
+/// 258 bytes at distance 1. About 1/200 of `len`.
+fn deflated_zeros(len: usize) -> Vec<u8> {
+    let mut bits = Bits::default();
+    bits.code(0b110, 3); // the last block (1), fixed codes (01, least significant bit first)
+    bits.code(0x30, 8); // literal 0
+    let copies = (len - 1) / 258;
+    for _ in 0..copies {
+        bits.code(0xC5, 8); // length 258
+        bits.code(0, 5); // distance 1
+    }
+    for _ in 0..(len - 1) % 258 {
+        bits.code(0x30, 8);
+    }
+    bits.code(0, 7); // end of block
+    bits.finish()
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+}
+
+/// A valid, transparent `size` x `size` RGBA PNG, standard or Apple's CgBI, of a few megabytes
+/// at most: decoded, it takes `size * size * 4` bytes.
+fn blank_png(size: u32, cgbi: bool) -> Vec<u8> {
+    let raw = size as usize * (1 + size as usize * 4);
+    let deflate = deflated_zeros(raw);
+    let data = if cgbi {
+        deflate
+    } else {
+        let adler = ((raw % 65521) as u32) << 16 | 1;
+        [&[0x78, 0x01][..], &deflate, &adler.to_be_bytes()].concat()
+    };
+    let mut ihdr = size.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&size.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    if cgbi {
+        png_chunk(&mut out, b"CgBI", &[0x50, 0x00, 0x20, 0x06]);
+    }
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    for part in data.chunks(1 << 20) {
+        png_chunk(&mut out, b"IDAT", part);
+    }
+    png_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn with_icon(png: &[u8]) -> IpaBuilder {
+    good_ipa()
+        .key(
+            "CFBundleIconFiles",
+            plist::Value::Array(vec!["AppIcon60x60".into()]),
+        )
+        .app_file("AppIcon60x60@2x.png", png)
+}
+
+/// The blank PNGs decode: only their size keeps them out.
+#[test]
+fn a_small_blank_png_is_a_usable_icon() {
+    for cgbi in [false, true] {
+        let site = TestSite::new();
+        site.ipa("releases/good/Good.ipa", &with_icon(&blank_png(300, cgbi)));
+        let run = site.run_bounded(&["build"]);
+        run.assert_ok();
+        assert!(!run.stderr.contains("icon"), "{cgbi}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn an_icon_of_8192_by_8192_pixels() {
+    for cgbi in [false, true] {
+        let png = blank_png(8192, cgbi);
+        assert!(png.len() < 2 << 20);
+        let site = TestSite::new();
+        site.ipa("releases/big/Big.ipa", &with_icon(&png));
+        let run = site.run_bounded(&["build"]);
+        run.assert_ok();
+        run.assert_mentions(&[
+            "releases/big/Big.ipa: warning: has an icon that cannot be read (`Payload/Good.app/AppIcon60x60@2x.png`: image too large (8192x8192): relsite decodes at most 4096 pixels a side and 4194304 pixels in all)",
+        ]);
+    }
+}
+
+#[test]
+fn a_configured_icon_of_8192_by_8192_pixels() {
+    let png = blank_png(8192, false);
+    fails_keeping_output(
+        |s| {
+            s.file("icons/good.png", &png);
+            s.config(&format!(
+                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
+            ));
+        },
+        "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: image too large (8192x8192): relsite decodes at most 4096 pixels a side and 4194304 pixels in all",
+    );
+}
