@@ -479,7 +479,7 @@ fn add_leaves_nothing_behind_when_it_fails() {
         .file("incoming/A.ipa", &large)
         .file(
             "incoming/notes.md",
-            "- one of many changes\n".repeat(20_000).as_bytes(),
+            "- one of many changes\n".repeat(5_000).as_bytes(),
         );
     let arg = |rel: &str| site.path(rel).to_str().unwrap().to_string();
     let add = |args: &[String]| {
