@@ -5,6 +5,10 @@ use plist::{Dictionary, Value};
 
 use super::plist_reader::{self, PlistError};
 
+/// How many icon names relsite takes from an Info.plist, in the order of [`InfoPlist::icon_names`].
+/// Real apps name a handful; each name is matched against every entry of the app folder.
+pub const MAX_ICON_NAMES: usize = 32;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InfoPlistError {
     #[error(transparent)]
@@ -30,7 +34,7 @@ pub struct InfoPlist {
     /// CFBundleSupportedPlatforms, e.g. iPhoneOS.
     pub platforms: Vec<String>,
     /// Icon base names from CFBundleIcons, CFBundleIcons~ipad, CFBundleIconFiles and
-    /// CFBundleIconFile, in that order, without duplicates.
+    /// CFBundleIconFile, in that order, without duplicates; the first [`MAX_ICON_NAMES`].
     pub icon_names: Vec<String>,
 }
 
@@ -108,6 +112,7 @@ fn icon_names(dict: &Dictionary) -> Vec<String> {
     names.extend(string(dict, "CFBundleIconFile"));
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| !n.is_empty() && seen.insert(n.clone()));
+    names.truncate(MAX_ICON_NAMES);
     names
 }
 
@@ -192,6 +197,25 @@ mod tests {
         assert_eq!(
             p.icon_names,
             vec!["AppIcon60x60", "AppIcon", "AppIcon76x76", "Legacy"]
+        );
+    }
+
+    #[test]
+    fn takes_the_first_icon_names_only() {
+        let files: String = (0..1000)
+            .map(|i| format!("<string>Icon{i}</string>"))
+            .collect();
+        let p = InfoPlist::parse(&xml(&format!(
+            "<key>CFBundleIdentifier</key><string>a.b</string>
+             <key>CFBundleIconFile</key><string>Legacy</string>
+             <key>CFBundleIconFiles</key><array>{files}</array>"
+        )))
+        .unwrap();
+        assert_eq!(p.icon_names.len(), MAX_ICON_NAMES);
+        assert_eq!(p.icon_names[0], "Icon0");
+        assert_eq!(
+            p.icon_names[MAX_ICON_NAMES - 1],
+            format!("Icon{}", MAX_ICON_NAMES - 1)
         );
     }
 
