@@ -12,6 +12,14 @@ use crate::layout::ICON_SIZES;
 /// The largest icon file relsite will read.
 pub const ICON_CAP: u64 = 8 * 1024 * 1024;
 
+/// How many of an IPA's icon files relsite decodes, largest first, looking for one that
+/// decodes: real bundles hold a few sizes of one icon, and the largest decodes.
+pub const MAX_ICON_DECODES: usize = 4;
+
+/// How much of an icon file is read to rank it by the size it declares: its `IHDR` lies within
+/// the first 49 bytes, after the signature and Apple's `CgBI` chunk.
+pub const HEADER_LEN: u64 = 256;
+
 /// The icon files a build publishes, as standard PNG bytes by size in pixels: one for each of
 /// the layout's [`ICON_SIZES`]. Shared, not copied, by the builds and files that use them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,11 @@ pub const INFO_PLIST_CAP: u64 = 4 * 1024 * 1024;
 /// The largest provisioning profile relsite will inflate. Real ones with 100 devices are ~30 KB.
 pub const PROFILE_CAP: u64 = 2 * 1024 * 1024;
 
+/// The most relsite inflates from one IPA, every entry it reads together: an Info.plist, a
+/// profile and an icon or two take well under a megabyte. Entries may share compressed data (a
+/// zip can list one record under hundreds of names), so each entry read counts in full.
+pub const MAX_INFLATED_PER_IPA: u64 = 16 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum IpaError {
     #[error("cannot open: {0}")]
@@ -45,6 +50,10 @@ pub enum IpaError {
         cap: u64,
         what: &'static str,
     },
+    #[error(
+        "reading `{name}` inflates the IPA past {MAX_INFLATED_PER_IPA} bytes in all, the most relsite inflates from one (entries sharing compressed data count each time)"
+    )]
+    InflatedTooMuch { name: String },
     #[error("cannot read `{name}`: {source}")]
     Entry {
         name: String,
@@ -72,6 +81,8 @@ pub struct IpaArchive {
     /// Entry names that decode as text; others cannot be anything relsite reads.
     names: Vec<String>,
     app_dir: String,
+    /// Bytes inflated so far, of every entry read: at most [`MAX_INFLATED_PER_IPA`].
+    inflated: u64,
 }
 
 impl IpaArchive {
@@ -94,6 +105,7 @@ impl IpaArchive {
             zip,
             names,
             app_dir,
+            inflated: 0,
         })
     }
 
@@ -102,38 +114,75 @@ impl IpaArchive {
         self.names.iter().map(String::as_str)
     }
 
-    /// Inflates one entry, refusing to produce more than `cap` bytes whatever its header says.
+    /// Inflates one entry, refusing to produce more than `cap` bytes whatever its header says,
+    /// or more than is left of [`MAX_INFLATED_PER_IPA`].
     pub fn read_capped(
         &mut self,
         name: &str,
         cap: u64,
         what: &'static str,
     ) -> Result<Vec<u8>, IpaError> {
+        self.inflate(name, cap, Some(what)).map(|(bytes, _)| bytes)
+    }
+
+    /// Inflates at most the first `len` bytes of an entry, and tells the size its header
+    /// declares; within [`MAX_INFLATED_PER_IPA`] as every read is.
+    fn read_head(&mut self, name: &str, len: u64) -> Result<(Vec<u8>, u64), IpaError> {
+        self.inflate(name, len, None)
+    }
+
+    /// Inflates up to `cap` bytes of an entry: the whole entry when `what` names it (more is an
+    /// error), else its first `cap` bytes. Returns them and the entry's declared size.
+    fn inflate(
+        &mut self,
+        name: &str,
+        cap: u64,
+        what: Option<&'static str>,
+    ) -> Result<(Vec<u8>, u64), IpaError> {
         let entry_error = |source| IpaError::Entry {
             name: name.to_string(),
             source,
         };
-        let too_large = || IpaError::TooLarge {
+        let too_large = |what| IpaError::TooLarge {
             name: name.to_string(),
             cap,
             what,
         };
+        let too_much = || IpaError::InflatedTooMuch {
+            name: name.to_string(),
+        };
+        let left = MAX_INFLATED_PER_IPA.saturating_sub(self.inflated);
         let entry = self
             .zip
             .by_name(name)
             .map_err(|e| entry_error(std::io::Error::other(e)))?;
-        if entry.size() > cap {
-            return Err(too_large());
+        let declared = entry.size();
+        let wanted = match what {
+            Some(what) if declared > cap => return Err(too_large(what)),
+            Some(_) => declared,
+            None => declared.min(cap),
+        };
+        if wanted > left {
+            return Err(too_much());
         }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        // One byte past what may be read shows that there was more.
+        let limit = if what.is_some() {
+            cap.min(left) + 1
+        } else {
+            cap.min(left + 1)
+        };
+        let mut bytes = Vec::with_capacity(wanted as usize);
         entry
-            .take(cap + 1)
+            .take(limit)
             .read_to_end(&mut bytes)
             .map_err(entry_error)?;
-        if bytes.len() as u64 > cap {
-            return Err(too_large());
+        let read = bytes.len() as u64;
+        self.inflated = self.inflated.saturating_add(read);
+        match what {
+            Some(what) if read > cap => Err(too_large(what)),
+            _ if read > left => Err(too_much()),
+            _ => Ok((bytes, declared)),
         }
-        Ok(bytes)
     }
 
     /// When the app's Info.plist was written, from its zip entry: a date that travels with the
@@ -271,8 +320,8 @@ pub fn read_file(
 ) -> Result<IpaFacts, IpaError> {
     let mut archive = IpaArchive::from_file(file.try_clone().map_err(IpaError::Open)?)?;
     let plist = archive.info_plist()?;
-    let profile = archive.profile();
-    let icon = archive.icon(&plist.icon_names, icons);
+    let profile = archive.profile()?;
+    let icon = archive.icon(&plist.icon_names, icons)?;
     let built_at = archive.built_at();
     file.seek(std::io::SeekFrom::Start(0))
         .map_err(IpaError::Open)?;
@@ -320,61 +369,141 @@ fn hash_file(
 }
 
 impl IpaArchive {
-    /// Reads `embedded.mobileprovision` of the app itself (never an extension's).
-    pub fn profile(&mut self) -> ProfileStatus {
+    /// Reads `embedded.mobileprovision` of the app itself (never an extension's). A profile
+    /// that cannot be read is a fact of the build; only an IPA that inflates past
+    /// [`MAX_INFLATED_PER_IPA`] is an error.
+    pub fn profile(&mut self) -> Result<ProfileStatus, IpaError> {
         let name = format!("{}embedded.mobileprovision", self.app_dir);
         if !self.names.contains(&name) {
-            return ProfileStatus::Missing;
+            return Ok(ProfileStatus::Missing);
         }
-        match self.read_capped(&name, PROFILE_CAP, "provisioning profile") {
-            Ok(bytes) => match Profile::parse(&bytes) {
-                Ok(profile) => ProfileStatus::Found {
-                    profile: Box::new(profile),
+        Ok(
+            match self.read_capped(&name, PROFILE_CAP, "provisioning profile") {
+                Ok(bytes) => match Profile::parse(&bytes) {
+                    Ok(profile) => ProfileStatus::Found {
+                        profile: Box::new(profile),
+                    },
+                    Err(e) => ProfileStatus::Unreadable { why: e.to_string() },
                 },
+                Err(e @ IpaError::InflatedTooMuch { .. }) => return Err(e),
                 Err(e) => ProfileStatus::Unreadable { why: e.to_string() },
             },
-            Err(e) => ProfileStatus::Unreadable { why: e.to_string() },
-        }
+        )
     }
 
     /// Finds the largest loose icon named by the Info.plist and renders it into `store`; when
-    /// the largest cannot be decoded, the next largest is tried.
-    pub fn icon(&mut self, names: &[String], store: &IconStore) -> BundleIcon {
+    /// the largest cannot be decoded, the next largest is tried, up to
+    /// [`icon::MAX_ICON_DECODES`] of them. Candidates are ranked by the size their headers
+    /// declare, so only the ones tried are inflated whole, one at a time. An icon that cannot
+    /// be read is a fact of the build; only an IPA that inflates past
+    /// [`MAX_INFLATED_PER_IPA`] is an error.
+    pub fn icon(&mut self, names: &[String], store: &IconStore) -> Result<BundleIcon, IpaError> {
         let candidates = icon::candidates(self.names(), &self.app_dir, names);
-        let mut readable: Vec<((u64, usize), String, Vec<u8>)> = Vec::new();
+        let mut ranked: Vec<((u64, u64), String)> = Vec::new();
         let mut last_error = None;
         for entry in candidates {
-            match self.read_capped(&entry, icon::ICON_CAP, "icon") {
-                Ok(bytes) => match icon::dimensions(&bytes) {
-                    Some((w, h)) => {
-                        readable.push(((u64::from(w) * u64::from(h), bytes.len()), entry, bytes))
-                    }
+            match self.read_head(&entry, icon::HEADER_LEN) {
+                Ok((head, size)) => match icon::dimensions(&head) {
+                    Some((w, h)) => ranked.push(((u64::from(w) * u64::from(h), size), entry)),
                     None => last_error = Some(format!("`{entry}` is not a PNG")),
                 },
+                Err(e @ IpaError::InflatedTooMuch { .. }) => return Err(e),
                 Err(e) => last_error = Some(e.to_string()),
             }
         }
-        readable.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        for (_, entry, bytes) in readable {
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, entry) in ranked.into_iter().take(icon::MAX_ICON_DECODES) {
+            let bytes = match self.read_capped(&entry, icon::ICON_CAP, "icon") {
+                Ok(bytes) => bytes,
+                Err(e @ IpaError::InflatedTooMuch { .. }) => return Err(e),
+                Err(e) => {
+                    last_error = Some(e.to_string());
+                    continue;
+                }
+            };
             let key = crate::icons::key_of(&bytes);
             match store.get_or_render(&key, || IconSet::from_png(&bytes)) {
                 Ok(_) => {
-                    return BundleIcon::Found {
+                    return Ok(BundleIcon::Found {
                         was_cgbi: cgbi::is_cgbi(&bytes),
                         entry,
                         key,
-                    };
+                    });
                 }
                 Err(e) => last_error = Some(format!("`{entry}`: {e}")),
             }
         }
-        last_error.map_or(BundleIcon::Missing, |why| BundleIcon::Unreadable { why })
+        Ok(last_error.map_or(BundleIcon::Missing, |why| BundleIcon::Unreadable { why }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An open IPA of an app folder holding `entries`.
+    fn archive(entries: &[(&str, &[u8])]) -> IpaArchive {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        let mut zip = zip::ZipWriter::new(&mut file);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("Payload/A.app/Info.plist", options).unwrap();
+        zip.write_all(b"<plist/>").unwrap();
+        for (name, bytes) in entries {
+            zip.start_file(format!("Payload/A.app/{name}"), options)
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        IpaArchive::from_file(file).unwrap()
+    }
+
+    #[test]
+    fn every_read_counts_against_what_one_ipa_may_inflate() {
+        let six_mib = vec![0; 6 << 20];
+        let mut ipa = archive(&[("big", &six_mib), ("small", b"tiny")]);
+        let name = "Payload/A.app/big";
+        // The same entry read again counts again, as entries sharing one record do.
+        assert_eq!(ipa.read_capped(name, 8 << 20, "x").unwrap().len(), 6 << 20);
+        assert_eq!(ipa.read_capped(name, 8 << 20, "x").unwrap().len(), 6 << 20);
+        let err = ipa.read_capped(name, 8 << 20, "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "reading `Payload/A.app/big` inflates the IPA past 16777216 bytes in all, the most relsite inflates from one (entries sharing compressed data count each time)"
+        );
+        // What is left can still be read, a head included.
+        assert_eq!(ipa.read_head(name, 100).unwrap().0, vec![0; 100]);
+        assert_eq!(
+            ipa.read_capped("Payload/A.app/small", 10, "x").unwrap(),
+            b"tiny"
+        );
+        assert_eq!(ipa.inflated, (12 << 20) + 104);
+    }
+
+    #[test]
+    fn an_entry_larger_than_what_is_left_is_not_inflated() {
+        let six_mib = vec![0; 6 << 20];
+        let mut ipa = archive(&[("big", &six_mib)]);
+        ipa.inflated = MAX_INFLATED_PER_IPA - (1 << 20);
+        assert!(matches!(
+            ipa.read_capped("Payload/A.app/big", 8 << 20, "x"),
+            Err(IpaError::InflatedTooMuch { .. })
+        ));
+        assert!(matches!(
+            ipa.read_head("Payload/A.app/big", 2 << 20),
+            Err(IpaError::InflatedTooMuch { .. })
+        ));
+        assert!(matches!(
+            ipa.read_capped("Payload/A.app/big", 1 << 20, "x"),
+            Err(IpaError::TooLarge { .. })
+        ));
+        assert_eq!(
+            ipa.inflated,
+            MAX_INFLATED_PER_IPA - (1 << 20),
+            "nothing was read"
+        );
+    }
 
     fn app_dir(names: &[&str]) -> Result<String, String> {
         find_app_dir(names.iter().copied()).map_err(|e| e.to_string())

@@ -438,7 +438,11 @@ fn a_small_blank_png_is_a_usable_icon() {
         site.ipa("releases/good/Good.ipa", &with_icon(&blank_png(300, cgbi)));
         let run = site.run_bounded(&["build"]);
         run.assert_ok();
-        assert!(!run.stderr.contains("icon"), "{cgbi}: {}", run.stderr);
+        assert!(
+            run.lines_with("placeholder").is_empty(),
+            "{cgbi}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -469,4 +473,99 @@ fn a_configured_icon_of_8192_by_8192_pixels() {
         },
         "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: image too large (8192x8192): relsite decodes at most 4096 pixels a side and 4194304 pixels in all",
     );
+}
+
+/// The largest icon file relsite reads: 8 MiB.
+const ICON_CAP: usize = 8 << 20;
+
+/// An icon file of [`ICON_CAP`] bytes that ranks as a 1024 x 1024 PNG by its header but does
+/// not decode: zeros follow the header. It deflates to a few kilobytes.
+fn undecodable_icon() -> Vec<u8> {
+    let mut icon = blank_png(1024, false)[..33].to_vec();
+    icon.resize(ICON_CAP, 0);
+    icon
+}
+
+/// An IPA whose Info.plist names the icon `AppIcon`, holding `icon` under the names
+/// `AppIcon<i>x<i>.png` for `i` in `0..count`: each a record of its own when `shared` is false,
+/// else one record that every name in the central directory points to.
+fn many_icons(icon: &[u8], count: usize, shared: bool) -> Vec<u8> {
+    use std::io::Write;
+    let info = crate::ipa_builder::plist_bytes(
+        &plist::Value::Dictionary(
+            [
+                ("CFBundleIdentifier", plist::Value::from("com.acme.icons")),
+                ("CFBundleShortVersionString", "1.0".into()),
+                ("CFBundleVersion", "1".into()),
+                (
+                    "CFBundleIconFiles",
+                    plist::Value::Array(vec!["AppIcon".into()]),
+                ),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ),
+        crate::ipa_builder::PlistFormat::Binary,
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    zip.start_file("Payload/Icons.app/Info.plist", options)
+        .unwrap();
+    zip.write_all(&info).unwrap();
+    let first = "Payload/Icons.app/AppIcon0x0.png";
+    zip.start_file(first, options).unwrap();
+    zip.write_all(icon).unwrap();
+    for i in 1..count {
+        let name = format!("Payload/Icons.app/AppIcon{i}x{i}.png");
+        if shared {
+            zip.shallow_copy_file(first, &name).unwrap();
+        } else {
+            zip.deep_copy_file(first, &name).unwrap();
+        }
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// 400 central-directory entries over one compressed record (the overlapping zip bomb): 3 GB
+/// inflated from a few kilobytes.
+#[test]
+fn an_ipa_whose_entries_share_one_record() {
+    let ipa = many_icons(&undecodable_icon(), 400, true);
+    assert!(ipa.len() < 200_000);
+    fails_keeping_output(
+        |s| {
+            s.file("releases/bad/Icons.ipa", &ipa);
+        },
+        "releases/bad/Icons.ipa: error: reading `Payload/Icons.app/AppIcon",
+    )
+    .assert_mentions(&[
+        "inflates the IPA past 16777216 bytes in all, the most relsite inflates from one (entries sharing compressed data count each time)",
+    ]);
+}
+
+/// 150 icon files of 8 MiB each, none of which decodes.
+#[test]
+fn an_ipa_with_150_icons_of_8_mib() {
+    let ipa = many_icons(&undecodable_icon(), 150, false);
+    fails_keeping_output(
+        |s| {
+            s.file("releases/bad/Icons.ipa", &ipa);
+        },
+        "releases/bad/Icons.ipa: error: reading `Payload/Icons.app/AppIcon",
+    )
+    .assert_mentions(&["inflates the IPA past 16777216 bytes in all"]);
+}
+
+/// Many icon files of which the largest decodes: only that one is inflated whole.
+#[test]
+fn an_ipa_with_many_small_icons_reads_the_largest() {
+    let ipa = many_icons(&blank_png(64, true), 400, true);
+    let site = TestSite::new();
+    site.file("releases/icons/Icons.ipa", &ipa);
+    let run = site.run_bounded(&["build"]);
+    run.assert_ok();
+    assert!(run.lines_with("placeholder").is_empty(), "{}", run.stderr);
 }
