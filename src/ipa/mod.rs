@@ -481,6 +481,46 @@ mod tests {
         assert_eq!(ipa.inflated, (12 << 20) + 104);
     }
 
+    /// A file of `len` bytes that ranks as a `px` x `px` PNG by its header, but does not decode.
+    fn undecodable_png(px: u32, len: usize) -> Vec<u8> {
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&px.to_be_bytes());
+        ihdr.extend_from_slice(&px.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
+        png.resize(len, 0);
+        png
+    }
+
+    #[test]
+    fn icons_are_ranked_by_their_headers_and_at_most_four_inflated_whole() {
+        let pngs: Vec<(String, Vec<u8>)> = (1..=10)
+            .map(|i| {
+                (
+                    format!("AppIcon{i}x{i}.png"),
+                    undecodable_png(i * 10, 10_000),
+                )
+            })
+            .collect();
+        let entries: Vec<(&str, &[u8])> = pngs
+            .iter()
+            .map(|(name, png)| (name.as_str(), png.as_slice()))
+            .collect();
+        let mut ipa = archive(&entries);
+        let icon = ipa
+            .icon(&["AppIcon".to_string()], &IconStore::in_memory())
+            .unwrap();
+        let BundleIcon::Unreadable { why } = icon else {
+            panic!("{icon:?}")
+        };
+        // The largest four were tried, the 100, 90, 80 and 70 pixel ones, in that order.
+        assert!(why.starts_with("`Payload/A.app/AppIcon7x7.png`:"), "{why}");
+        let heads = 10 * icon::HEADER_LEN;
+        assert_eq!(ipa.inflated, heads + 4 * 10_000);
+    }
+
     #[test]
     fn an_entry_larger_than_what_is_left_is_not_inflated() {
         let six_mib = vec![0; 6 << 20];
