@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
+use crate::diag::{Diagnostic, YamlKeys, yaml_problem};
 
 /// The configuration file's name inside the site root.
 pub const CONFIG_FILE: &str = "relsite.yaml";
@@ -198,10 +198,9 @@ impl Config {
     /// What serde cannot say: values that are well-typed but unusable. Fills in the checked URLs.
     fn validate(&mut self, text: &str, file: &Path) -> Vec<Diagnostic> {
         let mut problems = Vec::new();
+        let keys = YamlKeys::index(text);
         let mut error = |path: &[&str], message: String| {
-            problems.push(
-                Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, path)),
-            )
+            problems.push(Diagnostic::error(file.to_path_buf(), message).at(keys.locate(path)))
         };
         match HttpsUrl::parse(&self.base_url_text) {
             Ok(url) => self.base_url = url,

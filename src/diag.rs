@@ -244,50 +244,92 @@ mod tests {
 
 /// Where the value of a key sits in a YAML document of block mappings, following `path` from the
 /// top (e.g. `["apps", "com.acme.field", "slug"]`). Used for problems found after parsing, which
-/// serde cannot place.
+/// serde cannot place. For more than one key of a document, [`YamlKeys`] finds them all in one
+/// pass.
 pub fn yaml_key_location(text: &str, path: &[&str]) -> Option<Location> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut start = 0;
-    let mut parent_indent: Option<usize> = None;
-    let mut found = None;
-    for key in path {
-        let mut hit = None;
-        for (i, line) in lines.iter().enumerate().skip(start) {
+    YamlKeys::index(text).locate(path)
+}
+
+/// The keys of a YAML document of block mappings, each by its path from the top, with where
+/// its value sits (or the key itself, when the value is a block below it). Made in one pass
+/// over the text, so placing any number of problems costs time linear in the text.
+pub struct YamlKeys {
+    /// Each key by its parent's number (0 for the top) and its text: the key's number.
+    keys: std::collections::HashMap<(usize, String), usize>,
+    /// By key number less one: where its value sits.
+    locations: Vec<Location>,
+}
+
+impl YamlKeys {
+    pub fn index(text: &str) -> YamlKeys {
+        let mut index = YamlKeys {
+            keys: std::collections::HashMap::new(),
+            locations: Vec::new(),
+        };
+        // The keys whose blocks the line is in: their indent and number.
+        let mut parents: Vec<(usize, usize)> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
             let trimmed = line.trim_start();
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
             let indent = line.len() - trimmed.len();
-            if parent_indent.is_some_and(|p| indent <= p) {
-                break;
+            while parents.last().is_some_and(|(at, _)| *at >= indent) {
+                parents.pop();
             }
-            let rest = [
-                format!("{key}:"),
-                format!("\"{key}\":"),
-                format!("'{key}':"),
-            ]
-            .into_iter()
-            .find_map(|k| trimmed.strip_prefix(k.as_str()).map(str::to_string));
-            if let Some(rest) = rest {
-                let value_at = line.len() - rest.trim_start().len();
-                let column = if rest.trim().is_empty() {
-                    indent
-                } else {
-                    value_at
-                };
-                hit = Some((i, indent, column));
-                break;
+            let Some((key, rest)) = split_key(trimmed) else {
+                continue;
+            };
+            let value_at = line.len() - rest.trim_start().len();
+            let column = if rest.trim().is_empty() {
+                indent
+            } else {
+                value_at
+            };
+            let parent = parents.last().map_or(0, |(_, number)| *number);
+            let next = index.locations.len() + 1;
+            let number = *index.keys.entry((parent, key.to_string())).or_insert(next);
+            if number == next {
+                index.locations.push(Location {
+                    line: i + 1,
+                    column: line_chars(line, column) + 1,
+                });
             }
+            parents.push((indent, number));
         }
-        let (i, indent, column) = hit?;
-        start = i + 1;
-        parent_indent = Some(indent);
-        found = Some(Location {
-            line: i + 1,
-            column: line_chars(lines[i], column) + 1,
-        });
+        index
     }
-    found
+
+    /// Where the value of the key at `path` sits.
+    pub fn locate(&self, path: &[&str]) -> Option<Location> {
+        let mut number = 0;
+        for key in path {
+            number = *self.keys.get(&(number, (*key).to_string()))?;
+        }
+        number.checked_sub(1).map(|i| self.locations[i])
+    }
+}
+
+/// A mapping key at the start of `line` (plain, or in double or single quotes) and what follows
+/// its colon.
+fn split_key(line: &str) -> Option<(&str, &str)> {
+    for quote in ['"', '\''] {
+        if let Some(quoted) = line.strip_prefix(quote) {
+            let (key, rest) = quoted.split_once(quote)?;
+            return Some((key, rest.strip_prefix(':')?));
+        }
+    }
+    let colon = line
+        .char_indices()
+        .find(|&(at, c)| {
+            c == ':'
+                && line[at + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })?
+        .0;
+    Some((line[..colon].trim_end(), &line[colon + 1..]))
 }
 
 /// The character column of a byte offset in a line.
@@ -323,5 +365,56 @@ mod location_tests {
     fn nested_search_stays_inside_its_block() {
         let text = "apps:\n  a.b:\n    name: A\n  c.d:\n    slug: x\n";
         assert_eq!(yaml_key_location(text, &["apps", "a.b", "slug"]), None);
+        assert_eq!(yaml_key_location(text, &["slug"]), None);
+        assert_eq!(
+            yaml_key_location(text, &["apps", "c.d", "slug"]),
+            Some(Location {
+                line: 5,
+                column: 11
+            })
+        );
+    }
+
+    #[test]
+    fn quoted_keys_and_colons_in_values_are_read() {
+        let text = "\"a:b\": 1\n'c': 2\nbase_url: https://e.com/\nd:\n  e: 3\n";
+        let keys = YamlKeys::index(text);
+        assert_eq!(keys.locate(&["a:b"]), Some(Location { line: 1, column: 8 }));
+        assert_eq!(keys.locate(&["c"]), Some(Location { line: 2, column: 6 }));
+        assert_eq!(
+            keys.locate(&["base_url"]),
+            Some(Location {
+                line: 3,
+                column: 11
+            })
+        );
+        assert_eq!(keys.locate(&["d"]), Some(Location { line: 4, column: 1 }));
+        assert_eq!(
+            keys.locate(&["d", "e"]),
+            Some(Location { line: 5, column: 6 })
+        );
+        assert_eq!(keys.locate(&["https"]), None);
+    }
+
+    /// Placing a problem for each of 30,000 apps: a search from the top for each takes time of
+    /// the square of the text.
+    #[test]
+    fn placing_many_keys_takes_linear_time() {
+        let apps = 30_000;
+        let mut text = String::from("title: T\napps:\n");
+        for i in 0..apps {
+            text.push_str(&format!("  com.a{i}:\n    slug: A B\n"));
+        }
+        let started = std::time::Instant::now();
+        let keys = YamlKeys::index(&text);
+        for i in 0..apps {
+            let location = keys.locate(&["apps", &format!("com.a{i}"), "slug"]);
+            assert_eq!(location.map(|l| l.line), Some(4 + 2 * i));
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }

@@ -569,3 +569,23 @@ fn an_ipa_with_many_small_icons_reads_the_largest() {
     run.assert_ok();
     assert!(run.lines_with("placeholder").is_empty(), "{}", run.stderr);
 }
+
+/// A problem for each of 30,000 apps, each placed at its line: placing each by a search from the
+/// top took minutes.
+#[test]
+fn a_config_with_a_problem_for_each_of_30000_apps() {
+    let mut config = format!("title: T\nbase_url: {BASE_URL}\napps:\n");
+    for i in 0..30_000 {
+        config.push_str(&format!("  com.a{i}:\n    slug: A B\n"));
+    }
+    let run = fails_keeping_output(
+        |s| {
+            s.config(&config);
+        },
+        "relsite.yaml:5:11: error: `apps.com.a0.slug` may hold only lowercase letters",
+    );
+    run.assert_mentions(&[
+        "relsite.yaml:60003:11: error: `apps.com.a29999.slug`",
+        "found 30000 problems",
+    ]);
+}
