@@ -1,7 +1,7 @@
 //! Finds releases: every `*.ipa` below the releases folder, paired with its notes file. Nothing
 //! is parsed here, so a scan is cheap and its result is easy to test.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -105,70 +105,63 @@ pub fn scan(root: &Path, releases_dir: &Path) -> (Vec<ReleaseSource>, Vec<Diagno
 
 /// Pairs `X.ipa` with `X.yaml`/`X.yml`, else with `notes.yaml`/`notes.yml` when the folder holds
 /// exactly one IPA. Every YAML file left over is reported: it would otherwise be ignored silently.
+/// Names are looked up, not compared pairwise, so a folder of thousands of releases pairs in time
+/// linear in their number.
 fn pair_folder(
     dir: &Path,
     folder: Folder,
     releases: &mut Vec<ReleaseSource>,
     problems: &mut Vec<Diagnostic>,
 ) {
-    let mut unused: Vec<&str> = folder.yamls.iter().map(String::as_str).collect();
-    let mut take = |name: &str| -> bool {
-        match unused.iter().position(|y| *y == name) {
-            Some(i) => {
-                unused.remove(i);
-                true
-            }
-            None => false,
-        }
+    // Each notes file's position, by its name in lower case: pairing ignores ASCII case.
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, yaml) in folder.yamls.iter().enumerate() {
+        by_name
+            .entry(yaml.to_ascii_lowercase())
+            .or_default()
+            .push(i);
+    }
+    let named = |names: [String; 2]| -> Vec<usize> {
+        let mut found: Vec<usize> = names
+            .iter()
+            .filter_map(|n| by_name.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found
     };
+    let mut used = vec![false; folder.yamls.len()];
     let single = folder.ipas.len() == 1;
     for ipa in &folder.ipas {
-        let stem = &ipa[..ipa.len() - ".ipa".len()];
-        let own: Vec<String> = folder
-            .yamls
-            .iter()
-            .filter(|y| {
-                ["yaml", "yml"]
-                    .iter()
-                    .any(|ext| y.eq_ignore_ascii_case(&format!("{stem}.{ext}")))
-            })
-            .cloned()
-            .collect();
-        let shared: Vec<String> = folder
-            .yamls
-            .iter()
-            .filter(|y| {
-                ["notes.yaml", "notes.yml"]
-                    .iter()
-                    .any(|n| y.eq_ignore_ascii_case(n))
-            })
-            .cloned()
-            .collect();
+        let stem = ipa[..ipa.len() - ".ipa".len()].to_ascii_lowercase();
+        let own = named([format!("{stem}.yaml"), format!("{stem}.yml")]);
         let candidates = if !own.is_empty() {
             own
         } else if single {
-            shared
+            named(["notes.yaml".into(), "notes.yml".into()])
         } else {
             Vec::new()
         };
-        for c in &candidates {
-            take(c);
+        for &c in &candidates {
+            used[c] = true;
         }
-        if candidates.len() > 1 {
+        let names: Vec<&str> = candidates
+            .iter()
+            .map(|&c| folder.yamls[c].as_str())
+            .collect();
+        if names.len() > 1 {
             problems.push(Diagnostic::error(
                 dir.join(ipa),
-                format!(
-                    "has two notes files, {}: keep one",
-                    candidates.join(" and ")
-                ),
+                format!("has two notes files, {}: keep one", names.join(" and ")),
             ));
         }
         releases.push(ReleaseSource {
             ipa: dir.join(ipa),
-            notes: candidates.first().map(|n| dir.join(n)),
+            notes: names.first().map(|n| dir.join(n)),
         });
     }
-    for yaml in unused {
+    for (yaml, _) in folder.yamls.iter().zip(&used).filter(|(_, used)| !**used) {
         let why = if yaml.starts_with("notes.") && folder.ipas.len() > 1 {
             format!(
                 "notes file pairs with no IPA: `{yaml}` applies only in a folder with exactly one IPA, and `{}` holds {}; name it after its IPA (X.ipa takes X.yaml)",
@@ -317,6 +310,43 @@ mod tests {
         assert_eq!(
             problems[2],
             "releases/a/Pipe.ipa: error: is a named pipe (FIFO), not a regular file: releases hold .ipa and notes files"
+        );
+    }
+
+    /// 20,000 releases with their notes in one folder: comparing every IPA with every notes
+    /// file takes time of the square of their number.
+    #[test]
+    fn a_folder_of_many_releases_pairs_in_linear_time() {
+        let ipas = 20_000;
+        let mut folder = Folder::default();
+        for i in 0..ipas {
+            folder.ipas.push(format!("A{i}.ipa"));
+            folder.yamls.push(format!("a{i}.YAML"));
+        }
+        folder.yamls.push("Orphan.yaml".into());
+        let (mut releases, mut problems) = (Vec::new(), Vec::new());
+        let started = std::time::Instant::now();
+        pair_folder(
+            Path::new("releases/a"),
+            folder,
+            &mut releases,
+            &mut problems,
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(releases.len(), ipas);
+        assert_eq!(
+            releases[7].notes.as_deref(),
+            Some(Path::new("releases/a/a7.YAML"))
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("releases/a/Orphan.yaml: error:")
         );
     }
 

@@ -589,3 +589,20 @@ fn a_config_with_a_problem_for_each_of_30000_apps() {
         "found 30000 problems",
     ]);
 }
+
+/// 20,000 releases and their notes in one folder, none of them an IPA: each is reported, and
+/// pairing them takes time linear in their number (comparing each IPA with each notes file
+/// took minutes).
+#[test]
+fn a_folder_of_20000_releases() {
+    let site = TestSite::new();
+    let dir = site.path("releases/many");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for i in 0..20_000 {
+        std::fs::write(dir.join(format!("A{i}.ipa")), b"not a zip").expect("write");
+        std::fs::write(dir.join(format!("A{i}.yaml")), b"").expect("write");
+    }
+    let run = site.run_bounded(&["check"]);
+    run.assert_fails_with("releases/many/A19999.ipa: error: not a readable IPA");
+    run.assert_mentions(&["found 20000 problems"]);
+}
