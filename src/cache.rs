@@ -161,7 +161,7 @@ impl Cache {
     /// The record of the last write to `output`, if it can be read and was made by this build.
     pub fn output_record(&self, output: &Path) -> Option<OutputRecord> {
         let dir = self.dir.as_ref()?;
-        let bytes = std::fs::read(dir.join(OUTPUT_FILE)).ok()?;
+        let bytes = crate::fs::read_regular(&dir.join(OUTPUT_FILE)).ok()?;
         let file: OutputFile = serde_json::from_slice(&bytes).ok()?;
         if file.relsite != made_by() || file.format != FORMAT {
             return None;
@@ -174,7 +174,7 @@ impl Cache {
     /// (a preview's and a build's do not take each other's place); returns why it could not.
     pub fn save_output_record(&self, record: OutputRecord) -> Result<(), String> {
         let Some(dir) = &self.dir else { return Ok(()) };
-        let mut records: Vec<OutputRecord> = std::fs::read(dir.join(OUTPUT_FILE))
+        let mut records: Vec<OutputRecord> = crate::fs::read_regular(&dir.join(OUTPUT_FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<OutputFile>(&bytes).ok())
             .filter(|f| f.relsite == made_by() && f.format == FORMAT)
@@ -429,7 +429,7 @@ fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
 /// The entries of the facts file; `Err(None)` when there is none yet, `Err(Some(why))` when it
 /// cannot be trusted.
 fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
-    let bytes = match std::fs::read(file) {
+    let bytes = match crate::fs::read_regular(file) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
         Err(e) => return Err(Some(format!("cannot read it ({e})"))),

@@ -58,17 +58,28 @@ impl From<Refused> for io::Error {
 pub fn open_regular(path: &Path) -> io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(
-        &mut options,
-        libc::O_NONBLOCK | libc::O_NOCTTY,
-    );
-    let file = options.open(path)?;
+    let file = without_waiting(&mut options).open(path)?;
     let kind = file_kind(&file.metadata()?.file_type());
     match kind {
         None => Ok(file),
         Some(kind) => Err(Refused::NotRegular(kind).into()),
     }
+}
+
+/// Makes `options` open without waiting: a FIFO opened to read waits for a writer, one opened to
+/// write for a reader; a terminal is not taken as the controlling one.
+pub fn without_waiting(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NONBLOCK | libc::O_NOCTTY);
+    options
+}
+
+/// Reads the regular file at `path` whole; anything else is refused as by [`open_regular`].
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// What a file that is not regular is, in words; `None` for a regular file.

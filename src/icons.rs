@@ -117,7 +117,7 @@ impl IconStore {
         let pngs = ICON_SIZES
             .iter()
             .map(|&px| {
-                let bytes = std::fs::read(self.file(key, px)?).ok()?;
+                let bytes = crate::fs::read_regular(&self.file(key, px)?).ok()?;
                 is_intact_png(&bytes, px).then_some((px, bytes))
             })
             .collect::<Option<Vec<_>>>()?;

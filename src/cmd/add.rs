@@ -280,10 +280,12 @@ fn find_duplicate(
 ) -> Option<PathBuf> {
     let (sources, _) = crate::scan::scan(root, &config.releases_dir);
     sources.into_iter().map(|s| s.ipa).find(|ipa| {
-        IpaArchive::open(&root.join(ipa))
-            .and_then(|mut a| a.info_plist())
-            .is_ok_and(|p| {
-                p.bundle_id == bundle_id && p.short_version == *version && p.build == *build
-            })
+        crate::fs::in_site(root, ipa).is_ok_and(|path| {
+            IpaArchive::open(&path)
+                .and_then(|mut a| a.info_plist())
+                .is_ok_and(|p| {
+                    p.bundle_id == bundle_id && p.short_version == *version && p.build == *build
+                })
+        })
     })
 }

@@ -606,3 +606,18 @@ fn a_folder_of_20000_releases() {
     run.assert_fails_with("releases/many/A19999.ipa: error: not a readable IPA");
     run.assert_mentions(&["found 20000 problems"]);
 }
+
+/// The cache's files are relsite's own, but what is in the site folder may have been put there
+/// by anyone: a FIFO in their place is passed by, never waited on.
+#[test]
+fn fifos_in_place_of_the_cache_files() {
+    let site = TestSite::new();
+    site.ipa("releases/good/Good.ipa", &good_ipa());
+    site.build().assert_ok();
+    for file in ["facts.json", "output.json", "lock"] {
+        site.remove(&format!(".relsite-cache/{file}"));
+        site.fifo(&format!(".relsite-cache/{file}"));
+    }
+    site.run_bounded(&["build"]).assert_ok();
+    site.run_bounded(&["check"]).assert_ok();
+}
