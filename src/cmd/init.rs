@@ -105,7 +105,10 @@ pub fn run(args: &InitArgs, ui: &Ui) -> Result<(), Failure> {
         }
     }
     let gitignore = dir.join(".gitignore");
-    let existing = match std::fs::read_to_string(&gitignore) {
+    let existing = match crate::fs::read_regular(&gitignore).and_then(|bytes| {
+        String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {

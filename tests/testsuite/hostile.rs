@@ -621,3 +621,22 @@ fn fifos_in_place_of_the_cache_files() {
     site.run_bounded(&["build"]).assert_ok();
     site.run_bounded(&["check"]).assert_ok();
 }
+
+#[test]
+fn init_into_a_folder_whose_gitignore_is_a_fifo() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let site = work.path().join("site");
+    std::fs::create_dir_all(&site).expect("mkdir");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(site.join(".gitignore"))
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let mut command = relsite();
+    command.arg("init").arg(&site).arg("--force");
+    run_bounded(command).assert_fails_with(
+        ".gitignore: error: cannot read: it is a named pipe (FIFO), not a regular file",
+    );
+}
