@@ -172,7 +172,8 @@ pub const TIME_BOUND: std::time::Duration = std::time::Duration::from_secs(20);
 pub const MEMORY_BOUND: u64 = 512 << 20;
 
 /// Runs `command` within [`TIME_BOUND`] and [`MEMORY_BOUND`] (through the shell's `ulimit -v`),
-/// with stdin closed.
+/// with stdin closed and two worker threads, so that the address space it needs does not grow
+/// with the machine's cores.
 #[track_caller]
 pub fn run_bounded(command: Command) -> Run {
     let mut bounded = Command::new("sh");
@@ -183,7 +184,8 @@ pub fn run_bounded(command: Command) -> Run {
             MEMORY_BOUND / 1024
         ))
         .arg(command.get_program())
-        .args(command.get_args());
+        .args(command.get_args())
+        .env("RAYON_NUM_THREADS", "2");
     for (key, value) in command.get_envs() {
         match value {
             Some(value) => bounded.env(key, value),
