@@ -14,8 +14,8 @@ use plist::Value;
 use plist::stream::{Event, OwnedEvent, Reader, XmlReader};
 
 /// The most values (strings, numbers, arrays, dictionaries, keys included) a property list may
-/// expand to. A profile with a hundred devices holds about 500; a large app's Info.plist a few
-/// thousand.
+/// expand to. A profile with a hundred devices holds about 150, an app's Info.plist a few
+/// hundred.
 pub const MAX_PLIST_VALUES: u64 = 250_000;
 
 /// The deepest arrays and dictionaries may nest. Real property lists nest fewer than ten deep.
