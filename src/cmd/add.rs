@@ -54,7 +54,7 @@ fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
         (None, None) => None,
     };
     if let Some(text) = &notes_text
-        && let Err(why) = crate::markdown::check_length("the notes", text)
+        && let Err(why) = crate::markdown::check_length("the notes text", text)
     {
         let file = args.notes_file.clone().filter(|_| args.notes.is_none());
         problems.push(Diagnostic::error(file, why));
