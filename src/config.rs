@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::diag::{Diagnostic, YamlKeys, yaml_problem};
+use crate::diag::{Diagnostic, YamlKeys};
 
 /// The configuration file's name inside the site root.
 pub const CONFIG_FILE: &str = "relsite.yaml";
@@ -161,9 +161,8 @@ impl fmt::Display for HttpsUrl {
 impl Config {
     /// Parses the configuration text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Config, Vec<Diagnostic>> {
-        let mut config: Config = crate::yaml::from_str(text).map_err(|err| {
-            let (message, location) = yaml_problem(&err);
-            vec![Diagnostic::error(file.to_path_buf(), message).at(location)]
+        let mut config: Config = crate::yaml::from_str(text).map_err(|problem| {
+            vec![Diagnostic::error(file.to_path_buf(), problem.message).at(problem.location)]
         })?;
         let problems = config.validate(text, file);
         if problems.is_empty() {

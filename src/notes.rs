@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
-use crate::diag::{Diagnostic, yaml_key_location, yaml_problem};
+use crate::diag::{Diagnostic, yaml_key_location};
 
 /// The default release channel.
 pub const DEFAULT_CHANNEL: &str = "stable";
@@ -45,9 +45,8 @@ impl Notes {
         if text.trim().is_empty() {
             return Ok(Notes::default());
         }
-        let mut notes: Notes = crate::yaml::from_str(text).map_err(|err| {
-            let (message, location) = yaml_problem(&err);
-            Diagnostic::error(file.to_path_buf(), message).at(location)
+        let mut notes: Notes = crate::yaml::from_str(text).map_err(|problem| {
+            Diagnostic::error(file.to_path_buf(), problem.message).at(problem.location)
         })?;
         let problem = |key: &str, message: String| {
             Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, &[key]))

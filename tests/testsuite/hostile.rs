@@ -640,3 +640,34 @@ fn init_into_a_folder_whose_gitignore_is_a_fifo() {
         ".gitignore: error: cannot read: it is a named pipe (FIFO), not a regular file",
     );
 }
+
+/// Sequences nested 400,000 deep in the notes: the YAML scanner under serde_yaml takes time of
+/// the depth for each token, minutes for this, so the depth is found and refused first.
+#[test]
+fn notes_nested_400000_deep() {
+    let depth = 400_000;
+    let notes = format!("notes: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    assert!(notes.len() < 1 << 20);
+    fails_keeping_output(
+        |s| {
+            s.file("releases/good/Good.yaml", notes.as_bytes());
+        },
+        "releases/good/Good.yaml:1:72: error: flow collections (`[ ]`, `{ }`) nest deeper than 64, the most relsite reads",
+    );
+}
+
+/// Such nesting written one bracket a line, in the configuration.
+#[test]
+fn a_config_nested_200000_deep_a_bracket_a_line() {
+    let config = format!(
+        "title: T\nbase_url: {BASE_URL}\napps: {}",
+        "[\n".repeat(200_000)
+    );
+    assert!(config.len() < 1 << 20);
+    fails_keeping_output(
+        |s| {
+            s.config(&config);
+        },
+        "relsite.yaml:67:1: error: flow collections (`[ ]`, `{ }`) nest deeper than 64, the most relsite reads",
+    );
+}

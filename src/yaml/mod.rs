@@ -1,14 +1,28 @@
-//! YAML as relsite reads it, relsite.yaml and notes files alike, with what aliases may expand to
-//! bounded. serde_yaml limits nesting (128 levels) and alias jumps (100 for each event of the
-//! document), but one jump may copy a scalar of any size or a mapping of any length: a kilobyte
-//! of `*alias` entries can stand for gigabytes of strings. So before a document becomes values,
-//! one pass over it as serde sees it (aliases expanded, nothing copied) counts its values and
-//! the bytes of its scalars, and a document past either limit is refused.
+//! YAML as relsite reads it, relsite.yaml and notes files alike, in time and memory bounded by
+//! the text. Two things serde_yaml does not bound are checked first:
+//! - how deep flow collections nest ([`flow_depth`]): its scanner takes time of the depth for
+//!   every token;
+//! - what aliases expand to: serde_yaml limits nesting (128 levels) and alias jumps (100 for each
+//!   event of the document), but one jump may copy a scalar of any size or a mapping of any
+//!   length, so a kilobyte of `*alias` entries can stand for gigabytes of strings. One pass over
+//!   the document as serde sees it (aliases expanded, nothing copied) counts its values and the
+//!   bytes of its scalars, and a document past either limit is refused.
+
+pub mod flow_depth;
 
 use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Visitor};
+
+use crate::diag::{Location, yaml_problem};
+
+/// Why a YAML document cannot be read: a message and, where known, the place.
+#[derive(Debug)]
+pub struct Problem {
+    pub message: String,
+    pub location: Option<Location>,
+}
 
 /// The most values (scalars, sequences and mappings) a YAML document may hold with its aliases
 /// expanded. A site of hundreds of apps holds a few thousand.
@@ -18,15 +32,30 @@ pub const MAX_EXPANDED_VALUES: u64 = 200_000;
 /// times as much as the largest file relsite reads, so text shared by a few aliases passes.
 pub const MAX_EXPANDED_BYTES: u64 = 4 << 20;
 
-/// Deserializes `text` once its values and text, aliases expanded, are known to be within
+/// Deserializes `text` once its flow collections are known to nest at most
+/// [`flow_depth::MAX_FLOW_DEPTH`] deep, and its values and text, aliases expanded, to be within
 /// [`MAX_EXPANDED_VALUES`] and [`MAX_EXPANDED_BYTES`].
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_yaml::Error> {
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Problem> {
+    flow_depth::check(text).map_err(|at| Problem {
+        message: format!(
+            "flow collections (`[ ]`, `{{ }}`) nest deeper than {}, the most relsite reads",
+            flow_depth::MAX_FLOW_DEPTH
+        ),
+        location: Some(Location {
+            line: at.line,
+            column: at.column,
+        }),
+    })?;
+    let problem = |err: serde_yaml::Error| {
+        let (message, location) = yaml_problem(&err);
+        Problem { message, location }
+    };
     let tally = Tally::default();
     let measured = Measure(&tally).deserialize(serde_yaml::Deserializer::from_str(text));
     match measured {
         // Other problems of the document are reported as deserializing it reports them.
-        Err(err) if tally.refused.get() => Err(err),
-        _ => serde_yaml::from_str(text),
+        Err(err) if tally.refused.get() => Err(problem(err)),
+        _ => serde_yaml::from_str(text).map_err(problem),
     }
 }
 
@@ -161,8 +190,7 @@ mod tests {
     type Doc = BTreeMap<String, BTreeMap<String, String>>;
 
     fn refusal(text: &str) -> String {
-        let err = from_str::<Doc>(text).expect_err("refused");
-        crate::diag::yaml_problem(&err).0
+        from_str::<Doc>(text).expect_err("refused").message
     }
 
     #[test]
@@ -173,7 +201,7 @@ mod tests {
             serde_yaml::from_str::<Doc>(text).unwrap()
         );
         // Other errors stay serde_yaml's own.
-        let err = from_str::<Doc>("a: [1]\n").unwrap_err().to_string();
+        let err = from_str::<Doc>("a: [1]\n").unwrap_err().message;
         assert!(err.contains("invalid type: sequence"), "{err}");
     }
 
@@ -207,6 +235,39 @@ mod tests {
         assert!(refusal(&text).contains(&format!("more than {MAX_EXPANDED_VALUES} values")));
     }
 
+    /// Flow collections nested deeper than the limit are refused before serde_yaml sees them:
+    /// its scanner would take minutes over this.
+    #[test]
+    fn deep_flow_collections_are_refused_quickly() {
+        let depth = 200_000;
+        let text = format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        let started = std::time::Instant::now();
+        let err = from_str::<serde_yaml::Value>(&text).unwrap_err();
+        assert_eq!(
+            err.message,
+            "flow collections (`[ ]`, `{ }`) nest deeper than 64, the most relsite reads"
+        );
+        assert_eq!(
+            err.location,
+            Some(Location {
+                line: 1,
+                column: 68
+            })
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    /// Block collections nested deep are refused by serde_yaml's own limit of 128 levels, in
+    /// time linear in the text.
+    #[test]
+    fn deep_block_collections_are_refused_by_serde_yaml() {
+        let text = format!("a:\n  {}x\n", "- ".repeat(200_000));
+        let started = std::time::Instant::now();
+        let err = from_str::<serde_yaml::Value>(&text).unwrap_err().message;
+        assert!(err.contains("recursion limit exceeded"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
     /// The classic: each level a list of ten aliases of the level below.
     #[test]
     fn a_billion_laughs_is_refused_quickly() {
@@ -217,9 +278,7 @@ mod tests {
             text.push_str(&format!("l{level}: &l{level} [{list}]\n"));
         }
         let started = std::time::Instant::now();
-        let err = from_str::<serde_yaml::Value>(&text)
-            .unwrap_err()
-            .to_string();
+        let err = from_str::<serde_yaml::Value>(&text).unwrap_err().message;
         assert!(
             err.contains("more than") || err.contains("repetition limit exceeded"),
             "{err}"
