@@ -15,14 +15,19 @@ targets=("$@")
 python3 seed.py
 # cargo-fuzz needs nightly flags (sanitizers); stable accepts them with RUSTC_BOOTSTRAP.
 export RUSTC_BOOTSTRAP=1
+cargo fuzz build
+mkdir -p logs
 for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s"
+  log="logs/$target.log"
+  status=0
   cargo fuzz run "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
-    -print_final_stats=1 2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|INFO: (Running|Loaded))|panicked|ERROR|Test unit written" || true
-  # grep swallows the exit status: an artifact is the sign of a failure.
-  if compgen -G "artifacts/$target/*" >/dev/null; then
-    echo "fuzz: $target found an input that fails: $(ls artifacts/$target)" >&2
+    -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E "^stat::(number_of_executed_units|peak_rss_mb)" "$log" || true
+  if [ "$status" -ne 0 ] || compgen -G "artifacts/$target/*" >/dev/null; then
+    tail -n 40 "$log" >&2
+    echo "fuzz: $target failed (exit $status); inputs: $(ls "artifacts/$target" 2>/dev/null)" >&2
     exit 1
   fi
 done
