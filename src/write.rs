@@ -440,13 +440,10 @@ fn same_inode(a: &Path, b: &Path) -> bool {
 
 /// Removes the file at `path` if there is one; whether the path is free.
 fn clear(path: &Path) -> bool {
-    match std::fs::remove_file(path) {
-        Ok(()) => true,
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-    }
+    replace(path).is_ok()
 }
 
-/// [`clear`], as an error when the path cannot be freed.
+/// Removes the file at `path` if there is one, or says why it cannot.
 fn replace(path: &Path) -> Result<(), FsError> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(FsError {

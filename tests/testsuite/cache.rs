@@ -9,16 +9,6 @@ use crate::support::*;
 
 const CACHE: &str = ".relsite-cache/facts.json";
 
-/// The example site in a site folder of its own.
-fn example() -> TestSite {
-    let site = TestSite::new();
-    copy_site(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
-        site.root(),
-    );
-    site
-}
-
 /// Builds into `out` (below the site) with `args`, and returns the output and what was said.
 fn build_into(
     site: &TestSite,
@@ -37,7 +27,7 @@ fn build_into(
 
 #[test]
 fn output_is_the_same_without_with_and_from_the_cache() {
-    let site = example();
+    let site = TestSite::example();
     let (without, run) = build_into(&site, "out-none", &["--no-cache"]);
     assert!(
         !site.path(".relsite-cache").exists(),
@@ -80,7 +70,7 @@ fn a_changed_ipa_is_read_again() {
 
 #[test]
 fn an_unreadable_cache_is_discarded_with_a_notice() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let good = site.tree("public");
     for (damage, said) in [
@@ -118,7 +108,7 @@ fn an_unreadable_cache_is_discarded_with_a_notice() {
 
 #[test]
 fn a_damaged_icon_in_the_cache_is_rendered_again() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let good = site.tree("public");
     let icons = std::fs::read_dir(site.path(".relsite-cache"))
@@ -143,7 +133,7 @@ fn a_damaged_icon_in_the_cache_is_rendered_again() {
 
 #[test]
 fn check_reads_the_cache_and_writes_none() {
-    let site = example();
+    let site = TestSite::example();
     let run = site.run(&["check", "-v"]);
     run.assert_ok();
     assert!(!site.path(".relsite-cache").exists());
@@ -192,7 +182,7 @@ fn a_published_ipa_is_a_copy_of_its_own() {
 
 #[test]
 fn a_no_change_rebuild_leaves_the_output_alone_and_a_touched_file_is_repaired() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let before = identities(&site.path("public"));
     let run = site.run(&["build", "-v"]);
@@ -216,7 +206,7 @@ fn a_no_change_rebuild_leaves_the_output_alone_and_a_touched_file_is_repaired() 
 
 #[test]
 fn a_run_while_another_keeps_the_cache_only_reads_it() {
-    let site = example();
+    let site = TestSite::example();
     std::fs::create_dir_all(site.path(".relsite-cache")).unwrap();
     let lock = std::fs::File::create(site.path(".relsite-cache/lock")).unwrap();
     lock.try_lock().unwrap();
@@ -242,7 +232,7 @@ fn a_run_while_another_keeps_the_cache_only_reads_it() {
 
 #[test]
 fn a_file_put_in_the_output_by_hand_goes_even_when_nothing_changed() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let good = site.tree("public");
     site.file("public/stray.txt", b"not ours");
@@ -252,7 +242,7 @@ fn a_file_put_in_the_output_by_hand_goes_even_when_nothing_changed() {
 
 #[test]
 fn ipas_hosted_elsewhere_are_not_copied_into_the_cache() {
-    let site = example();
+    let site = TestSite::example();
     let config = std::fs::read_to_string(site.path("relsite.yaml")).unwrap();
     site.config(&format!(
         "{config}\nipa_base_url: https://ipas.example.com/\n"

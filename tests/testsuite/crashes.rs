@@ -1,7 +1,6 @@
 //! Crashes and company: a build or an add killed at any point leaves a site that is whole and
 //! builds; two builds of one output take turns; a lock file planted as a link is not followed.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -9,16 +8,6 @@ use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
 
 const NOTES: &str = "releases/field/1.10.1/Field.yaml";
-
-/// The example site in a site folder of its own.
-fn example() -> TestSite {
-    let site = TestSite::new();
-    copy_site(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
-        site.root(),
-    );
-    site
-}
 
 fn notes(version: usize) -> String {
     format!("date: 2024-04-25T09:30:00Z\nnotes: |\n  Notes, version {version}.\n")
@@ -43,7 +32,7 @@ fn kill(mut child: Child) {
 
 #[test]
 fn a_build_killed_at_any_point_leaves_a_whole_site() {
-    let site = example();
+    let site = TestSite::example();
     let mut trees = Vec::new();
     for version in 0..2 {
         site.file(NOTES, notes(version).as_bytes());
@@ -91,7 +80,7 @@ fn a_build_killed_at_any_point_leaves_a_whole_site() {
 
 #[test]
 fn a_build_killed_with_its_site_staged_leaves_the_one_before() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let before = site.tree("public");
     site.file(NOTES, notes(3).as_bytes());
@@ -124,7 +113,7 @@ fn a_build_killed_with_its_site_staged_leaves_the_one_before() {
 
 #[test]
 fn a_second_build_of_one_output_waits_for_the_first() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let expected = site.tree("public");
     let mut lock = std::fs::File::create(site.path(".public.relsite-lock")).unwrap();
@@ -156,7 +145,7 @@ fn a_second_build_of_one_output_waits_for_the_first() {
 
 #[test]
 fn builds_of_one_site_at_once_take_turns() {
-    let site = example();
+    let site = TestSite::example();
     site.build().assert_ok();
     let expected = site.tree("public");
     for round in 0..3 {
@@ -175,7 +164,7 @@ fn builds_of_one_site_at_once_take_turns() {
 
 #[test]
 fn a_lock_file_planted_as_a_link_is_not_followed() {
-    let site = example();
+    let site = TestSite::example();
     let outside = tempfile::tempdir().unwrap();
     let victim = outside.path().join("victim");
     std::fs::write(&victim, "precious").unwrap();
@@ -189,7 +178,7 @@ fn a_lock_file_planted_as_a_link_is_not_followed() {
 
 #[test]
 fn an_add_killed_at_any_point_leaves_a_site_that_builds() {
-    let site = example();
+    let site = TestSite::example();
     // Noise does not compress, so copying this IPA takes a while.
     let mut x = 7u32;
     let noise: Vec<u8> = (0..48 << 20)

@@ -93,6 +93,16 @@ impl TestSite {
         TestSite::with_dir(tempfile::tempdir().expect("temp dir"))
     }
 
+    /// The example site in a site folder of its own.
+    pub fn example() -> TestSite {
+        let site = TestSite::new();
+        copy_site(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site"),
+            site.root(),
+        );
+        site
+    }
+
     /// [`TestSite::new`] in a folder below `parent`.
     pub fn new_in(parent: &Path) -> TestSite {
         TestSite::with_dir(tempfile::tempdir_in(parent).expect("temp dir"))
