@@ -26,10 +26,6 @@ pub fn read(path: &Path) -> Result<Vec<u8>, FsError> {
     std::fs::read(path).map_err(wrap("read", path))
 }
 
-pub fn read_to_string(path: &Path) -> Result<String, FsError> {
-    std::fs::read_to_string(path).map_err(wrap("read", path))
-}
-
 /// Why an input is not read, whatever its bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {

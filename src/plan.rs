@@ -670,14 +670,11 @@ impl Planner {
                     let origin = Origin::site(&format!("{path} of {}", file.origin()));
                     self.add_bytes(path.clone(), bytes.to_vec(), origin)
                 }
-                // The bytes read now are the bytes published: a file changed meanwhile cannot
-                // be published under the fingerprint of what it was.
-                StaticFile::Site(rel) => match crate::fs::read(&self.root.join(rel)) {
-                    Ok(bytes) => self.add_bytes(path.clone(), bytes, Origin::file(rel)),
-                    Err(e) => self
-                        .problems
-                        .push(Diagnostic::error(rel.clone(), e.to_string())),
-                },
+                StaticFile::Site { file, bytes } => {
+                    let print = sha256_hex([&bytes[..]]);
+                    let content = Content::Bytes(Arc::clone(bytes));
+                    self.add(path.clone(), content, Origin::file(file), print);
+                }
             }
         }
     }

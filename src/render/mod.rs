@@ -3,11 +3,16 @@
 //! domain types, and an undefined variable is an error naming the template. Every value a
 //! template prints is HTML-escaped and made [`crate::text::publishable`], so no control
 //! character or noncharacter from a user's file reaches a page.
+//!
+//! A site theme's files are read like every other input: regular files inside the site folder
+//! (symlinks followed, never out of it), each within its cap, and all of them read once, here,
+//! so what is published is what was checked.
 
 pub mod views;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tera::{Context, Tera};
 use walkdir::WalkDir;
@@ -54,6 +59,15 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// The most relsite reads of one template of a site theme.
+pub const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
+
+/// The most relsite reads of one static file of a site theme: each is copied into the output.
+pub const MAX_STATIC_BYTES: u64 = 16 << 20;
+
+/// The most a site theme's templates and static files hold together, all held in memory.
+pub const MAX_THEME_BYTES: u64 = 64 << 20;
+
 pub struct Theme {
     tera: Tera,
     /// Changes whenever a template does: what pages are made with, for their fingerprints.
@@ -67,8 +81,12 @@ pub struct Theme {
 #[derive(Debug, Clone)]
 pub enum StaticFile {
     Builtin(&'static [u8]),
-    /// A file of the site theme, relative to the site root.
-    Site(PathBuf),
+    /// A file of the site theme, by its path relative to the site root, with the bytes read
+    /// from it: the bytes published are the bytes checked.
+    Site {
+        file: PathBuf,
+        bytes: Arc<[u8]>,
+    },
 }
 
 impl StaticFile {
@@ -76,7 +94,7 @@ impl StaticFile {
     pub fn origin(&self) -> String {
         match self {
             StaticFile::Builtin(_) => BUILTIN_ORIGIN.to_string(),
-            StaticFile::Site(rel) => display_path(rel),
+            StaticFile::Site { file, .. } => display_path(file),
         }
     }
 }
@@ -114,16 +132,38 @@ impl Theme {
                 ));
                 return Err(problems);
             }
-            for (rel, file) in files_below(root, &theme_dir.join("templates"), &mut problems) {
-                match crate::fs::read_to_string(&root.join(&file)) {
+            if let Err(e) = crate::fs::in_site(root, &theme_dir) {
+                problems.push(Diagnostic::error(theme_dir, e.to_string()));
+                return Err(problems);
+            }
+            let mut reader = ThemeReader::new(root, &theme_dir);
+            for (rel, file) in reader.files_below("templates", &mut problems) {
+                if reader.full {
+                    break;
+                }
+                let text = reader
+                    .read(&file, MAX_TEMPLATE_BYTES, "a template")
+                    .and_then(|bytes| {
+                        String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text: {e}"))
+                    });
+                match text {
                     Ok(text) => {
                         sources.insert(rel, (display_path(&file), text));
                     }
-                    Err(e) => problems.push(Diagnostic::error(file, e.to_string())),
+                    Err(why) => problems.push(Diagnostic::error(file, why)),
                 }
             }
-            for (rel, file) in files_below(root, &theme_dir.join("static"), &mut problems) {
-                static_files.insert(rel, StaticFile::Site(file));
+            for (rel, file) in reader.files_below("static", &mut problems) {
+                if reader.full {
+                    break;
+                }
+                match reader.read(&file, MAX_STATIC_BYTES, "a static file of a theme") {
+                    Ok(bytes) => {
+                        let bytes = bytes.into();
+                        static_files.insert(rel, StaticFile::Site { file, bytes });
+                    }
+                    Err(why) => problems.push(Diagnostic::error(file, why)),
+                }
             }
         }
 
@@ -237,28 +277,95 @@ fn parse_pointer(pointer: &str) -> Option<(&str, usize, usize)> {
     Some((parts.next()?, line, column))
 }
 
-/// Files below `root/dir`, as (path below dir with `/`, path relative to root), sorted.
-fn files_below(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
-    let mut files = Vec::new();
-    if !root.join(dir).is_dir() {
-        return files;
-    }
-    for entry in WalkDir::new(root.join(dir)).sort_by_file_name() {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let Ok(rel) = e.path().strip_prefix(root.join(dir)) else {
-                    continue;
-                };
-                let Ok(from_root) = e.path().strip_prefix(root) else {
-                    continue;
-                };
-                files.push((display_path(rel), from_root.to_path_buf()));
-            }
-            Ok(_) => {}
-            Err(err) => problems.push(Diagnostic::error(dir.to_path_buf(), err.to_string())),
+/// Reads a site theme's files: each a regular file inside the site, within its own cap and,
+/// with the files read before it, within [`MAX_THEME_BYTES`].
+struct ThemeReader<'a> {
+    root: &'a Path,
+    theme_dir: &'a Path,
+    /// What the theme's files may still hold.
+    left: u64,
+    /// Set once the files read pass [`MAX_THEME_BYTES`]: nothing more is to be read.
+    full: bool,
+}
+
+impl<'a> ThemeReader<'a> {
+    fn new(root: &'a Path, theme_dir: &'a Path) -> ThemeReader<'a> {
+        ThemeReader {
+            root,
+            theme_dir,
+            left: MAX_THEME_BYTES,
+            full: false,
         }
     }
-    files
+
+    /// Files below the theme's folder `sub`, as (path below it with `/`, path relative to the
+    /// site root), sorted. The folder must lead to a folder inside the site; below it, links to
+    /// folders are not followed (as in the releases folder), and every other entry is listed,
+    /// to be read or refused by [`ThemeReader::read`].
+    fn files_below(&self, sub: &str, problems: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
+        let dir = self.theme_dir.join(sub);
+        let mut files = Vec::new();
+        if std::fs::symlink_metadata(self.root.join(&dir)).is_err() {
+            return files;
+        }
+        let real = match crate::fs::in_site(self.root, &dir) {
+            Ok(real) => real,
+            Err(e) => {
+                problems.push(Diagnostic::error(dir, e.to_string()));
+                return files;
+            }
+        };
+        if !real.is_dir() {
+            problems.push(Diagnostic::error(
+                dir,
+                format!("is not a folder: a theme's {sub} go in a folder {sub}/"),
+            ));
+            return files;
+        }
+        for entry in WalkDir::new(self.root.join(&dir)).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    problems.push(Diagnostic::error(dir.clone(), err.to_string()));
+                    continue;
+                }
+            };
+            let linked_folder = || {
+                entry.path_is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir())
+            };
+            if entry.file_type().is_dir() || linked_folder() {
+                continue;
+            }
+            let (Ok(rel), Ok(from_root)) = (
+                entry.path().strip_prefix(self.root.join(&dir)),
+                entry.path().strip_prefix(self.root),
+            ) else {
+                continue;
+            };
+            files.push((display_path(rel), from_root.to_path_buf()));
+        }
+        files
+    }
+
+    /// The bytes of `file` (relative to the site root), or why it is not read.
+    fn read(&mut self, file: &Path, cap: u64, what: &'static str) -> Result<Vec<u8>, String> {
+        let bytes = crate::fs::in_site(self.root, file)
+            .and_then(|path| crate::fs::read_capped(&path, cap, what))
+            .map_err(|e| e.to_string())?;
+        match self.left.checked_sub(bytes.len() as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(bytes)
+            }
+            None => {
+                self.full = true;
+                Err(format!(
+                    "with it, the theme's files hold more than {MAX_THEME_BYTES} bytes, the most relsite reads of a theme ({})",
+                    display_path(self.theme_dir)
+                ))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +429,8 @@ mod tests {
         assert!(theme.render("catalog.html", &Context::new()).is_err());
         assert!(matches!(
             theme.static_files.get("assets/logo.svg"),
-            Some(StaticFile::Site(p)) if p == Path::new("themes/brand/static/assets/logo.svg")
+            Some(StaticFile::Site { file, bytes })
+                if file == Path::new("themes/brand/static/assets/logo.svg") && &bytes[..] == b"<svg/>"
         ));
         assert!(matches!(
             theme.static_files.get("assets/relsite.css"),

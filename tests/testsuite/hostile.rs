@@ -22,7 +22,7 @@ fn site_to_add_to() -> (TestSite, tempfile::TempDir) {
 }
 
 /// A sparse file of `len` bytes: it takes no room on disk, but reads as `len` zero bytes.
-fn sparse(path: &Path, len: u64) {
+pub(crate) fn sparse(path: &Path, len: u64) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::File::create(path)
         .and_then(|f| f.set_len(len))
