@@ -109,6 +109,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         diagnostics.push(d);
         return Err(diagnostics);
     }
+    restore_interrupted(&output_dir, ui);
 
     let (sources, problems) = scan::scan(root, &config.releases_dir);
     diagnostics.extend(problems);
@@ -230,6 +231,23 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         output_dir,
         diagnostics,
     })
+}
+
+/// Puts back the previous site when a build stopped between the two renames of the fallback
+/// swap left `output` missing, saying so; the run goes on whatever happens.
+pub fn restore_interrupted(output: &Path, ui: &Ui) {
+    match crate::write::restore_interrupted(output) {
+        Ok(Some(retired)) => ui.notice(format!(
+            "{} was missing, left so by a build stopped while swapping it in: put back the previous site from {}",
+            output.display(),
+            retired.display()
+        )),
+        Ok(None) => {}
+        Err(e) => ui.notice(format!(
+            "{} is missing, and the previous site could not be put back: {e}",
+            output.display()
+        )),
+    }
 }
 
 /// The time profiles are checked against: `SOURCE_DATE_EPOCH` (seconds since 1970) when set, so

@@ -4,6 +4,13 @@
 //! every instant. Files whose bytes did not change are hard-linked from the previous output,
 //! keeping their identity and modification time for `aws s3 sync` and rsync.
 //!
+//! On Linux the exchange is one `renameat2(RENAME_EXCHANGE)`, which swaps the two folders'
+//! names at once: there is no moment between two renames. Two renames (the output to a hidden
+//! `.old` sibling, then the staged site to the output) are the fallback for filesystems and
+//! systems without the exchange; a run killed between them leaves the output missing, and the
+//! next run that takes the output's lock (a build, failing or not, `check`, `add`) puts the
+//! previous site back from the `.old` sibling first.
+//!
 //! After the exchange the staging folder holds the previous site, and the next build brings it
 //! up to date in place: only files that changed in the last two builds are linked or written,
 //! so a build that adds one release touches a few files whatever the size of the catalog.
@@ -114,17 +121,9 @@ pub fn write_site(
     progress: &ProgressBar,
     waiting: &dyn Fn(String),
 ) -> Result<(WriteStats, OutputRecord), WriteError> {
-    let resolved;
-    let output = if output.is_symlink() {
-        resolved = std::fs::canonicalize(output).map_err(|source| FsError {
-            action: "resolve",
-            path: output.to_path_buf(),
-            source,
-        })?;
-        resolved.as_path()
-    } else {
-        output
-    };
+    let given = output;
+    let resolved = resolve(given)?;
+    let output = resolved.as_path();
     if output.exists() && !output.is_dir() {
         return Err(WriteError::NotADir(output.to_path_buf()));
     }
@@ -134,9 +133,15 @@ pub fn write_site(
         fs::create_dir_all(parent)?;
     }
     let _lock = lock(&sibling(output, "lock")?, output, waiting)?;
-    // A build that stopped between its two renames left the previous site retired: restore it.
-    if !output.exists() && retired.is_dir() {
-        fs::rename(&retired, output)?;
+    restore(output, &retired)?;
+    if output != given && !output.exists() {
+        // A link to nothing that no interrupted build left: not a folder to make.
+        return Err(FsError {
+            action: "resolve",
+            path: given.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        }
+        .into());
     }
     if output.is_dir() && !output.join(MARKER).is_file() && !is_empty_dir(output) {
         return Err(WriteError::NotOurs(output.to_path_buf()));
@@ -191,6 +196,67 @@ pub fn write_site(
     Ok((stats, record))
 }
 
+/// The folder `output` names: itself, or through a symlink its target, which may be missing
+/// (a build stopped between the two renames of [`exchange`] leaves a link to nothing).
+fn resolve(output: &Path) -> Result<PathBuf, FsError> {
+    if !output.is_symlink() {
+        return Ok(output.to_path_buf());
+    }
+    let resolve_error = |source| FsError {
+        action: "resolve",
+        path: output.to_path_buf(),
+        source,
+    };
+    match std::fs::canonicalize(output) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        resolved => return resolved.map_err(resolve_error),
+    }
+    // Links followed one by one, as the system would, to the missing folder at their end.
+    let mut at = output.to_path_buf();
+    for _ in 0..40 {
+        if !at.is_symlink() {
+            return Ok(at);
+        }
+        let target = std::fs::read_link(&at).map_err(resolve_error)?;
+        at = match at.parent() {
+            Some(parent) => parent.join(target),
+            None => target,
+        };
+    }
+    Err(resolve_error(std::io::Error::other(
+        "too many levels of symbolic links",
+    )))
+}
+
+/// Puts the site `retired` beside `output` back in its place when the output is missing: a build
+/// stopped between the two renames of [`exchange`] leaves it so. Only under the output's lock.
+/// Returns whether it did.
+fn restore(output: &Path, retired: &Path) -> Result<bool, FsError> {
+    if std::fs::symlink_metadata(output).is_ok() || !retired.is_dir() {
+        return Ok(false);
+    }
+    fs::rename(retired, output)?;
+    Ok(true)
+}
+
+/// Puts the previous site back at `output` when a build stopped between the two renames of
+/// [`exchange`] left it retired beside it, so that runs which write no site (a build that fails,
+/// `check`, `add`) do not leave the output missing. Nothing is written unless the output is
+/// missing and the retired site is there, and then only under the output's lock, when it is free:
+/// a build that holds it is still running, and puts the site back itself. Returns the folder put
+/// back, for a notice.
+pub fn restore_interrupted(output: &Path) -> Result<Option<PathBuf>, WriteError> {
+    let output = resolve(output)?;
+    let retired = sibling(&output, "old")?;
+    if std::fs::symlink_metadata(&output).is_ok() || !retired.is_dir() {
+        return Ok(None);
+    }
+    let Ok(_lock) = fs::Lock::try_take(&sibling(&output, "lock")?)? else {
+        return Ok(None);
+    };
+    Ok(restore(&output, &retired)?.then_some(retired))
+}
+
 /// Whether the files in `output` are exactly the planned ones: a file put there by hand goes
 /// with the next write, so a build that changes nothing must not keep it either.
 fn holds_only(output: &Path, plan: &OutputPlan) -> bool {
@@ -211,13 +277,16 @@ fn holds_only(output: &Path, plan: &OutputPlan) -> bool {
     found == plan.files.len()
 }
 
-/// Puts the folder `staging` at `output` and the output's folder at `staging`, in one step where
-/// the system can (Linux's `renameat2` with `RENAME_EXCHANGE`), so the output never goes
-/// missing. Elsewhere the output is first renamed to `retired`, which the next build puts back
-/// if it is all that is left.
+/// Puts the folder `staging` at `output` and the output's folder at `staging`. On Linux this is
+/// one `renameat2` with `RENAME_EXCHANGE`: the system swaps the two names at once, so there is
+/// no moment between two renames and the output never goes missing. Only where the system has
+/// no exchange (a filesystem that answers `EINVAL`, a kernel without `renameat2`, another OS)
+/// is it two renames: the output to `retired`, then `staging` to the output. A run stopped
+/// between them leaves the output missing until the next run that takes the output's lock
+/// (see [`restore_interrupted`]) puts `retired` back.
 fn exchange(staging: &Path, output: &Path, retired: &Path) -> Result<(), WriteError> {
     #[cfg(target_os = "linux")]
-    {
+    if !renames_forced() {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         match renameat_with(CWD, staging, CWD, output, RenameFlags::EXCHANGE) {
             Ok(()) => return Ok(()),
@@ -241,6 +310,13 @@ fn exchange(staging: &Path, output: &Path, retired: &Path) -> Result<(), WriteEr
     }
     fs::rename(retired, staging)?;
     Ok(())
+}
+
+/// Whether the crash tests ask for the swap of two renames, as on a system without the exchange:
+/// `RELSITE_TEST_SWAP` set to `renames`.
+#[cfg(target_os = "linux")]
+fn renames_forced() -> bool {
+    std::env::var_os("RELSITE_TEST_SWAP").is_some_and(|s| s == "renames")
 }
 
 /// Where the crash tests stop a build to kill it: with `RELSITE_TEST_PAUSE` set to `point`, the
@@ -723,6 +799,71 @@ mod tests {
             "the retired site was put back and reused"
         );
         assert_eq!(std::fs::metadata(out.join("a.html")).unwrap().ino(), inode);
+    }
+
+    #[test]
+    fn a_run_that_writes_nothing_puts_a_retired_site_back_only_when_the_output_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let retired = dir.path().join(".public.relsite-old");
+        write(&plan_of(&[("a.html", "A")]), &out).unwrap();
+        let site = tree(&out);
+        std::fs::create_dir(&retired).unwrap();
+        assert_eq!(
+            restore_interrupted(&out).unwrap(),
+            None,
+            "the output is there"
+        );
+        assert!(retired.is_dir());
+        std::fs::remove_dir(&retired).unwrap();
+        std::fs::rename(&out, &retired).unwrap();
+        let held = fs::Lock::try_take(&dir.path().join(".public.relsite-lock"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            restore_interrupted(&out).unwrap(),
+            None,
+            "a build holds the lock"
+        );
+        drop(held);
+        assert_eq!(restore_interrupted(&out).unwrap(), Some(retired.clone()));
+        assert!(!retired.exists());
+        assert_eq!(tree(&out), site);
+    }
+
+    #[test]
+    fn a_retired_site_is_put_back_behind_a_symlinked_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("www");
+        let link = dir.path().join("public");
+        std::fs::create_dir_all(&target).unwrap();
+        std::os::unix::fs::symlink("www", &link).unwrap();
+        write(&plan_of(&[("a.html", "A")]), &link).unwrap();
+        std::fs::rename(&target, dir.path().join(".www.relsite-old")).unwrap();
+        assert_eq!(
+            restore_interrupted(&link).unwrap(),
+            Some(dir.path().join(".www.relsite-old"))
+        );
+        assert!(link.is_symlink(), "the link stays");
+        assert_eq!(std::fs::read_to_string(target.join("a.html")).unwrap(), "A");
+        std::fs::rename(&target, dir.path().join(".www.relsite-old")).unwrap();
+        write(&plan_of(&[("a.html", "B")]), &link).unwrap();
+        assert_eq!(std::fs::read_to_string(target.join("a.html")).unwrap(), "B");
+    }
+
+    #[test]
+    fn a_symlinked_output_to_nothing_is_not_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("public");
+        std::os::unix::fs::symlink("www", &link).unwrap();
+        assert!(matches!(
+            write(&plan_of(&[("a.html", "A")]), &link),
+            Err(WriteError::Fs(FsError {
+                action: "resolve",
+                ..
+            }))
+        ));
+        assert!(!dir.path().join("www").exists());
     }
 
     #[test]

@@ -28,7 +28,7 @@ struct NotesFile<'a> {
 
 /// Adds the IPA.
 pub fn run(args: &AddArgs, ui: &Ui) -> Result<(), Failure> {
-    let (ipa, notes, what) = add(args).map_err(Failure::unwritten)?;
+    let (ipa, notes, what) = add(args, ui).map_err(Failure::unwritten)?;
     ui.status(format!(
         "added {what} as {} with notes {}",
         display_path(&ipa),
@@ -39,9 +39,10 @@ pub fn run(args: &AddArgs, ui: &Ui) -> Result<(), Failure> {
 
 /// Copies the IPA into `releases/<app>/<version>/` and writes its notes beside it. Returns the
 /// two paths (relative to the site root) and a description of the build.
-fn add(args: &AddArgs) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
+fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagnostic>> {
     let root = &args.root;
     let config = Config::from_root(root)?;
+    crate::pipeline::restore_interrupted(&root.join(&config.output_dir), ui);
     // The flags first, so one run reports their problems together with the IPA's.
     let mut problems = Vec::new();
     let notes_text = match (&args.notes, &args.notes_file) {

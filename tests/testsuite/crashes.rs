@@ -78,30 +78,81 @@ fn a_build_killed_at_any_point_leaves_a_whole_site() {
     }
 }
 
-#[test]
-fn a_build_killed_with_its_site_staged_leaves_the_one_before() {
-    let site = TestSite::example();
-    site.build().assert_ok();
-    let before = site.tree("public");
-    site.file(NOTES, notes(3).as_bytes());
+/// Starts a build of `site` that stops at `point` (see `RELSITE_TEST_PAUSE` in write.rs) with
+/// `env` set, and returns it once it says it is there.
+fn paused_build(site: &TestSite, point: &str, env: &[(&str, &str)]) -> Child {
     let mut child = relsite()
         .args(["build", "--root"])
         .arg(site.root())
-        .env("RELSITE_TEST_PAUSE", "exchange")
+        .env("RELSITE_TEST_PAUSE", point)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    while !line.contains("paused at exchange") {
+    while !line.contains(&format!("paused at {point}")) {
         line.clear();
         let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
-        assert!(read > 0, "the build stops before the exchange");
+        assert!(read > 0, "the build stops at {point}");
     }
+    child
+}
+
+#[test]
+fn a_build_killed_with_its_site_staged_leaves_the_one_before() {
+    let site = TestSite::example();
+    site.build().assert_ok();
+    let before = site.tree("public");
+    site.file(NOTES, notes(3).as_bytes());
+    let child = paused_build(&site, "exchange", &[]);
     assert!(site.path(".public.relsite-staging").is_dir());
     kill(child);
     assert_eq!(site.tree("public"), before, "the site before stands");
+    site.build().assert_ok();
+    assert!(
+        site.tree("public")
+            .values()
+            .any(|page| String::from_utf8_lossy(page).contains("Notes, version 3.")),
+        "the next build succeeds"
+    );
+}
+
+#[test]
+fn a_run_after_a_build_killed_between_the_renames_of_the_fallback_swap_puts_the_site_back() {
+    let site = TestSite::example();
+    site.build().assert_ok();
+    let before = site.tree("public");
+    let runs: [(&[&str], &str); 3] = [
+        (&["build"], NOTES),
+        (&["check"], NOTES),
+        (&["add", "missing/Nowhere.ipa"], "Nowhere.ipa"),
+    ];
+    for (args, problem) in runs {
+        site.file(NOTES, notes(3).as_bytes());
+        // The swap of two renames, as on a system without RENAME_EXCHANGE.
+        let child = paused_build(
+            &site,
+            "between-renames",
+            &[("RELSITE_TEST_SWAP", "renames")],
+        );
+        assert!(!site.path("public").exists(), "the output is retired");
+        assert!(site.path(".public.relsite-old").is_dir());
+        kill(child);
+        site.file(NOTES, b"notes: [unclosed\n");
+        let run = site.run(args);
+        run.assert_fails_with(problem);
+        assert!(site.path("public").is_dir(), "{args:?}: the output is back");
+        assert_eq!(
+            site.tree("public"),
+            before,
+            "{args:?}: the site before, whole"
+        );
+        run.assert_mentions(&["put back the previous site from"]);
+        assert!(!site.path(".public.relsite-old").exists(), "{args:?}");
+    }
+    site.file(NOTES, notes(3).as_bytes());
     site.build().assert_ok();
     assert!(
         site.tree("public")
