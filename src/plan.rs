@@ -462,6 +462,30 @@ impl Make for MadeFeed {
     }
 }
 
+/// A build's manifest, made when written.
+#[derive(Debug)]
+struct MadeManifest {
+    renderer: Arc<Renderer>,
+    app: usize,
+    build: usize,
+    /// Its path, for the error no manifest made at planning has.
+    file: String,
+}
+
+impl Make for MadeManifest {
+    fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+        let catalog = &self.renderer.catalog;
+        let app = &catalog.apps[self.app];
+        let build = &app.builds[self.build];
+        manifest(&catalog.layout, app, build).map_err(|e| {
+            Diagnostic::error(
+                build.source.ipa.clone(),
+                format!("cannot write {}: {e}", self.file),
+            )
+        })
+    }
+}
+
 /// What the plan is being filled with: files so far and problems.
 struct Planner {
     renderer: Arc<Renderer>,
@@ -628,7 +652,17 @@ impl Planner {
         }
         let file = self.layout().manifest(app, build).file;
         match manifest(self.layout(), app, build) {
-            Ok(bytes) => self.add_bytes(file, bytes, origin.clone()),
+            Ok(bytes) => {
+                // Made again when written, so a catalog's manifests are not all held at once.
+                let print = sha256_hex([bytes.as_slice()]);
+                let made = MadeManifest {
+                    renderer: Arc::clone(&self.renderer),
+                    app: a,
+                    build: b,
+                    file: file.clone(),
+                };
+                self.add(file, Content::Made(Arc::new(made)), origin.clone(), print);
+            }
             Err(e) => self.problems.push(Diagnostic::error(
                 build.source.ipa.clone(),
                 format!("cannot write {file}: {e}"),
