@@ -159,36 +159,47 @@ impl Cache {
     }
 
     /// The record of the last write to `output`, if it can be read and was made by this build.
+    /// Only that record is read whole.
     pub fn output_record(&self, output: &Path) -> Option<OutputRecord> {
         let dir = self.dir.as_ref()?;
-        let bytes = crate::fs::read_regular(&dir.join(OUTPUT_FILE)).ok()?;
-        let file: OutputFile = serde_json::from_slice(&bytes).ok()?;
-        if file.relsite != made_by() || file.format != FORMAT {
-            return None;
-        }
         let output = std::fs::canonicalize(output).ok()?;
-        file.records.into_iter().find(|r| r.output == output)
+        let mut lines = output_lines(&dir.join(OUTPUT_FILE))?;
+        lines.find_map(|line| {
+            let of = serde_json::from_str::<RecordOf>(&line).ok()?;
+            (of.output == output)
+                .then(|| serde_json::from_str(&line).ok())
+                .flatten()
+        })
     }
 
     /// Keeps the record of this write, beside those of other output folders that still exist
     /// (a preview's and a build's do not take each other's place); returns why it could not.
-    pub fn save_output_record(&self, record: OutputRecord) -> Result<(), String> {
+    /// The record it replaces is not read again.
+    pub fn save_output_record(&self, record: &OutputRecord) -> Result<(), String> {
         let Some(dir) = &self.dir else { return Ok(()) };
-        let mut records: Vec<OutputRecord> = crate::fs::read_regular(&dir.join(OUTPUT_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<OutputFile>(&bytes).ok())
-            .filter(|f| f.relsite == made_by() && f.format == FORMAT)
-            .map(|f| f.records)
-            .unwrap_or_default();
-        records.retain(|r| r.output != record.output && r.output.is_dir());
-        records.push(record);
-        let file = OutputFile {
+        let file = dir.join(OUTPUT_FILE);
+        let others: Vec<String> = output_lines(&file)
+            .into_iter()
+            .flatten()
+            .filter(|line| {
+                serde_json::from_str::<RecordOf>(line)
+                    .is_ok_and(|of| of.output != record.output && of.output.is_dir())
+            })
+            .collect();
+        let header = OutputHeader {
             relsite: made_by(),
             format: FORMAT,
-            records,
         };
-        let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
-        write_whole(dir, OUTPUT_FILE, &bytes)
+        write_whole(dir, OUTPUT_FILE, |out| {
+            serde_json::to_writer(&mut *out, &header)?;
+            out.write_all(b"\n")?;
+            for line in &others {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            serde_json::to_writer(&mut *out, record)?;
+            out.write_all(b"\n")
+        })
     }
 
     /// Where icons are rendered and kept.
@@ -274,7 +285,9 @@ impl Cache {
 
     /// Keeps `read` (path below the site root, stamp, facts of every IPA read in this run) as
     /// the cache, when it differs from what was there. Returns why it could not be written.
-    pub fn save(&self, read: Vec<(String, Stamp, IpaFacts)>) -> Result<(), String> {
+    /// The entries read from the cache are let go: lookups are over once this is called.
+    pub fn save(&mut self, read: Vec<(String, Stamp, IpaFacts)>) -> Result<(), String> {
+        let old = std::mem::take(&mut self.entries);
         let Some(dir) = &self.dir else { return Ok(()) };
         let entries: BTreeMap<String, Entry> = read
             .into_iter()
@@ -284,12 +297,13 @@ impl Cache {
             })
             .collect();
         self.prune_ipas(&entries);
-        let unchanged = entries.len() == self.entries.len()
+        let unchanged = entries.len() == old.len()
             && entries.iter().all(|(rel, e)| {
-                self.entries.get(rel).is_some_and(|old| {
+                old.get(rel).is_some_and(|old| {
                     old.stamp == e.stamp && old.copy == e.copy && old.facts == e.facts
                 })
             });
+        drop(old);
         if unchanged {
             return Ok(());
         }
@@ -298,8 +312,9 @@ impl Cache {
             format: FORMAT,
             entries,
         };
-        let bytes = serde_json::to_vec(&file).map_err(|e| e.to_string())?;
-        write_whole(dir, FACTS_FILE, &bytes)
+        write_whole(dir, FACTS_FILE, |out| {
+            serde_json::to_writer(out, &file).map_err(std::io::Error::from)
+        })
     }
 }
 
@@ -326,12 +341,28 @@ impl Cache {
     }
 }
 
-/// The output record file.
+/// The first line of the output record file; each further line is the record of one output
+/// folder, so that one can be read, or passed over, without the others.
 #[derive(Debug, Serialize, Deserialize)]
-struct OutputFile {
+struct OutputHeader {
     relsite: String,
     format: u32,
-    records: Vec<OutputRecord>,
+}
+
+/// Which output folder a line of the output record file is of.
+#[derive(Deserialize)]
+struct RecordOf {
+    output: PathBuf,
+}
+
+/// The record lines of the output record file at `file`, if it can be read and was made by this
+/// build of relsite.
+fn output_lines(file: &Path) -> Option<impl Iterator<Item = String> + use<>> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(crate::fs::open_regular(file).ok()?).lines();
+    let header: OutputHeader = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+    (header.relsite == made_by() && header.format == FORMAT)
+        .then(|| lines.map_while(Result::ok))
 }
 
 /// Icons rendered by other builds of relsite: they are not used, and go.
@@ -418,11 +449,15 @@ fn take_lock(dir: &Path) -> Result<crate::fs::Lock, String> {
     }
 }
 
-/// Writes `name` in `dir` whole, making `dir` if needed.
-fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+/// Writes `name` in `dir` whole with what `write` writes, making `dir` if needed.
+fn write_whole(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), String> {
     let target = dir.join(name);
     std::fs::create_dir_all(dir)
-        .and_then(|()| crate::fs::write_replacing(&target, bytes))
+        .and_then(|()| crate::fs::write_replacing_with(&target, write))
         .map_err(|e| format!("cannot write {}: {e}", crate::diag::display_path(&target)))
 }
 

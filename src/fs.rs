@@ -203,6 +203,15 @@ pub fn write_below(root: &Path, rel: &Path, bytes: &[u8]) -> Result<(), FsError>
 /// Writes `path` whole: beside its place first, then renamed over it, so a reader never sees
 /// half of it. The partial file is removed when anything fails.
 pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_replacing_with(path, |out| out.write_all(bytes))
+}
+
+/// [`write_replacing`] with the bytes written by `write`, through a buffer.
+pub fn write_replacing_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<()> {
+    use std::io::Write;
     use std::sync::atomic::{AtomicUsize, Ordering};
     static PARTIALS: AtomicUsize = AtomicUsize::new(0);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -211,7 +220,13 @@ pub fn write_replacing(path: &Path, bytes: &[u8]) -> io::Result<()> {
         std::process::id(),
         PARTIALS.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
+    let written = std::fs::File::create(&partial)
+        .and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()
+        })
+        .and_then(|()| std::fs::rename(&partial, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
     }

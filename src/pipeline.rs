@@ -126,7 +126,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         plural(sources.len(), "release"),
         started.elapsed().as_secs_f64()
     ));
-    let (cache, notices) = match options.cache {
+    let (mut cache, notices) = match options.cache {
         CacheUse::Off => (Cache::off(), Vec::new()),
         CacheUse::ReadWrite => Cache::open(root, true, config.ipa_base_url.is_none()),
         CacheUse::ReadOnly => Cache::open(root, false, false),

@@ -112,7 +112,8 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 /// Writes the plan to `output`, replacing what was there only once all of it is written, and
 /// advancing `progress` by one for each file. A symlinked output folder is written through: the
 /// link stays, its target is replaced. `previous` is the record of the last write, when known.
-/// Returns what was written and the record of this write.
+/// Returns what was written and the record of this write, `None` when it wrote nothing and
+/// `previous` stands.
 pub fn write_site(
     plan: &OutputPlan,
     output: &Path,
@@ -120,7 +121,7 @@ pub fn write_site(
     ipas: Ipas,
     progress: &ProgressBar,
     waiting: &dyn Fn(String),
-) -> Result<(WriteStats, OutputRecord), WriteError> {
+) -> Result<(WriteStats, Option<OutputRecord>), WriteError> {
     let given = output;
     let resolved = resolve(given)?;
     let output = resolved.as_path();
@@ -160,7 +161,7 @@ pub fn write_site(
             written: 0,
             unchanged: plan.len(),
         };
-        return Ok((stats, previous.clone()));
+        return Ok((stats, None));
     }
     if retired.exists() {
         fs::remove_dir_all(&retired)?;
@@ -193,7 +194,7 @@ pub fn write_site(
         output: resolved_output,
         files,
     };
-    Ok((stats, record))
+    Ok((stats, Some(record)))
 }
 
 /// The folder `output` names: itself, or through a symlink its target, which may be missing

@@ -51,7 +51,10 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
         WriteError::Made(problems) => Failure::unwritten(problems),
         err => Failure::unwritten(Diagnostic::error(None, err.to_string())),
     })?;
-    if let Err(why) = prepared.cache.save_output_record(record) {
+    drop(previous);
+    if let Some(record) = record
+        && let Err(why) = prepared.cache.save_output_record(&record)
+    {
         ui.notice(format!("{why}: the next build compares every file"));
     }
     ui.detail(format!(
