@@ -93,6 +93,12 @@ impl HttpsUrl {
     }
 
     pub fn parse(input: &str) -> Result<Self, String> {
+        let len = input.trim().len();
+        if len > MAX_URL_BYTES {
+            return Err(format!(
+                "is a URL of {len} bytes, longer than the {MAX_URL_BYTES} relsite takes"
+            ));
+        }
         let url = Url::parse(input.trim()).map_err(|e| match e {
             url::ParseError::RelativeUrlWithoutBase => {
                 format!("`{input}` is not an absolute URL; write it as https://host/path/")
@@ -131,6 +137,9 @@ impl HttpsUrl {
             let path = format!("{}/", url.path());
             url.set_path(&path);
         }
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err("is longer than the 1024 bytes relsite takes, once written out in full");
+        }
         Ok(HttpsUrl(url))
     }
 
@@ -142,6 +151,11 @@ impl HttpsUrl {
         self.0.scheme() == "https"
     }
 }
+
+/// The longest `base_url` or `ipa_base_url`, in bytes: a page's QR code holds the page's URL,
+/// this and the app's and the build's folder names (at most 2331 bytes in all, the most a QR
+/// code holds at its error correction), and no host needs more.
+pub const MAX_URL_BYTES: usize = 1024;
 
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -390,6 +404,25 @@ mod tests {
         let errs = parse("title: T\nbase_url: https://e.com/\napps:\n  com.a.b:\n    nmae: A\n")
             .unwrap_err();
         assert!(errs[0].contains("unknown field `nmae`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn errors_when_base_url_is_longer_than_a_qr_code_allows() {
+        let host = "h".repeat(MAX_URL_BYTES);
+        let errs = parse(&format!("title: T\nbase_url: https://{host}.com/\n")).unwrap_err();
+        assert!(
+            errs[0].starts_with(
+                "relsite.yaml:2:11: error: `base_url`: is a URL of 1037 bytes, longer than the 1024 relsite takes"
+            ),
+            "{errs:?}"
+        );
+        let spaces = format!("https://e.com/{}/", " ".repeat(400));
+        let errs = parse(&format!("title: T\nbase_url: '{spaces}'\n")).unwrap_err();
+        assert!(
+            errs[0]
+                .ends_with("is longer than the 1024 bytes relsite takes, once written out in full"),
+            "{errs:?}"
+        );
     }
 
     #[test]

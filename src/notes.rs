@@ -17,6 +17,12 @@ pub const DEFAULT_CHANNEL: &str = "stable";
 /// of a megabyte is not notes, and one of gigabytes must not be read into memory.
 pub const MAX_NOTES_BYTES: u64 = 1 << 20;
 
+/// The longest channel name, in bytes: it names the folder of the channel's latest build.
+pub const MAX_CHANNEL_BYTES: usize = 100;
+
+/// The longest `title`, in bytes: it titles the build's pages, feed entries and manifest.
+pub const MAX_TITLE_BYTES: usize = 1024;
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "snake_case")]
 pub struct Notes {
@@ -58,6 +64,20 @@ impl Notes {
             *channel = channel.trim().to_string();
             if channel.is_empty() {
                 return Err(problem("channel", "`channel` must not be empty".into()));
+            }
+        }
+        for (key, value, most) in [
+            ("channel", &notes.channel, MAX_CHANNEL_BYTES),
+            ("title", &notes.title, MAX_TITLE_BYTES),
+        ] {
+            if let Some(value) = value.as_ref().filter(|v| v.len() > most) {
+                return Err(problem(
+                    key,
+                    format!(
+                        "`{key}` is {} bytes long, more than the {most} relsite publishes",
+                        value.len()
+                    ),
+                ));
             }
         }
         if let Some(markdown) = &notes.notes {
@@ -253,6 +273,25 @@ mod tests {
             err.starts_with("releases/a/A.yaml:2:10: error: `channel` must not be empty"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn channel_and_title_longer_than_published_are_errors_with_position() {
+        let err = parse(&format!("notes: hi\nchannel: {}\n", "c".repeat(101))).unwrap_err();
+        assert!(
+            err.starts_with(
+                "releases/a/A.yaml:2:10: error: `channel` is 101 bytes long, more than the 100 relsite publishes"
+            ),
+            "{err}"
+        );
+        let err = parse(&format!("title: {}\n", "t".repeat(1025))).unwrap_err();
+        assert!(
+            err.starts_with(
+                "releases/a/A.yaml:1:8: error: `title` is 1025 bytes long, more than the 1024 relsite publishes"
+            ),
+            "{err}"
+        );
+        assert!(parse(&format!("channel: {}\n", "c".repeat(100))).is_ok());
     }
 
     #[test]

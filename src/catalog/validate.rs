@@ -13,6 +13,18 @@ use crate::layout::{Layout, ReservedNames};
 use crate::notes::Notes;
 use crate::scan::ReleaseSource;
 
+/// The longest bundle identifier relsite publishes, in bytes: it names the app's folder, and a
+/// folder name holds at most 255 bytes on common filesystems. Apple's are far shorter.
+pub const MAX_BUNDLE_ID_BYTES: usize = 255;
+
+/// The longest version or build number relsite publishes, in bytes: together they name the
+/// build's folder. Real ones are a few numbers and dots.
+pub const MAX_VERSION_BYTES: usize = 100;
+
+/// The longest display name relsite publishes, in bytes: it titles every page, feed entry and
+/// manifest of the build.
+pub const MAX_NAME_BYTES: usize = 1024;
+
 /// The marketing version and build number a release is published under: the IPA's
 /// CFBundleShortVersionString, else the notes' `version`, else CFBundleVersion; checked to be
 /// usable in a URL, with a valid bundle identifier.
@@ -52,6 +64,36 @@ pub fn identify(
             }
         },
     };
+    let too_long = |what: &str, value: &str, most: usize| {
+        (value.len() > most).then(|| {
+            Diagnostic::error(
+                source.ipa.clone(),
+                format!(
+                    "{what} is {} bytes long, more than the {most} relsite publishes",
+                    value.len()
+                ),
+            )
+        })
+    };
+    let lengths = [
+        (
+            "CFBundleIdentifier",
+            Some(&plist.bundle_id),
+            MAX_BUNDLE_ID_BYTES,
+        ),
+        ("version", Some(&version), MAX_VERSION_BYTES),
+        ("build number", plist.build.as_ref(), MAX_VERSION_BYTES),
+        (
+            "display name (CFBundleDisplayName, else CFBundleName)",
+            plist.display_name.as_ref(),
+            MAX_NAME_BYTES,
+        ),
+    ];
+    for (what, value, most) in lengths {
+        if let Some(problem) = value.and_then(|v| too_long(what, v, most)) {
+            return Err(problem);
+        }
+    }
     if let Some(why) = invalid_bundle_id(&plist.bundle_id) {
         return Err(Diagnostic::error(
             source.ipa.clone(),
@@ -322,6 +364,46 @@ mod tests {
             "{errors:?}"
         );
         assert!(catalog.apps.is_empty());
+    }
+
+    #[test]
+    fn identities_longer_than_relsite_publishes_are_errors_naming_the_ipa() {
+        let long_id = format!("com.{}", "a".repeat(MAX_BUNDLE_ID_BYTES));
+        let long_version = "1".repeat(MAX_VERSION_BYTES + 1);
+        let long_name = "N".repeat(MAX_NAME_BYTES + 1);
+        for (release, what) in [
+            (
+                release(&long_id, "1.0", "1"),
+                "CFBundleIdentifier is 259 bytes long",
+            ),
+            (release(ID, &long_version, "1"), "version is 101 bytes long"),
+            (
+                release(ID, "1.0", &long_version),
+                "build number is 101 bytes long",
+            ),
+            (
+                release(ID, "1.0", "1").display_name(&long_name),
+                "display name (CFBundleDisplayName, else CFBundleName) is 1025 bytes long",
+            ),
+        ] {
+            let (catalog, problems) = modelled(vec![release]);
+            let errors = shown(&problems, Severity::Error);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            let (file, message) = errors[0].split_once(": error: ").expect("an error");
+            assert!(file.ends_with(".ipa"), "{errors:?}");
+            assert!(message.starts_with(what), "{what} in {errors:?}");
+            assert!(
+                message.len() < 120,
+                "the value itself is not printed: {message}"
+            );
+            assert!(catalog.apps.is_empty());
+        }
+        let at_most = release(
+            &"a".repeat(MAX_BUNDLE_ID_BYTES),
+            &"1".repeat(MAX_VERSION_BYTES),
+            "1",
+        );
+        assert_eq!(modelled(vec![at_most]).1, []);
     }
 
     fn reserved_problems(
