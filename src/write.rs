@@ -47,6 +47,19 @@ pub enum WriteError {
     Made(Vec<Diagnostic>),
 }
 
+impl WriteError {
+    /// The file or folder the error is about, when it is about one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            WriteError::Fs(e) => Some(&e.path),
+            WriteError::NotADir(path) | WriteError::NoParent(path) | WriteError::NotOurs(path) => {
+                Some(path)
+            }
+            WriteError::Made(_) => None,
+        }
+    }
+}
+
 /// How IPAs are published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ipas {
@@ -128,6 +141,8 @@ pub fn write_site(
     if output.exists() && !output.is_dir() {
         return Err(WriteError::NotADir(output.to_path_buf()));
     }
+    // Refused before anything is made beside it, and again once the lock is held.
+    refuse_others(output)?;
     let staging = sibling(output, "staging")?;
     let retired = sibling(output, "old")?;
     if let Some(parent) = staging.parent() {
@@ -144,9 +159,7 @@ pub fn write_site(
         }
         .into());
     }
-    if output.is_dir() && !output.join(MARKER).is_file() && !is_empty_dir(output) {
-        return Err(WriteError::NotOurs(output.to_path_buf()));
-    }
+    refuse_others(output)?;
     let resolved_output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
     if let Some(previous) = previous.filter(|r| r.output == resolved_output)
         && plan.files.len() == previous.files.len()
@@ -327,6 +340,14 @@ fn pause_point(point: &str) {
         eprintln!("paused at {point}");
         std::thread::sleep(std::time::Duration::from_secs(60));
     }
+}
+
+/// A folder that holds files and no marker is someone else's: a build never replaces it.
+fn refuse_others(output: &Path) -> Result<(), WriteError> {
+    if output.is_dir() && !output.join(MARKER).is_file() && !is_empty_dir(output) {
+        return Err(WriteError::NotOurs(output.to_path_buf()));
+    }
+    Ok(())
 }
 
 fn is_empty_dir(dir: &Path) -> bool {

@@ -49,7 +49,15 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     bar.finish_and_clear();
     let (stats, record) = written.map_err(|err| match err {
         WriteError::Made(problems) => Failure::unwritten(problems),
-        err => Failure::unwritten(Diagnostic::error(None, err.to_string())),
+        err => {
+            // What the error is about, relative to the site; else the output folder.
+            let file = err
+                .path()
+                .and_then(|p| p.strip_prefix(&options.root).ok())
+                .or_else(|| prepared.output_dir.strip_prefix(&options.root).ok())
+                .unwrap_or(&prepared.output_dir);
+            Failure::unwritten(Diagnostic::error(file.to_path_buf(), err.to_string()))
+        }
     })?;
     drop(previous);
     if let Some(record) = record
