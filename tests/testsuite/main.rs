@@ -12,6 +12,7 @@ mod feeds;
 mod fixtures;
 mod fuzz_regressions;
 mod hostile;
+mod hostile_suite;
 mod ipa_builder;
 mod readme;
 mod reserved_names;
