@@ -100,6 +100,17 @@ impl Cache {
     pub fn open(root: &Path, writable: bool, keep_copies: bool) -> (Cache, Vec<String>) {
         let dir = root.join(CACHE_DIR);
         let mut notices = Vec::new();
+        // The cache is written, so never through a link a site can carry into a checkout.
+        if let Some(link) = [dir.clone(), dir.join(IPAS_DIR), icons_dir(&dir)]
+            .into_iter()
+            .find(|path| path.is_symlink())
+        {
+            notices.push(format!(
+                "{} is a symbolic link: this run neither reads nor keeps a cache",
+                crate::diag::display_path(&link)
+            ));
+            return (Cache::off(), notices);
+        }
         // One run at a time keeps the cache: another run meanwhile only reads it, so neither
         // prunes what the other is writing.
         let lock = if writable {

@@ -358,3 +358,25 @@ fn settled_ipas_are_cloned_where_the_filesystem_clones() {
             .contains(&release)
     );
 }
+
+#[test]
+fn a_cache_linked_outside_the_site_is_neither_read_nor_written() {
+    for link in [".relsite-cache", ".relsite-cache/ipas"] {
+        let site = TestSite::example();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(site.path(link).parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(outside.path(), site.path(link)).unwrap();
+        let run = site.run(&["build"]);
+        run.assert_ok();
+        assert!(
+            run.stderr.lines().any(|l| l.starts_with("note: ")
+                && l.contains(link)
+                && l.ends_with("is a symbolic link: this run neither reads nor keeps a cache")),
+            "{link}: {}",
+            run.stderr
+        );
+        let written: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
+        assert!(written.is_empty(), "{link}: wrote {written:?} outside the site");
+        assert!(site.path("public/index.html").is_file());
+    }
+}
