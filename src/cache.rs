@@ -420,8 +420,11 @@ fn read_and_clone(
     if before.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
         return Ok(None);
     }
-    // Cloning first costs nothing where it fails, so the bytes are read once either way.
-    if rustix::fs::ioctl_ficlone(out, source).is_err() {
+    // Cloning first costs nothing where it fails. Elsewhere the kernel copies the file without
+    // passing it through this process, and the read below finds it in memory.
+    if rustix::fs::ioctl_ficlone(out, source).is_err() && !copy_in_kernel(source, out, before.size)
+    {
+        out.set_len(0).map_err(IpaError::Copy)?;
         return Ok(None);
     }
     let facts = crate::ipa::read_file(source.try_clone().map_err(IpaError::Open)?, icons, None)?;
@@ -430,6 +433,21 @@ fn read_and_clone(
     }
     out.set_len(0).map_err(IpaError::Copy)?;
     Ok(None)
+}
+
+/// Copies the first `size` bytes of `source` to `out` with `copy_file_range`; false where the
+/// kernel or filesystem cannot, or the file ended early.
+#[cfg(target_os = "linux")]
+fn copy_in_kernel(source: &std::fs::File, out: &std::fs::File, size: u64) -> bool {
+    let (mut from, mut to) = (0u64, 0u64);
+    while from < size {
+        let left = usize::try_from(size - from).unwrap_or(usize::MAX).min(1 << 30);
+        match rustix::fs::copy_file_range(source, Some(&mut from), out, Some(&mut to), left) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    true
 }
 
 fn remove_other_builds_icons(dir: &Path) {
