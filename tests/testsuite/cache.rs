@@ -180,6 +180,43 @@ fn a_published_ipa_is_a_copy_of_its_own() {
     assert_eq!(std::fs::read(&published).unwrap(), v2);
 }
 
+/// A settled IPA is copied by the kernel and hashed from the release: the published copy, a
+/// file of its own, holds the release's bytes and the feeds their SHA-256, wherever the
+/// filesystem does not clone (and where it does).
+#[test]
+fn a_settled_ipa_is_published_as_a_copy_with_the_hashed_bytes() {
+    use sha2::Digest;
+    use std::os::unix::fs::MetadataExt;
+    let site = TestSite::new();
+    let payload: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 / 3) as u8).collect();
+    let ipa = IpaBuilder::new("A", "com.acme.a", "1.0", "1")
+        .app_file("payload.bin", &payload)
+        .build();
+    site.file("releases/a/A.ipa", &ipa);
+    let release = site.path("releases/a/A.ipa");
+    let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&release)
+        .and_then(|f| f.set_modified(settled))
+        .expect("set mtime");
+    site.build().assert_ok();
+    let published = site.path("public/com.acme.a/1.0-1/a.ipa");
+    assert_eq!(std::fs::read(&published).unwrap(), ipa);
+    assert_ne!(
+        std::fs::metadata(&published).unwrap().ino(),
+        std::fs::metadata(&release).unwrap().ino()
+    );
+    let digest: String = sha2::Sha256::digest(&ipa)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        site.read("public/com.acme.a/releases.json")
+            .contains(&digest)
+    );
+}
+
 #[test]
 fn a_no_change_rebuild_leaves_the_output_alone_and_a_touched_file_is_repaired() {
     let site = TestSite::example();
