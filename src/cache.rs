@@ -372,8 +372,7 @@ fn output_lines(file: &Path) -> Option<impl Iterator<Item = String> + use<>> {
     use std::io::BufRead;
     let mut lines = std::io::BufReader::new(crate::fs::open_regular(file).ok()?).lines();
     let header: OutputHeader = serde_json::from_str(&lines.next()?.ok()?).ok()?;
-    (header.relsite == made_by() && header.format == FORMAT)
-        .then(|| lines.map_while(Result::ok))
+    (header.relsite == made_by() && header.format == FORMAT).then(|| lines.map_while(Result::ok))
 }
 
 /// Icons rendered by other builds of relsite: they are not used, and go.
@@ -420,14 +419,19 @@ fn read_and_clone(
     if before.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
         return Ok(None);
     }
-    // Cloning first costs nothing where it fails. Elsewhere the kernel copies the file without
-    // passing it through this process, and the read below finds it in memory.
-    if rustix::fs::ioctl_ficlone(out, source).is_err() && !copy_in_kernel(source, out, before.size)
-    {
-        out.set_len(0).map_err(IpaError::Copy)?;
-        return Ok(None);
-    }
-    let facts = crate::ipa::read_file(source.try_clone().map_err(IpaError::Open)?, icons, None)?;
+    // Cloning first costs nothing where it fails. Elsewhere, once the file has read as an IPA,
+    // the kernel copies it without passing it through this process, and the hash finds it in
+    // memory; where the kernel cannot, it is copied as it is hashed.
+    let cloned = rustix::fs::ioctl_ficlone(out, source).is_ok();
+    let mut writer = out;
+    let facts =
+        crate::ipa::read_file_then(source.try_clone().map_err(IpaError::Open)?, icons, |file| {
+            if cloned || copy_in_kernel(file, out, before.size) {
+                return Ok(None);
+            }
+            out.set_len(0).map_err(IpaError::Copy)?;
+            Ok(Some(&mut writer as &mut dyn std::io::Write))
+        })?;
     if stamp(source) == Some(before) {
         return Ok(Some(facts));
     }
@@ -441,7 +445,9 @@ fn read_and_clone(
 fn copy_in_kernel(source: &std::fs::File, out: &std::fs::File, size: u64) -> bool {
     let (mut from, mut to) = (0u64, 0u64);
     while from < size {
-        let left = usize::try_from(size - from).unwrap_or(usize::MAX).min(1 << 30);
+        let left = usize::try_from(size - from)
+            .unwrap_or(usize::MAX)
+            .min(1 << 30);
         match rustix::fs::copy_file_range(source, Some(&mut from), out, Some(&mut to), left) {
             Ok(0) | Err(_) => return false,
             Ok(_) => {}

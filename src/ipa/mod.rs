@@ -314,15 +314,26 @@ pub fn read_copying(
 
 /// [`read_copying`] of a file already open.
 pub fn read_file(
-    mut file: File,
+    file: File,
     icons: &IconStore,
     copy: Option<&mut dyn std::io::Write>,
+) -> Result<IpaFacts, IpaError> {
+    read_file_then(file, icons, |_| Ok(copy))
+}
+
+/// [`read_file`], asking `before_hash` where to copy the bytes as they are hashed once
+/// everything else is read: an IPA that is not one is refused before any of it is copied.
+pub fn read_file_then<'w>(
+    mut file: File,
+    icons: &IconStore,
+    before_hash: impl FnOnce(&File) -> Result<Option<&'w mut dyn std::io::Write>, IpaError>,
 ) -> Result<IpaFacts, IpaError> {
     let mut archive = IpaArchive::from_file(file.try_clone().map_err(IpaError::Open)?)?;
     let plist = archive.info_plist()?;
     let profile = archive.profile()?;
     let icon = archive.icon(&plist.icon_names, icons)?;
     let built_at = archive.built_at();
+    let copy = before_hash(&file)?;
     file.seek(std::io::SeekFrom::Start(0))
         .map_err(IpaError::Open)?;
     let (size, sha256) = hash_file(&mut file, copy)?;

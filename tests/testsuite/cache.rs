@@ -413,7 +413,10 @@ fn a_cache_linked_outside_the_site_is_neither_read_nor_written() {
             run.stderr
         );
         let written: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
-        assert!(written.is_empty(), "{link}: wrote {written:?} outside the site");
+        assert!(
+            written.is_empty(),
+            "{link}: wrote {written:?} outside the site"
+        );
         assert!(site.path("public/index.html").is_file());
     }
 }
