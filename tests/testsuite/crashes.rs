@@ -13,6 +13,14 @@ fn notes(version: usize) -> String {
     format!("date: 2024-04-25T09:30:00Z\nnotes: |\n  Notes, version {version}.\n")
 }
 
+/// Whether a page of the site's output shows the notes of `version`.
+fn shows_notes(site: &TestSite, version: usize) -> bool {
+    let text = format!("Notes, version {version}.");
+    site.tree("public")
+        .values()
+        .any(|page| String::from_utf8_lossy(page).contains(&text))
+}
+
 fn spawn(site: &TestSite, args: &[&str]) -> Child {
     relsite()
         .args(args)
@@ -111,12 +119,7 @@ fn a_build_killed_with_its_site_staged_leaves_the_one_before() {
     kill(child);
     assert_eq!(site.tree("public"), before, "the site before stands");
     site.build().assert_ok();
-    assert!(
-        site.tree("public")
-            .values()
-            .any(|page| String::from_utf8_lossy(page).contains("Notes, version 3.")),
-        "the next build succeeds"
-    );
+    assert!(shows_notes(&site, 3), "the next build succeeds");
 }
 
 #[test]
@@ -154,12 +157,7 @@ fn a_run_after_a_build_killed_between_the_renames_of_the_fallback_swap_puts_the_
     }
     site.file(NOTES, notes(3).as_bytes());
     site.build().assert_ok();
-    assert!(
-        site.tree("public")
-            .values()
-            .any(|page| String::from_utf8_lossy(page).contains("Notes, version 3.")),
-        "the next build succeeds"
-    );
+    assert!(shows_notes(&site, 3), "the next build succeeds");
 }
 
 #[test]
@@ -187,9 +185,7 @@ fn a_second_build_of_one_output_waits_for_the_first() {
     );
     assert_ne!(site.tree("public"), expected);
     assert!(
-        site.tree("public")
-            .values()
-            .any(|page| String::from_utf8_lossy(page).contains("Notes, version 7.")),
+        shows_notes(&site, 7),
         "the build that waited wrote its site"
     );
 }
