@@ -220,7 +220,7 @@ pub fn write_replacing_with(
         std::process::id(),
         PARTIALS.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = std::fs::File::create(&partial)
+    let written = create_new(&partial)
         .and_then(|file| {
             let mut out = io::BufWriter::new(file);
             write(&mut out)?;
@@ -231,6 +231,19 @@ pub fn write_replacing_with(
         let _ = std::fs::remove_file(&partial);
     }
     written
+}
+
+/// Creates the file `path` for writing, removing first whatever has its name: a link planted
+/// there is removed, never written through.
+pub fn create_new(path: &Path) -> io::Result<std::fs::File> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// Copies `from` to `to` as a file of its own (the system may share blocks, never the file).
@@ -364,6 +377,19 @@ impl Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_new_removes_a_planted_link_and_never_writes_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, b"theirs").unwrap();
+        let path = dir.path().join(".partial");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        std::io::Write::write_all(&mut create_new(&path).unwrap(), b"ours").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
+        assert!(!path.is_symlink());
+        assert_eq!(std::fs::read(&path).unwrap(), b"ours");
+    }
 
     #[test]
     fn only_regular_files_open_and_a_fifo_does_not_block() {
