@@ -387,19 +387,28 @@ fn read_into_copy(
     copy: &Path,
     icons: &IconStore,
 ) -> Result<IpaFacts, IpaError> {
-    let mut out = std::fs::File::create(copy).map_err(IpaError::Copy)?;
+    let mut out = crate::fs::create_new(copy).map_err(IpaError::Copy)?;
     #[cfg(target_os = "linux")]
     if let Some(facts) = read_and_clone(&source, &out, icons)? {
         return Ok(facts);
     }
+    empty(&out).map_err(IpaError::Copy)?;
     crate::ipa::read_file(source, icons, Some(&mut out))
+}
+
+/// Makes `file` empty, with the next write at its start.
+fn empty(mut file: &std::fs::File) -> std::io::Result<()> {
+    use std::io::Seek;
+    file.set_len(0)?;
+    file.rewind()
 }
 
 /// The facts of `source` with `out` made a clone of it, if the filesystem clones and the file
 /// did not change meanwhile; `None` leaves `out` empty.
 ///
-/// The clone is taken before the read: a settled file whose stamp is the same before the clone
-/// and after the read was not written in between, so the clone holds the bytes read.
+/// The clone is taken before the read: a settled file whose stamp and change time are the same
+/// before the clone and after the read was not written in between, so the clone holds the bytes
+/// read. (A writer can set the modification time back, never the change time.)
 #[cfg(target_os = "linux")]
 fn read_and_clone(
     source: &std::fs::File,
@@ -409,14 +418,18 @@ fn read_and_clone(
     // A file written within this window may still be written within one tick of its
     // modification time, which a later write would then not change.
     const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
-    let stamp = |file: &std::fs::File| file.metadata().ok().and_then(|m| Stamp::of_metadata(&m));
+    let stamp = |file: &std::fs::File| {
+        use std::os::unix::fs::MetadataExt;
+        let meta = file.metadata().ok()?;
+        Some((Stamp::of_metadata(&meta)?, meta.ctime(), meta.ctime_nsec()))
+    };
     let Some(before) = stamp(source) else {
         return Ok(None);
     };
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128);
-    if before.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
+    if before.0.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
         return Ok(None);
     }
     // Cloning first costs nothing where it fails. Elsewhere, once the file has read as an IPA,
@@ -426,16 +439,16 @@ fn read_and_clone(
     let mut writer = out;
     let facts =
         crate::ipa::read_file_then(source.try_clone().map_err(IpaError::Open)?, icons, |file| {
-            if cloned || copy_in_kernel(file, out, before.size) {
+            if cloned || copy_in_kernel(file, out, before.0.size) {
                 return Ok(None);
             }
-            out.set_len(0).map_err(IpaError::Copy)?;
+            empty(out).map_err(IpaError::Copy)?;
             Ok(Some(&mut writer as &mut dyn std::io::Write))
         })?;
     if stamp(source) == Some(before) {
         return Ok(Some(facts));
     }
-    out.set_len(0).map_err(IpaError::Copy)?;
+    empty(out).map_err(IpaError::Copy)?;
     Ok(None)
 }
 
@@ -527,5 +540,21 @@ fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
                 _ => Err(Some(format!("it cannot be read ({e})"))),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    #[test]
+    fn an_emptied_copy_is_written_again_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("copy");
+        let mut out = crate::fs::create_new(&path).unwrap();
+        out.write_all(b"first attempt").unwrap();
+        super::empty(&out).unwrap();
+        out.write_all(b"bytes").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"bytes");
     }
 }
