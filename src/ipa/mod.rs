@@ -293,26 +293,16 @@ pub struct IpaFacts {
 /// Info.plist, its provisioning profile and icon (rendered into `icons` unless it is there
 /// already), and a streamed SHA-256 of the file.
 pub fn read(path: &Path, icons: &IconStore) -> Result<IpaFacts, IpaError> {
-    read_copying(path, icons, None)
-}
-
-/// [`read`], writing the IPA's bytes to `copy` as they are hashed, so a copy costs no second
-/// read of the file.
-/// Everything comes from one open file, so facts, hash and copy are of the same bytes even when
-/// the path is given another file meanwhile.
-pub fn read_copying(
-    path: &Path,
-    icons: &IconStore,
-    copy: Option<&mut dyn std::io::Write>,
-) -> Result<IpaFacts, IpaError> {
     read_file(
         crate::fs::open_regular(path).map_err(IpaError::Open)?,
         icons,
-        copy,
+        None,
     )
 }
 
-/// [`read_copying`] of a file already open.
+/// [`read`] of a file already open, writing its bytes to `copy` as they are hashed, so a copy
+/// costs no second read. Everything comes from the one open file, so facts, hash and copy are
+/// of the same bytes even when the path is given another file meanwhile.
 pub fn read_file(
     file: File,
     icons: &IconStore,
