@@ -8,6 +8,13 @@ use crate::errors::fails_keeping_output;
 use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
 
+/// Gives app `com.acme.good` the icon `icons/good.png` in relsite.yaml.
+fn configure_icon(site: &TestSite) {
+    site.config(&format!(
+        "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
+    ));
+}
+
 fn good_ipa() -> IpaBuilder {
     IpaBuilder::new("Good", "com.acme.good", "1.0", "1")
 }
@@ -75,9 +82,7 @@ fn a_configured_icon_that_is_a_symlink_to_dev_zero() {
     fails_keeping_output(
         |s| {
             s.symlink("icons/good.png", Path::new("/dev/zero"));
-            s.config(&format!(
-                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
-            ));
+            configure_icon(s);
         },
         "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: failed to read",
     )
@@ -89,9 +94,7 @@ fn a_configured_icon_that_is_a_fifo() {
     fails_keeping_output(
         |s| {
             s.fifo("icons/good.png");
-            s.config(&format!(
-                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
-            ));
+            configure_icon(s);
         },
         "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: failed to read",
     )
@@ -103,9 +106,7 @@ fn a_configured_icon_larger_than_an_icon_may_be() {
     fails_keeping_output(
         |s| {
             sparse(&s.path("icons/good.png"), 2 << 30);
-            s.config(&format!(
-                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
-            ));
+            configure_icon(s);
         },
         "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: failed to read",
     )
@@ -467,9 +468,7 @@ fn a_configured_icon_of_8192_by_8192_pixels() {
     fails_keeping_output(
         |s| {
             s.file("icons/good.png", &png);
-            s.config(&format!(
-                "title: T\nbase_url: {BASE_URL}\napps:\n  com.acme.good:\n    icon: icons/good.png\n"
-            ));
+            configure_icon(s);
         },
         "icons/good.png: error: `apps.com.acme.good.icon` cannot be used: image too large (8192x8192): relsite decodes at most 4096 pixels a side and 4194304 pixels in all",
     );
