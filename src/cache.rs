@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::fs::Stamp;
 use crate::icons::IconStore;
 use crate::ipa::{BundleIcon, IpaError, IpaFacts};
-use crate::write::OutputRecord;
+use crate::record::{self, NewRecord, OutputRecord};
 
 /// The cache folder, in the site folder.
 pub const CACHE_DIR: &str = ".relsite-cache";
@@ -23,8 +23,11 @@ pub const CACHE_DIR: &str = ".relsite-cache";
 /// The facts file in the cache folder.
 const FACTS_FILE: &str = "facts.json";
 
-/// The record of the last write to the output, in the cache folder.
-const OUTPUT_FILE: &str = "output.json";
+/// The records of the last write to each output folder, a file each, in the cache folder.
+const OUTPUTS_DIR: &str = "outputs";
+
+/// Where earlier formats kept the records of every output folder in one file.
+const SINGLE_OUTPUT_FILE: &str = "output.json";
 
 /// Held by the run that keeps the cache.
 const LOCK_FILE: &str = "lock";
@@ -59,11 +62,37 @@ struct Entry {
 }
 
 /// The facts file: who wrote it, and an entry per IPA by its path below the site root.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct FactsFile {
     relsite: String,
     format: u32,
     entries: BTreeMap<String, Entry>,
+}
+
+/// [`FactsFile`] to write, from the facts of the run.
+#[derive(Serialize)]
+struct FactsToWrite<'a> {
+    relsite: String,
+    format: u32,
+    entries: BTreeMap<&'a str, EntryToWrite<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryToWrite<'a> {
+    stamp: Stamp,
+    copy: Option<Stamp>,
+    facts: &'a IpaFacts,
+}
+
+/// An IPA read in this run, for [`Cache::save`].
+pub struct ReadIpa<'a> {
+    /// Its path below the site root.
+    pub rel: &'a str,
+    /// Its stamp before it was read.
+    pub stamp: Stamp,
+    pub facts: &'a IpaFacts,
+    /// Whether the facts came from [`Cache::lookup`].
+    pub from_cache: bool,
 }
 
 /// The cache of one run.
@@ -71,7 +100,8 @@ struct FactsFile {
 pub struct Cache {
     /// Where the cache is written; `None` when caching is off or read-only.
     dir: Option<PathBuf>,
-    entries: BTreeMap<String, Entry>,
+    /// The entries of the facts file not looked up yet.
+    entries: std::sync::Mutex<BTreeMap<String, Entry>>,
     icons: IconStore,
     /// Whether copies of IPAs to publish are kept (not when IPAs are hosted elsewhere).
     keep_copies: bool,
@@ -86,7 +116,7 @@ impl Cache {
     pub fn off() -> Cache {
         Cache {
             dir: None,
-            entries: BTreeMap::new(),
+            entries: std::sync::Mutex::default(),
             icons: IconStore::in_memory(),
             keep_copies: false,
             notices: std::sync::Mutex::default(),
@@ -101,9 +131,14 @@ impl Cache {
         let dir = root.join(CACHE_DIR);
         let mut notices = Vec::new();
         // The cache is written, so never through a link a site can carry into a checkout.
-        if let Some(link) = [dir.clone(), dir.join(IPAS_DIR), icons_dir(&dir)]
-            .into_iter()
-            .find(|path| path.is_symlink())
+        if let Some(link) = [
+            dir.clone(),
+            dir.join(IPAS_DIR),
+            icons_dir(&dir),
+            dir.join(OUTPUTS_DIR),
+        ]
+        .into_iter()
+        .find(|path| path.is_symlink())
         {
             notices.push(format!(
                 "{} is a symbolic link: this run neither reads nor keeps a cache",
@@ -152,7 +187,7 @@ impl Cache {
         (
             Cache {
                 dir: writable.then_some(dir),
-                entries,
+                entries: std::sync::Mutex::new(entries),
                 icons,
                 keep_copies,
                 notices: std::sync::Mutex::default(),
@@ -170,46 +205,34 @@ impl Cache {
     }
 
     /// The record of the last write to `output`, if it can be read and was made by this build.
-    /// Only that record is read whole.
     pub fn output_record(&self, output: &Path) -> Option<OutputRecord> {
         let dir = self.dir.as_ref()?;
         let output = std::fs::canonicalize(output).ok()?;
-        let mut lines = output_lines(&dir.join(OUTPUT_FILE))?;
-        lines.find_map(|line| {
-            let of = serde_json::from_str::<RecordOf>(&line).ok()?;
-            (of.output == output)
-                .then(|| serde_json::from_str(&line).ok())
-                .flatten()
-        })
+        let file = crate::fs::open_regular(&output_file(dir, &output)).ok()?;
+        let mut reader = std::io::BufReader::new(file);
+        let of = record_header(&mut reader)?;
+        (of == output).then(|| OutputRecord::read_lines(output, reader))?
     }
 
-    /// Keeps the record of this write, beside those of other output folders that still exist
-    /// (a preview's and a build's do not take each other's place); returns why it could not.
-    /// The record it replaces is not read again.
-    pub fn save_output_record(&self, record: &OutputRecord) -> Result<(), String> {
+    /// Keeps the record of this write, in a file of its own beside those of other output
+    /// folders that still exist (a preview's and a build's do not take each other's place);
+    /// returns why it could not.
+    pub fn save_output_record(&self, record: &NewRecord) -> Result<(), String> {
         let Some(dir) = &self.dir else { return Ok(()) };
-        let file = dir.join(OUTPUT_FILE);
-        let others: Vec<String> = output_lines(&file)
-            .into_iter()
-            .flatten()
-            .filter(|line| {
-                serde_json::from_str::<RecordOf>(line)
-                    .is_ok_and(|of| of.output != record.output && of.output.is_dir())
-            })
-            .collect();
-        let header = OutputHeader {
-            relsite: made_by(),
+        let outputs = dir.join(OUTPUTS_DIR);
+        let file = output_file(dir, &record.output);
+        prune_output_records(&outputs, &file);
+        let _ = std::fs::remove_file(dir.join(SINGLE_OUTPUT_FILE));
+        let header = record::Header {
+            relsite: made_by().into(),
             format: FORMAT,
+            output: record.output.clone(),
         };
-        write_whole(dir, OUTPUT_FILE, |out| {
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        write_whole(&outputs, &name, |out| {
             serde_json::to_writer(&mut *out, &header)?;
             out.write_all(b"\n")?;
-            for line in &others {
-                out.write_all(line.as_bytes())?;
-                out.write_all(b"\n")?;
-            }
-            serde_json::to_writer(&mut *out, record)?;
-            out.write_all(b"\n")
+            record.write_lines(out)
         })
     }
 
@@ -275,9 +298,14 @@ impl Cache {
     }
 
     /// The facts of the IPA at `rel` (below the site root) if it has not changed since they
-    /// were read, and its icon and copy are still as they were.
+    /// were read, and its icon and copy are still as they were. Each entry is looked up once:
+    /// its facts are handed over, not copied.
     pub fn lookup(&self, rel: &str, stamp: Stamp) -> Option<IpaFacts> {
-        let entry = self.entries.get(rel)?;
+        let entry = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(rel)?;
         if entry.stamp != stamp {
             return None;
         }
@@ -291,34 +319,33 @@ impl Cache {
         {
             return None;
         }
-        Some(entry.facts.clone())
+        Some(entry.facts)
     }
 
-    /// Keeps `read` (path below the site root, stamp, facts of every IPA read in this run) as
-    /// the cache, when it differs from what was there. Returns why it could not be written.
-    /// The entries read from the cache are let go: lookups are over once this is called.
-    pub fn save(&mut self, read: Vec<(String, Stamp, IpaFacts)>) -> Result<(), String> {
-        let old = std::mem::take(&mut self.entries);
+    /// Keeps `read` (every IPA read in this run) as the cache, unless it is what was there:
+    /// every IPA's facts from the cache, and no entry left that was not looked up. Returns why
+    /// it could not be written. Lookups are over once this is called.
+    pub fn save(&mut self, read: &[ReadIpa]) -> Result<(), String> {
+        let left = std::mem::take(self.entries.get_mut().unwrap_or_else(|e| e.into_inner()));
         let Some(dir) = &self.dir else { return Ok(()) };
-        let entries: BTreeMap<String, Entry> = read
-            .into_iter()
-            .map(|(rel, stamp, facts)| {
-                let copy = self.ipa_copy(&facts.sha256).and_then(|c| Stamp::of(&c));
-                (rel, Entry { stamp, copy, facts })
-            })
-            .collect();
-        self.prune_ipas(&entries);
-        let unchanged = entries.len() == old.len()
-            && entries.iter().all(|(rel, e)| {
-                old.get(rel).is_some_and(|old| {
-                    old.stamp == e.stamp && old.copy == e.copy && old.facts == e.facts
-                })
-            });
-        drop(old);
-        if unchanged {
+        self.prune_ipas(read);
+        if left.is_empty() && read.iter().all(|r| r.from_cache) {
             return Ok(());
         }
-        let file = FactsFile {
+        drop(left);
+        let entries = read
+            .iter()
+            .map(|r| {
+                let copy = self.ipa_copy(&r.facts.sha256).and_then(|c| Stamp::of(&c));
+                let entry = EntryToWrite {
+                    stamp: r.stamp,
+                    copy,
+                    facts: r.facts,
+                };
+                (r.rel, entry)
+            })
+            .collect();
+        let file = FactsToWrite {
             relsite: made_by(),
             format: FORMAT,
             entries,
@@ -331,15 +358,15 @@ impl Cache {
 
 impl Cache {
     /// Removes kept copies no IPA read in this run has, and partial ones of stopped runs.
-    fn prune_ipas(&self, entries: &BTreeMap<String, Entry>) {
+    fn prune_ipas(&self, read: &[ReadIpa]) {
         let Some(dir) = &self.dir else { return };
         let Ok(files) = std::fs::read_dir(dir.join(IPAS_DIR)) else {
             return;
         };
-        let used: std::collections::HashSet<String> = entries
-            .values()
+        let used: std::collections::HashSet<String> = read
+            .iter()
             .filter(|_| self.keep_copies)
-            .map(|e| format!("{}.ipa", e.facts.sha256))
+            .map(|r| format!("{}.ipa", r.facts.sha256))
             .collect();
         for file in files.flatten() {
             let name = file.file_name().to_string_lossy().into_owned();
@@ -352,27 +379,43 @@ impl Cache {
     }
 }
 
-/// The first line of the output record file; each further line is the record of one output
-/// folder, so that one can be read, or passed over, without the others.
-#[derive(Debug, Serialize, Deserialize)]
-struct OutputHeader {
-    relsite: String,
-    format: u32,
+/// Where the record of the writes to `output` (resolved) is kept.
+fn output_file(dir: &Path, output: &Path) -> PathBuf {
+    let digest = crate::text::sha256_hex([output.as_os_str().as_encoded_bytes()]);
+    dir.join(OUTPUTS_DIR)
+        .join(format!("{}.json", &digest[..32]))
 }
 
-/// Which output folder a line of the output record file is of.
-#[derive(Deserialize)]
-struct RecordOf {
-    output: PathBuf,
+/// The output folder a record file is of, from its header, if this build of relsite wrote it.
+fn record_header(reader: &mut impl std::io::BufRead) -> Option<PathBuf> {
+    use std::io::{BufRead, Read};
+    let mut line = String::new();
+    reader.take(64 * 1024).read_line(&mut line).ok()?;
+    let header: record::Header = serde_json::from_str(&line).ok()?;
+    (header.relsite == made_by() && header.format == FORMAT).then_some(header.output)
 }
 
-/// The record lines of the output record file at `file`, if it can be read and was made by this
-/// build of relsite.
-fn output_lines(file: &Path) -> Option<impl Iterator<Item = String> + use<>> {
-    use std::io::BufRead;
-    let mut lines = std::io::BufReader::new(crate::fs::open_regular(file).ok()?).lines();
-    let header: OutputHeader = serde_json::from_str(&lines.next()?.ok()?).ok()?;
-    (header.relsite == made_by() && header.format == FORMAT).then(|| lines.map_while(Result::ok))
+/// Removes the records in `outputs` of output folders that are gone, by another relsite, or
+/// unreadable, and partial ones of stopped runs; `keep` is replaced by the caller.
+fn prune_output_records(outputs: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(outputs) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == keep {
+            continue;
+        }
+        let current = crate::fs::open_regular(&path)
+            .ok()
+            .map(std::io::BufReader::new)
+            .and_then(|mut reader| record_header(&mut reader))
+            .is_some_and(|output| output.is_dir());
+        if !current {
+            // Best effort: what stays is pruned again next time.
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Icons rendered by other builds of relsite: they are not used, and go.
@@ -556,5 +599,63 @@ mod tests {
         super::empty(&out).unwrap();
         out.write_all(b"bytes").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"bytes");
+    }
+
+    fn record(output: &std::path::Path, print: &[u8; 32]) -> super::NewRecord<'static> {
+        let stamp = crate::fs::Stamp {
+            size: 1,
+            modified_ns: 2,
+            inode: 3,
+        };
+        let print: &'static [u8; 32] = Box::leak(Box::new(*print));
+        super::NewRecord {
+            output: output.canonicalize().unwrap(),
+            files: vec![("index.html", print, stamp)],
+        }
+    }
+
+    #[test]
+    fn each_output_folder_keeps_its_own_record_until_it_is_gone() {
+        let site = tempfile::tempdir().unwrap();
+        let (build, preview) = (site.path().join("public"), site.path().join("preview"));
+        std::fs::create_dir_all(&build).unwrap();
+        std::fs::create_dir_all(&preview).unwrap();
+        let (cache, _) = super::Cache::open(site.path(), true, true);
+        cache.save_output_record(&record(&build, &[1; 32])).unwrap();
+        cache
+            .save_output_record(&record(&preview, &[2; 32]))
+            .unwrap();
+        let print = |output: &std::path::Path| {
+            let record = cache.output_record(output)?;
+            record.get("index.html").map(|(print, _)| *print)
+        };
+        assert_eq!(print(&build), Some([1; 32]));
+        assert_eq!(print(&preview), Some([2; 32]));
+        std::fs::remove_dir(&preview).unwrap();
+        cache.save_output_record(&record(&build, &[3; 32])).unwrap();
+        assert_eq!(print(&build), Some([3; 32]));
+        let records = std::fs::read_dir(site.path().join(".relsite-cache/outputs")).unwrap();
+        assert_eq!(records.count(), 1, "the gone folder's record is pruned");
+    }
+
+    #[test]
+    fn a_damaged_record_is_not_trusted() {
+        let site = tempfile::tempdir().unwrap();
+        let build = site.path().join("public");
+        std::fs::create_dir_all(&build).unwrap();
+        let (cache, _) = super::Cache::open(site.path(), true, true);
+        cache.save_output_record(&record(&build, &[1; 32])).unwrap();
+        assert!(cache.output_record(&build).is_some());
+        let file = std::fs::read_dir(site.path().join(".relsite-cache/outputs"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, &text[..text.len() - 3]).unwrap();
+        assert!(cache.output_record(&build).is_none());
+        std::fs::write(&file, text.replace("\"format\":1", "\"format\":99")).unwrap();
+        assert!(cache.output_record(&build).is_none());
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
+use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text, WriteConfig};
 use serde::Serialize;
 
 use crate::catalog::{App, Build, Catalog};
@@ -19,6 +19,8 @@ pub enum FeedError {
     Json(#[from] serde_json::Error),
     #[error("{0}")]
     Atom(#[from] atom_syndication::Error),
+    #[error("{0}")]
+    Io(String),
     #[error("build {version} of {bundle_id}: its date {why}")]
     Date {
         bundle_id: String,
@@ -207,46 +209,84 @@ fn entry(layout: &Layout, app: &App, build: &Build) -> Result<Entry, FeedError> 
     Ok(entry)
 }
 
-fn feed(
+/// Writes an Atom feed to `out`, its entries made and written one at a time, so that a feed of
+/// a whole catalog is never held as one document. `updated` is the newest entry's time.
+fn write_feed(
+    out: &mut dyn std::io::Write,
     title: &str,
     self_url: &str,
     page_url: &str,
-    entries: Vec<Entry>,
-) -> Result<Vec<u8>, FeedError> {
+    updated: Option<FixedDateTime>,
+    entries: impl Iterator<Item = Result<Entry, FeedError>>,
+) -> Result<(), FeedError> {
     let mut feed = Feed::default();
     feed.set_title(Text::plain(atom_text(title)));
     feed.set_id(self_url);
-    let updated = entries.iter().map(|e| *e.updated()).max();
     feed.set_updated(updated.unwrap_or_default());
     feed.set_links(vec![
         link(self_url, "self", Some("application/atom+xml")),
         link(page_url, "alternate", Some("text/html")),
     ]);
     feed.set_authors(vec![person(title)]);
-    feed.set_entries(entries);
-    let mut bytes = feed.write_to(Vec::new())?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    // The feed without entries ends in `</feed>`: the entries go before it.
+    let empty = feed.write_to(Vec::new())?;
+    let close = b"</feed>";
+    let head = empty
+        .strip_suffix(close)
+        .ok_or_else(|| FeedError::Io("the Atom writer did not end a feed in </feed>".into()))?;
+    let io = |e: std::io::Error| FeedError::Io(e.to_string());
+    out.write_all(head).map_err(io)?;
+    let config = WriteConfig {
+        write_document_declaration: false,
+        indent_size: None,
+    };
+    let mut bytes = Vec::new();
+    for entry in entries {
+        bytes.clear();
+        entry?.write_with_config(&mut bytes, config)?;
+        // Standalone, an entry declares the Atom namespace; inside the feed it has it already.
+        let own = ENTRY_WITH_NAMESPACE.as_bytes();
+        let body = bytes.strip_prefix(own).map_or(&bytes[..], |rest| rest);
+        if body.len() != bytes.len() {
+            out.write_all(b"<entry>").map_err(io)?;
+        }
+        out.write_all(body).map_err(io)?;
+    }
+    out.write_all(close).map_err(io)?;
+    out.write_all(b"\n").map_err(io)
 }
+
+/// How an entry written on its own begins.
+const ENTRY_WITH_NAMESPACE: &str = "<entry xmlns=\"http://www.w3.org/2005/Atom\">";
 
 /// The Atom feed of one app: every build, newest first.
 pub fn app_atom(layout: &Layout, app: &App) -> Result<Vec<u8>, FeedError> {
     let self_url = layout.app_feed(app, AppFeed::Atom).url;
-    let entries = app
-        .builds
-        .iter()
-        .map(|b| entry(layout, app, b))
-        .collect::<Result<_, _>>()?;
-    feed(
+    let updated = newest(app.builds.iter())?;
+    let mut bytes = Vec::new();
+    write_feed(
+        &mut bytes,
         &app.name,
         self_url.as_str(),
         layout.app_page(app, 1).url.as_str(),
-        entries,
-    )
+        updated,
+        app.builds.iter().map(|b| entry(layout, app, b)),
+    )?;
+    Ok(bytes)
 }
 
-/// The site's Atom feed: every build of every app, newest first.
-pub fn site_atom(catalog: &Catalog) -> Result<Vec<u8>, FeedError> {
+/// The time of the newest of `builds`, for a feed's `updated`.
+fn newest<'a>(builds: impl Iterator<Item = &'a Build>) -> Result<Option<FixedDateTime>, FeedError> {
+    let mut newest = None;
+    for build in builds {
+        let at = atom_time(build)?;
+        newest = newest.max(Some(at));
+    }
+    Ok(newest)
+}
+
+/// The site's Atom feed: every build of every app, newest first, written to `out`.
+pub fn site_atom(catalog: &Catalog, out: &mut dyn std::io::Write) -> Result<(), FeedError> {
     let layout = &catalog.layout;
     let mut builds: Vec<(&App, &Build, String)> = catalog
         .builds()
@@ -257,15 +297,14 @@ pub fn site_atom(catalog: &Catalog) -> Result<Vec<u8>, FeedError> {
             .cmp(&a.published())
             .then_with(|| a_url.cmp(b_url))
     });
-    let entries = builds
-        .into_iter()
-        .map(|(a, b, _)| entry(layout, a, b))
-        .collect::<Result<_, _>>()?;
-    feed(
+    let updated = newest(builds.iter().map(|(_, b, _)| *b))?;
+    write_feed(
+        out,
         &catalog.title,
         layout.site_feed().url.as_str(),
         layout.base_url().as_str(),
-        entries,
+        updated,
+        builds.into_iter().map(|(a, b, _)| entry(layout, a, b)),
     )
 }
 
@@ -278,9 +317,16 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
     use crate::catalog::testing::{NOW, Signed, config, modelled, modelled_with, release};
 
     const ID: &str = "com.e.field";
+
+    fn site_feed(catalog: &Catalog) -> Result<Vec<u8>, FeedError> {
+        let mut bytes = Vec::new();
+        site_atom(catalog, &mut bytes)?;
+        Ok(bytes)
+    }
 
     fn parsed(json: Result<Vec<u8>, FeedError>) -> Value {
         serde_json::from_slice(&json.expect("a feed")).expect("JSON")
@@ -426,7 +472,7 @@ mod tests {
             release(ID, "2.0", "1").notes("date: 2024-05-03\n"),
             release("com.e.tide", "1.0", "1").notes("date: 2024-05-02T12:00:00+02:00\n"),
         ]);
-        let feed = atom(site_atom(&catalog));
+        let feed = atom(site_feed(&catalog));
         assert_eq!(feed.id(), "https://e.com/builds/feed.xml");
         assert_eq!(feed.title().as_str(), "Builds");
         assert_eq!(
@@ -453,7 +499,7 @@ mod tests {
             ("releases.json", releases_json(layout, app)),
             ("latest.json", latest_json(layout, app)),
             ("app feed", app_atom(layout, app)),
-            ("site feed", site_atom(&catalog)),
+            ("site feed", site_feed(&catalog)),
         ] {
             let err = made.expect_err(feed).to_string();
             assert!(
@@ -484,7 +530,7 @@ mod tests {
             text: String::new(),
         });
         let (layout, app) = (&catalog.layout, &catalog.apps[0]);
-        for bytes in [app_atom(layout, app), site_atom(catalog)] {
+        for bytes in [app_atom(layout, app), site_feed(catalog)] {
             let text = String::from_utf8(bytes.expect("a feed")).unwrap();
             assert!(text.chars().all(crate::text::is_publishable), "{text:?}");
             let feed = atom(Ok(text.into_bytes()));
@@ -499,7 +545,7 @@ mod tests {
                 Some("<p>\u{fffd}[31m</p>")
             );
         }
-        let site = atom(site_atom(catalog));
+        let site = atom(site_feed(catalog));
         assert_eq!(site.title().as_str(), "Builds\u{fffd}\u{fffd}");
     }
 }

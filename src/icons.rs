@@ -66,8 +66,7 @@ impl IconStore {
                     return Ok(Arc::new(set));
                 }
                 let set = render().map_err(|e| e.to_string())?;
-                self.save(key, &set);
-                Ok(Arc::new(set))
+                Ok(Arc::new(self.save(key, set)))
             })
             .clone()
     }
@@ -112,34 +111,45 @@ impl IconStore {
         Some(self.dir.as_ref()?.join(format!("{key}-{px}.png")))
     }
 
-    /// Every size from the folder, each an intact PNG; a missing or damaged one means none.
+    /// Every size from the folder, each an intact PNG, kept there and read again when written;
+    /// a missing or damaged one means none.
     fn load(&self, key: &str) -> Option<IconSet> {
-        let pngs = ICON_SIZES
+        let files = ICON_SIZES
             .iter()
             .map(|&px| {
-                let bytes = crate::fs::read_regular(&self.file(key, px)?).ok()?;
-                is_intact_png(&bytes, px).then_some((px, bytes))
+                let file = self.file(key, px)?;
+                let bytes = crate::fs::read_regular(&file).ok()?;
+                is_intact_png(&bytes, px)
+                    .then(|| (px, crate::text::sha256([bytes.as_slice()]), file))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(IconSet::from_pngs(pngs))
+        Some(IconSet::kept(files))
     }
 
-    /// Keeps a rendered set in the folder. Each file is written beside its place and renamed,
-    /// so a reader never sees half of one; a failure only costs rendering again next time.
-    fn save(&self, key: &str, set: &IconSet) {
+    /// Keeps a rendered set in the folder, returning it as kept there when all of it was.
+    /// Each file is written beside its place and renamed, so a reader never sees half of one;
+    /// a failure only costs rendering again next time.
+    fn save(&self, key: &str, set: IconSet) -> IconSet {
         let Some(dir) = self.dir.as_ref().filter(|_| self.writable) else {
-            return;
+            return set;
         };
         if std::fs::create_dir_all(dir).is_err() {
-            return;
+            return set;
         }
-        for (px, png) in set.pngs() {
-            let saved = self
-                .file(key, px)
-                .is_some_and(|file| crate::fs::write_replacing(&file, png).is_ok());
-            if !saved {
-                return;
+        let mut files = Vec::new();
+        for png in set.pngs() {
+            let (Some(bytes), Some(file)) = (png.held(), self.file(key, png.px())) else {
+                break;
+            };
+            if crate::fs::write_replacing(&file, bytes).is_err() {
+                break;
             }
+            files.push((png.px(), *png.sha256(), file));
+        }
+        if files.len() == set.pngs().count() {
+            IconSet::kept(files)
+        } else {
+            set
         }
     }
 }
@@ -156,6 +166,13 @@ mod tests {
             pixels: vec![200; 16],
         })
         .unwrap()
+    }
+
+    /// Each size with its bytes, however the set holds them.
+    fn contents(set: &IconSet) -> Vec<(u32, Vec<u8>)> {
+        set.pngs()
+            .map(|png| (png.px(), png.bytes().unwrap().to_vec()))
+            .collect()
     }
 
     #[test]
@@ -193,7 +210,12 @@ mod tests {
             .get_or_render("k", || Ok::<_, String>(image()))
             .unwrap();
         let second = IconStore::in_folder(dir.path().join("icons"), true);
-        assert_eq!(second.get("k").as_deref(), Some(&image()));
+        let kept = second.get("k").unwrap();
+        assert!(
+            kept.pngs().all(|png| png.held().is_none()),
+            "read when written"
+        );
+        assert_eq!(contents(&kept), contents(&image()));
         let file = dir.path().join("icons/k-512.png");
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() - 5]).unwrap();
@@ -208,6 +230,23 @@ mod tests {
             .unwrap();
         assert_eq!(renders, 1);
         assert_eq!(std::fs::read(&file).unwrap(), bytes, "rewritten whole");
+    }
+
+    #[test]
+    fn a_kept_icon_that_changes_after_it_was_checked_is_an_error_when_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = IconStore::in_folder(dir.path().join("icons"), true);
+        let set = store
+            .get_or_render("k", || Ok::<_, String>(image()))
+            .unwrap();
+        assert_eq!(contents(&set), contents(&image()));
+        let file = dir.path().join("icons/k-57.png");
+        let mut bytes = std::fs::read(&file).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 1;
+        std::fs::write(&file, &bytes).unwrap();
+        let why = set.png(57).unwrap().bytes().unwrap_err();
+        assert!(why.contains("k-57.png") && why.contains("changed"), "{why}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub(crate) mod markdown;
 pub mod notes;
 pub(crate) mod pipeline;
 pub(crate) mod plan;
+pub(crate) mod record;
 pub(crate) mod render;
 pub(crate) mod scan;
 pub(crate) mod text;

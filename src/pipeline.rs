@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use time::OffsetDateTime;
 
-use crate::cache::{CACHE_DIR, Cache};
+use crate::cache::{CACHE_DIR, Cache, ReadIpa};
 use crate::catalog::{self, Catalog, ModelOptions, ReadRelease};
 use crate::config::{Config, HttpsUrl};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -152,20 +152,41 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         read.len() - reread,
         started.elapsed().as_secs_f64()
     ));
-    let mut releases = Vec::new();
-    let mut to_cache = Vec::new();
-    for read in read {
-        to_cache.extend(read.to_cache);
-        match read.release {
-            Ok(release) => releases.push(release),
-            Err(problems) => diagnostics.extend(problems),
-        }
-    }
     for notice in cache.take_notices() {
         ui.notice(notice);
     }
-    if let Err(why) = cache.save(to_cache) {
+    let saved = {
+        let rels: Vec<String> = read
+            .iter()
+            .map(|r| crate::diag::display_path(&r.source.ipa))
+            .collect();
+        let to_cache: Vec<ReadIpa> = read
+            .iter()
+            .zip(&rels)
+            .filter_map(|(r, rel)| {
+                Some(ReadIpa {
+                    rel,
+                    stamp: r.stamp?,
+                    facts: r.ipa.as_ref().ok()?,
+                    from_cache: r.from_cache,
+                })
+            })
+            .collect();
+        cache.save(&to_cache)
+    };
+    if let Err(why) = saved {
         ui.notice(format!("{why}: the next build reads every IPA again"));
+    }
+    let mut releases = Vec::with_capacity(read.len());
+    for read in read {
+        match (read.ipa, read.notes) {
+            (Ok(facts), Ok(notes)) => releases.push(ReadRelease {
+                source: read.source,
+                facts,
+                notes,
+            }),
+            (ipa, notes) => diagnostics.extend([ipa.err(), notes.err()].into_iter().flatten()),
+        }
     }
 
     let configured_icons = load_configured_icons(root, &config, cache.icons(), &mut diagnostics);
@@ -289,10 +310,11 @@ fn load_configured_icons(
 
 /// One release after the read stage.
 struct Read {
-    release: Result<ReadRelease, Vec<Diagnostic>>,
-    /// What to keep in the cache: the IPA's path, its stamp before it was read and its facts,
-    /// whether or not its notes could be read.
-    to_cache: Option<(String, Stamp, IpaFacts)>,
+    source: ReleaseSource,
+    /// The IPA's stamp before it was read, when it could be taken.
+    stamp: Option<Stamp>,
+    ipa: Result<IpaFacts, Diagnostic>,
+    notes: Result<Notes, Diagnostic>,
     from_cache: bool,
 }
 
@@ -314,23 +336,11 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
         Some(file) => Notes::from_file(root, file),
         None => Ok(Notes::default()),
     };
-    let to_cache = match (stamp, &ipa) {
-        (Some(stamp), Ok(facts)) => {
-            Some((crate::diag::display_path(&source.ipa), stamp, facts.clone()))
-        }
-        _ => None,
-    };
-    let release = match (ipa, notes) {
-        (Ok(facts), Ok(notes)) => Ok(ReadRelease {
-            source,
-            facts,
-            notes,
-        }),
-        (ipa, notes) => Err([ipa.err(), notes.err()].into_iter().flatten().collect()),
-    };
     Read {
-        release,
-        to_cache,
+        source,
+        stamp,
+        ipa,
+        notes,
         from_cache,
     }
 }

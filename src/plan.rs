@@ -4,7 +4,7 @@
 //! both. Pages are rendered by the write stage as it writes them, so a catalog's pages are never
 //! all in memory at once, and a page whose fingerprint and file are unchanged is not rendered.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,7 +19,11 @@ use crate::layout::{AppFeed, Layout, MANIFEST_DISPLAY_ICON, PAGE_ICON, Place};
 use crate::manifest::{Manifest, ManifestIcons};
 use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
 use crate::render::{StaticFile, Theme};
-use crate::text::{plural, sha256_hex};
+use crate::text::{plural, sha256};
+
+/// A digest of everything a file is made from (SHA-256): two plans whose files have one
+/// fingerprint give them the same bytes.
+pub type Fingerprint = [u8; 32];
 
 /// A file made when it is written.
 pub trait Make: Send + Sync + std::fmt::Debug {
@@ -89,10 +93,10 @@ impl std::fmt::Display for Origin {
 pub struct PlannedFile {
     pub content: Content,
     /// What asked for this file, for collision messages.
-    pub origin: Origin,
+    pub origin: Arc<Origin>,
     /// A digest of everything the file is made from: two plans whose files have one
     /// fingerprint give them the same bytes.
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
 }
 
 impl PlannedFile {
@@ -119,8 +123,8 @@ impl OutputPlan {
         &mut self,
         path: String,
         content: Content,
-        origin: Origin,
-        fingerprint: String,
+        origin: Arc<Origin>,
+        fingerprint: Fingerprint,
     ) -> Result<(), Diagnostic> {
         if let Some(existing) = self.files.get(&path) {
             return Err(Diagnostic::error(
@@ -390,12 +394,12 @@ impl Renderer {
     /// A digest of everything the page is made from: this build of relsite, the theme and the
     /// page's data.
     /// Returns the page's file too, from the same look at its data.
-    fn page_fingerprint(&self, page: &Page) -> Result<(String, String), Diagnostic> {
+    fn page_fingerprint(&self, page: &Page) -> Result<(String, Fingerprint), Diagnostic> {
         let (place, template, context) = self.page(page);
         let data = context
             .describe()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
-        let print = sha256_hex([
+        let print = sha256([
             env!("RELSITE_BUILD").as_bytes(),
             self.theme.fingerprint.as_bytes(),
             template.as_bytes(),
@@ -419,9 +423,17 @@ impl Renderer {
     }
 
     fn feed(&self, feed: FeedOf) -> Result<Vec<u8>, Diagnostic> {
+        let mut bytes = Vec::new();
+        self.feed_to(feed, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Writes the feed to `out`: the site's feed, which lists every build, is written as it
+    /// is made.
+    fn feed_to(&self, feed: FeedOf, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
         let layout = self.layout();
         let (made, place) = match feed {
-            FeedOf::Site => (feeds::site_atom(&self.catalog), layout.site_feed()),
+            FeedOf::Site => (feeds::site_atom(&self.catalog, out), layout.site_feed()),
             FeedOf::App { app, feed } => {
                 let app = &self.catalog.apps[app];
                 let made = match feed {
@@ -429,10 +441,29 @@ impl Renderer {
                     AppFeed::Latest => feeds::latest_json(layout, app),
                     AppFeed::Atom => feeds::app_atom(layout, app),
                 };
-                (made, layout.app_feed(app, feed))
+                let written = made.and_then(|bytes| {
+                    out.write_all(&bytes)
+                        .map_err(|e| feeds::FeedError::Io(e.to_string()))
+                });
+                (written, layout.app_feed(app, feed))
             }
         };
         made.map_err(|e| Diagnostic::error(None, format!("cannot write {}: {e}", place.file)))
+    }
+}
+
+/// A writer that only hashes what it is given (SHA-256).
+#[derive(Default)]
+struct Digest(sha2::Sha256);
+
+impl std::io::Write for Digest {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -486,14 +517,34 @@ impl Make for MadeManifest {
     }
 }
 
+/// An icon PNG kept in a file, read when written.
+#[derive(Debug)]
+struct MadeIcon {
+    icons: Arc<IconSet>,
+    px: u32,
+    origin: Arc<Origin>,
+}
+
+impl Make for MadeIcon {
+    fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+        let png = self.icons.png(self.px).ok_or_else(|| {
+            Diagnostic::error(
+                self.origin.file.clone(),
+                format!("no {}px icon was made", self.px),
+            )
+        })?;
+        png.bytes()
+            .map(|bytes| bytes.to_vec())
+            .map_err(|why| Diagnostic::error(self.origin.file.clone(), why))
+    }
+}
+
 /// What the plan is being filled with: files so far and problems.
 struct Planner {
     renderer: Arc<Renderer>,
     root: PathBuf,
     plan: OutputPlan,
     problems: Vec<Diagnostic>,
-    /// Fingerprints of the icon sets seen, by their address: each is hashed once.
-    icon_prints: HashMap<usize, Vec<(u32, String)>>,
 }
 
 /// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
@@ -514,7 +565,6 @@ pub fn plan(
         root: root.to_path_buf(),
         plan: OutputPlan::default(),
         problems: Vec::new(),
-        icon_prints: HashMap::new(),
     };
     planner.site_files();
     for (a, app) in catalog.apps.iter().enumerate() {
@@ -542,20 +592,26 @@ impl Planner {
     }
 
     /// Adds a file; a path planned twice is a problem naming both origins.
-    fn add(&mut self, file: String, content: Content, origin: Origin, print: String) {
-        if let Err(d) = self.plan.add(file, content, origin, print) {
+    fn add(
+        &mut self,
+        file: String,
+        content: Content,
+        origin: impl Into<Arc<Origin>>,
+        print: Fingerprint,
+    ) {
+        if let Err(d) = self.plan.add(file, content, origin.into(), print) {
             self.problems.push(d);
         }
     }
 
     /// Adds bytes made now, fingerprinted by their digest.
     fn add_bytes(&mut self, file: String, bytes: Vec<u8>, origin: Origin) {
-        let print = sha256_hex([bytes.as_slice()]);
+        let print = sha256([bytes.as_slice()]);
         self.add(file, Content::Bytes(bytes.into()), origin, print);
     }
 
     /// Adds a page, rendered when written.
-    fn add_page(&mut self, page: Page, origin: Origin) {
+    fn add_page(&mut self, page: Page, origin: impl Into<Arc<Origin>>) {
         match self.renderer.page_fingerprint(&page) {
             Ok((file, print)) => {
                 let made = MadePage {
@@ -568,12 +624,13 @@ impl Planner {
         }
     }
 
-    /// Adds a feed, made when written; it is made once now for its fingerprint and to report
+    /// Adds a feed, made when written; it is made once now, into its fingerprint, to report
     /// any problem before writing.
-    fn add_feed(&mut self, feed: FeedOf, file: String, origin: Origin) {
-        match self.renderer.feed(feed) {
-            Ok(bytes) => {
-                let print = sha256_hex([bytes.as_slice()]);
+    fn add_feed(&mut self, feed: FeedOf, file: String, origin: impl Into<Arc<Origin>>) {
+        let mut digest = Digest::default();
+        match self.renderer.feed_to(feed, &mut digest) {
+            Ok(()) => {
+                let print: Fingerprint = sha2::Digest::finalize(digest.0).into();
                 let made = MadeFeed {
                     renderer: Arc::clone(&self.renderer),
                     feed,
@@ -606,7 +663,7 @@ impl Planner {
                 Origin::app("the feeds", app),
             );
         }
-        let origin = Origin::app("the latest page", app);
+        let origin = Arc::new(Origin::app("the latest page", app));
         let index = |build: &Build| app.builds.iter().position(|b| std::ptr::eq(b, build));
         let overall = app.latest().map(|build| (build, None));
         let per_channel = app
@@ -635,7 +692,7 @@ impl Planner {
         build: &Build,
         kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
     ) {
-        let origin = Origin::file(&build.source.ipa);
+        let origin = Arc::new(Origin::file(&build.source.ipa));
         let place = self.layout().build_page(app, build);
         self.add_page(
             Page::Build {
@@ -645,16 +702,23 @@ impl Planner {
             },
             origin.clone(),
         );
-        for (px, print) in self.icon_prints(&build.icons) {
-            let file = self.layout().icon(app, build, px).file;
-            let png = build.icons.png(px).map(Arc::clone).unwrap_or_default();
-            self.add(file, Content::Bytes(png), origin.clone(), print);
+        for png in build.icons.pngs() {
+            let file = self.layout().icon(app, build, png.px()).file;
+            let content = match png.held() {
+                Some(bytes) => Content::Bytes(Arc::clone(bytes)),
+                None => Content::Made(Arc::new(MadeIcon {
+                    icons: Arc::clone(&build.icons),
+                    px: png.px(),
+                    origin: Arc::clone(&origin),
+                })),
+            };
+            self.add(file, content, Arc::clone(&origin), *png.sha256());
         }
         let file = self.layout().manifest(app, build).file;
         match manifest(self.layout(), app, build) {
             Ok(bytes) => {
                 // Made again when written, so a catalog's manifests are not all held at once.
-                let print = sha256_hex([bytes.as_slice()]);
+                let print = sha256([bytes.as_slice()]);
                 let made = MadeManifest {
                     renderer: Arc::clone(&self.renderer),
                     app: a,
@@ -677,23 +741,9 @@ impl Planner {
                 },
             };
             let file = self.layout().ipa(app, build).file;
-            let print = build.package.sha256.clone();
+            let print = sha256([build.package.sha256.as_bytes()]);
             self.add(file, content, origin, print);
         }
-    }
-
-    /// The fingerprint of each PNG of an icon set, hashed the first time the set is seen.
-    fn icon_prints(&mut self, icons: &Arc<IconSet>) -> Vec<(u32, String)> {
-        let address = Arc::as_ptr(icons) as usize;
-        self.icon_prints
-            .entry(address)
-            .or_insert_with(|| {
-                icons
-                    .pngs()
-                    .map(|(px, png)| (px, sha256_hex([&png[..]])))
-                    .collect()
-            })
-            .clone()
     }
 
     /// The theme's static files.
@@ -705,7 +755,7 @@ impl Planner {
                     self.add_bytes(path.clone(), bytes.to_vec(), origin)
                 }
                 StaticFile::Site { file, bytes } => {
-                    let print = sha256_hex([&bytes[..]]);
+                    let print = sha256([&bytes[..]]);
                     let content = Content::Bytes(Arc::clone(bytes));
                     self.add(path.clone(), content, Origin::file(file), print);
                 }
@@ -864,7 +914,7 @@ mod tests {
             );
             for &px in ICON_SIZES {
                 let png = bytes(&plan, &layout.icon(app, build, px).file);
-                assert_eq!(&*png, &**build.icons.png(px).unwrap());
+                assert_eq!(png, build.icons.png(px).unwrap().bytes().unwrap());
             }
             let ipa = &plan.files[&layout.ipa(app, build).file];
             assert!(
@@ -938,14 +988,14 @@ mod tests {
         let mut plan = OutputPlan::default();
         let one = || Content::Bytes(b"one".as_slice().into());
         let ipa = Origin::file(Path::new("releases/a.ipa"));
-        plan.add("a/index.html".into(), one(), ipa.clone(), "1".into())
+        plan.add("a/index.html".into(), one(), ipa.clone().into(), [1; 32])
             .unwrap();
         let err = plan
             .add(
                 "a/index.html".into(),
                 one(),
-                Origin::site("the catalog page"),
-                "1".into(),
+                Origin::site("the catalog page").into(),
+                [1; 32],
             )
             .unwrap_err();
         assert_eq!(
@@ -953,7 +1003,7 @@ mod tests {
             "releases/a.ipa: error: two files map to the same output path `a/index.html`: releases/a.ipa and the catalog page; give one of them another slug"
         );
         assert_eq!(plan.len(), 1);
-        assert_eq!(plan.files["a/index.html"].origin, ipa);
+        assert_eq!(*plan.files["a/index.html"].origin, ipa);
     }
 
     #[test]
@@ -1011,7 +1061,7 @@ mod tests {
                 release("com.e.other", "1.0", "1"),
             ]
         };
-        let prints = |catalog: &Arc<Catalog>| -> BTreeMap<String, String> {
+        let prints = |catalog: &Arc<Catalog>| -> BTreeMap<String, Fingerprint> {
             planned(catalog, PlanOptions::default())
                 .files
                 .into_iter()

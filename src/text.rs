@@ -24,12 +24,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// The SHA-256 of `parts` one after another, as hex.
 pub(crate) fn sha256_hex<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    hex(&sha256(parts))
+}
+
+/// The SHA-256 of `parts` one after another.
+pub(crate) fn sha256<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part);
     }
-    hex(&hasher.finalize())
+    hasher.finalize().into()
 }
 
 /// `YYYY-MM-DD` of a time, in its own offset.

@@ -19,7 +19,7 @@
 //! without making or reading them; when every file is, the output is left alone altogether.
 //! Pages are rendered here, as they are written, a few at a time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -27,11 +27,10 @@ use std::path::{Path, PathBuf};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use serde::{Deserialize, Serialize};
-
 use crate::diag::Diagnostic;
 use crate::fs::{self, FsError, Stamp};
 use crate::plan::{Content, OutputPlan, PlannedFile, made_problems};
+use crate::record::{NewRecord, OutputRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -70,30 +69,13 @@ pub enum Ipas {
     Link,
 }
 
-/// What the last write left in an output folder: each file's fingerprint and stamp.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutputRecord {
-    /// The output folder, resolved.
-    pub output: PathBuf,
-    pub files: BTreeMap<String, RecordedFile>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordedFile {
-    pub fingerprint: String,
-    pub stamp: Stamp,
-}
-
-impl OutputRecord {
-    /// Whether the file at `path` of `output` (the folder this record is of) is still what the
-    /// record says, and what `file` would make: same fingerprint, and a stamp that shows nobody
-    /// touched it.
-    fn unchanged(&self, output: &Path, path: &str, file: &PlannedFile) -> bool {
-        self.files.get(path).is_some_and(|r| {
-            r.fingerprint == file.fingerprint
-                && Stamp::of(&output.join(path)).is_some_and(|s| s == r.stamp)
-        })
-    }
+/// Whether the file at `path` of `output` (the folder `previous` is of) is still what the
+/// record says, and what `file` would make: same fingerprint, and a stamp that shows nobody
+/// touched it.
+fn unchanged(previous: &OutputRecord, output: &Path, path: &str, file: &PlannedFile) -> bool {
+    previous.get(path).is_some_and(|(print, stamp)| {
+        *print == file.fingerprint && Stamp::of(&output.join(path)) == Some(stamp)
+    })
 }
 
 /// The file that marks a folder as relsite's output, so a build never replaces anything else.
@@ -127,14 +109,14 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 /// link stays, its target is replaced. `previous` is the record of the last write, when known.
 /// Returns what was written and the record of this write, `None` when it wrote nothing and
 /// `previous` stands.
-pub fn write_site(
-    plan: &OutputPlan,
+pub fn write_site<'p>(
+    plan: &'p OutputPlan,
     output: &Path,
     previous: Option<&OutputRecord>,
     ipas: Ipas,
     progress: &ProgressBar,
     waiting: &dyn Fn(String),
-) -> Result<(WriteStats, Option<OutputRecord>), WriteError> {
+) -> Result<(WriteStats, Option<NewRecord<'p>>), WriteError> {
     let given = output;
     let resolved = resolve(given)?;
     let output = resolved.as_path();
@@ -162,11 +144,11 @@ pub fn write_site(
     refuse_others(output)?;
     let resolved_output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
     if let Some(previous) = previous.filter(|r| r.output == resolved_output)
-        && plan.files.len() == previous.files.len()
+        && plan.files.len() == previous.len()
         && plan
             .files
             .par_iter()
-            .all(|(path, file)| previous.unchanged(output, path, file))
+            .all(|(path, file)| unchanged(previous, output, path, file))
         && holds_only(output, plan)
     {
         progress.inc(plan.len() as u64);
@@ -199,11 +181,10 @@ pub fn write_site(
         .par_iter()
         .filter_map(|(path, file)| {
             let stamp = Stamp::of(&output.join(path))?;
-            let fingerprint = file.fingerprint.clone();
-            Some((path.clone(), RecordedFile { fingerprint, stamp }))
+            Some((path.as_str(), &file.fingerprint, stamp))
         })
         .collect();
-    let record = OutputRecord {
+    let record = NewRecord {
         output: resolved_output,
         files,
     };
@@ -489,7 +470,7 @@ fn stage_file(
     let old = output.join(path);
     let keep_old =
         || same_inode(&old, &dest) || (clear(&dest) && std::fs::hard_link(&old, &dest).is_ok());
-    if previous.is_some_and(|r| r.unchanged(output, path, file)) && keep_old() {
+    if previous.is_some_and(|r| unchanged(r, output, path, file)) && keep_old() {
         return Ok(true);
     }
     match &file.content {
@@ -610,6 +591,8 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     /// Writes `plan` to `out` with no record of a previous write.
@@ -624,8 +607,8 @@ mod tests {
             plan.add(
                 path.to_string(),
                 Content::Bytes(text.as_bytes().into()),
-                crate::plan::Origin::site(path),
-                crate::text::sha256_hex([text.as_bytes()]),
+                crate::plan::Origin::site(path).into(),
+                crate::text::sha256([text.as_bytes()]),
             )
             .unwrap();
         }

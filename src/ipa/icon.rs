@@ -2,9 +2,8 @@
 //! encoding into a standard PNG, and make the sizes the manifest and pages need. Apps whose icons
 //! live only in Assets.car get the configured icon or a placeholder: never a broken image.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-
-use serde::{Deserialize, Serialize};
 
 use crate::ipa::cgbi::{self, PngError, Rgba};
 use crate::layout::ICON_SIZES;
@@ -20,30 +19,70 @@ pub const MAX_ICON_DECODES: usize = 4;
 /// the first 49 bytes, after the signature and Apple's `CgBI` chunk.
 pub const HEADER_LEN: u64 = 256;
 
-/// The icon files a build publishes, as standard PNG bytes by size in pixels: one for each of
-/// the layout's [`ICON_SIZES`]. Shared, not copied, by the builds and files that use them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The icon files a build publishes, as standard PNGs by size in pixels: one for each of the
+/// layout's [`ICON_SIZES`]. Shared, not copied, by the builds and files that use them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IconSet {
     /// By size, smallest first.
-    pngs: Vec<(u32, Arc<[u8]>)>,
+    pngs: Vec<IconPng>,
+}
+
+/// One PNG of a set: its size, its SHA-256 and its bytes, held or kept in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IconPng {
+    px: u32,
+    sha256: [u8; 32],
+    bytes: PngBytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PngBytes {
+    Held(Arc<[u8]>),
+    /// A file relsite keeps (the cache's), read again when the PNG is written, so a catalog's
+    /// icons are not all held at once.
+    Kept(PathBuf),
 }
 
 impl IconSet {
     /// Resizes `image` to every published size.
     pub fn from_image(image: &Rgba) -> Result<IconSet, PngError> {
-        let mut pngs = ICON_SIZES
+        let pngs = ICON_SIZES
             .iter()
-            .map(|&px| Ok((px, cgbi::encode_png(&cgbi::resize(image, px, px)?)?.into())))
+            .map(|&px| Ok((px, cgbi::encode_png(&cgbi::resize(image, px, px)?)?)))
             .collect::<Result<Vec<_>, PngError>>()?;
-        pngs.sort_by_key(|(px, _)| *px);
-        Ok(IconSet { pngs })
+        Ok(IconSet::from_pngs(pngs))
     }
 
     /// A set of PNGs already made, by size.
     pub fn from_pngs(pngs: Vec<(u32, Vec<u8>)>) -> IconSet {
-        let mut pngs: Vec<(u32, Arc<[u8]>)> =
-            pngs.into_iter().map(|(px, png)| (px, png.into())).collect();
-        pngs.sort_by_key(|(px, _)| *px);
+        IconSet::sorted(
+            pngs.into_iter()
+                .map(|(px, png)| IconPng {
+                    px,
+                    sha256: crate::text::sha256([png.as_slice()]),
+                    bytes: PngBytes::Held(png.into()),
+                })
+                .collect(),
+        )
+    }
+
+    /// A set whose PNGs are the files given with their size and SHA-256, checked intact by the
+    /// caller, and read again (and checked again) when written.
+    pub fn kept(files: Vec<(u32, [u8; 32], PathBuf)>) -> IconSet {
+        IconSet::sorted(
+            files
+                .into_iter()
+                .map(|(px, sha256, file)| IconPng {
+                    px,
+                    sha256,
+                    bytes: PngBytes::Kept(file),
+                })
+                .collect(),
+        )
+    }
+
+    fn sorted(mut pngs: Vec<IconPng>) -> IconSet {
+        pngs.sort_by_key(|png| png.px);
         IconSet { pngs }
     }
 
@@ -53,16 +92,54 @@ impl IconSet {
     }
 
     /// The PNG of `px` pixels, one of [`ICON_SIZES`].
-    pub fn png(&self, px: u32) -> Option<&Arc<[u8]>> {
-        self.pngs
-            .iter()
-            .find(|(size, _)| *size == px)
-            .map(|(_, png)| png)
+    pub fn png(&self, px: u32) -> Option<&IconPng> {
+        self.pngs.iter().find(|png| png.px == px)
     }
 
-    /// Every size with its PNG, smallest first.
-    pub fn pngs(&self) -> impl Iterator<Item = (u32, &Arc<[u8]>)> {
-        self.pngs.iter().map(|(px, png)| (*px, png))
+    /// Every size's PNG, smallest first.
+    pub fn pngs(&self) -> impl Iterator<Item = &IconPng> {
+        self.pngs.iter()
+    }
+}
+
+impl IconPng {
+    /// Width and height in pixels.
+    pub fn px(&self) -> u32 {
+        self.px
+    }
+
+    /// The SHA-256 of the PNG's bytes.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// The bytes, when they are held rather than kept in a file.
+    pub fn held(&self) -> Option<&Arc<[u8]>> {
+        match &self.bytes {
+            PngBytes::Held(bytes) => Some(bytes),
+            PngBytes::Kept(_) => None,
+        }
+    }
+
+    /// The bytes: held, or read from their file, which must still be the intact PNG with
+    /// this SHA-256.
+    pub fn bytes(&self) -> Result<Arc<[u8]>, String> {
+        match &self.bytes {
+            PngBytes::Held(bytes) => Ok(Arc::clone(bytes)),
+            PngBytes::Kept(file) => {
+                let shown = crate::diag::display_path(file);
+                let bytes = crate::fs::read_capped(file, ICON_CAP, "an icon")
+                    .map_err(|e| format!("cannot read the rendered icon {shown}: {e}"))?;
+                if !is_intact_png(&bytes, self.px)
+                    || crate::text::sha256([bytes.as_slice()]) != self.sha256
+                {
+                    return Err(format!(
+                        "the rendered icon {shown} changed during the build: build again"
+                    ));
+                }
+                Ok(bytes.into())
+            }
+        }
     }
 }
 
@@ -338,8 +415,9 @@ mod tests {
     #[test]
     fn reads_dimensions_without_decoding() {
         let set = placeholder("com.a.b", "Field").unwrap();
-        for (px, png) in set.pngs() {
-            assert_eq!(dimensions(png), Some((px, px)));
+        for png in set.pngs() {
+            let px = png.px();
+            assert_eq!(dimensions(png.held().unwrap()), Some((px, px)));
         }
         assert_eq!(set.pngs().count(), ICON_SIZES.len());
         assert_eq!(dimensions(b"nope"), None);
@@ -349,7 +427,7 @@ mod tests {
     #[test]
     fn intact_pngs_are_told_from_damaged_ones() {
         let set = placeholder("com.a.b", "Field").unwrap();
-        let png = set.png(512).unwrap();
+        let png = set.png(512).unwrap().held().unwrap();
         assert!(is_intact_png(png, 512));
         assert!(!is_intact_png(png, 57), "another size");
         assert!(!is_intact_png(&png[..png.len() - 1], 512), "truncated");
@@ -364,8 +442,24 @@ mod tests {
 
     #[test]
     fn placeholder_colour_follows_the_bundle_id() {
-        let a = cgbi::decode(placeholder("com.a.one", "One").unwrap().png(512).unwrap()).unwrap();
-        let b = cgbi::decode(placeholder("com.a.two", "One").unwrap().png(512).unwrap()).unwrap();
+        let a = cgbi::decode(
+            placeholder("com.a.one", "One")
+                .unwrap()
+                .png(512)
+                .unwrap()
+                .held()
+                .unwrap(),
+        )
+        .unwrap();
+        let b = cgbi::decode(
+            placeholder("com.a.two", "One")
+                .unwrap()
+                .png(512)
+                .unwrap()
+                .held()
+                .unwrap(),
+        )
+        .unwrap();
         assert_ne!(a.pixels[..4], b.pixels[..4], "corner colours differ");
         assert_eq!(a.pixels[3], 255, "opaque");
         assert_eq!(
@@ -376,7 +470,15 @@ mod tests {
 
     #[test]
     fn placeholder_draws_the_initial() {
-        let img = cgbi::decode(placeholder("com.a.b", "field").unwrap().png(512).unwrap()).unwrap();
+        let img = cgbi::decode(
+            placeholder("com.a.b", "field")
+                .unwrap()
+                .png(512)
+                .unwrap()
+                .held()
+                .unwrap(),
+        )
+        .unwrap();
         let centre = ((256 * 512 + 256) * 4) as usize;
         let corner = 0;
         assert_ne!(

@@ -1180,7 +1180,7 @@ def special_cases():
     case("special/sparse-ipa-3gib").sparse("releases/f/Sparse.ipa", 3 << 30).fail("releases/f/Sparse.ipa")
     c = case("special/fifo-not-a-release").fifo("releases/f/README").ok()
     c = case("special/cache-files-are-fifos", good=True)
-    for name in ("facts.json", "output.json", "lock"):
+    for name in ("facts.json", "outputs", "lock"):
         c.fifo(".relsite-cache/" + name)
     c.ok()
     c = case("special/cache-is-a-file", good=True).file(".relsite-cache", "not a folder").either(".relsite-cache")

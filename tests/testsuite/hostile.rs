@@ -613,7 +613,20 @@ fn fifos_in_place_of_the_cache_files() {
     let site = TestSite::new();
     site.ipa("releases/good/Good.ipa", &good_ipa());
     site.build().assert_ok();
-    for file in ["facts.json", "output.json", "lock"] {
+    let records: Vec<String> = std::fs::read_dir(site.path(".relsite-cache/outputs"))
+        .expect("the write's record")
+        .map(|e| {
+            format!(
+                "outputs/{}",
+                e.expect("entry").file_name().to_string_lossy()
+            )
+        })
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    for file in ["facts.json", "lock"]
+        .into_iter()
+        .chain(records.iter().map(String::as_str))
+    {
         site.remove(&format!(".relsite-cache/{file}"));
         site.fifo(&format!(".relsite-cache/{file}"));
     }
