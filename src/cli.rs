@@ -38,6 +38,12 @@ pub enum Command {
         after_help = "Examples:\n  relsite build\n  relsite build --root example-site\n  relsite build --drafts --output /tmp/preview --base-url https://staging.example.com/"
     )]
     Build(BuildArgs),
+    /// Build the site, then publish it to the object store named by `deploy` in relsite.yaml,
+    /// uploading only what changed
+    #[command(
+        after_help = "Credentials come from the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3 and S3-compatible stores, GOOGLE_APPLICATION_CREDENTIALS for GCS, AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY for Azure.\n\nExamples:\n  relsite deploy\n  relsite deploy --dry-run\n  relsite deploy --root example-site"
+    )]
+    Deploy(DeployArgs),
     /// Run every check of `build` without writing anything, or check a deployed site
     #[command(
         after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts\n  relsite check --deployed\n  relsite check --deployed --ca-file corp-root.pem\n  relsite check --deployed --timeout 30 --deadline 1800"
@@ -85,6 +91,15 @@ pub struct BuildArgs {
     /// Write the site here instead of the config's `output_dir` (relative to the current folder)
     #[arg(long, short, value_name = "DIR")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Print what would be uploaded and deleted, and change nothing in the target
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

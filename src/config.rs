@@ -54,6 +54,9 @@ pub struct Config {
     /// disallows everything (in-house apps must not be found publicly).
     #[serde(default)]
     pub public: bool,
+    /// Where `relsite deploy` publishes the output.
+    #[serde(default)]
+    pub deploy: Option<DeploySettings>,
     /// `base_url`, checked.
     #[serde(skip, default = "HttpsUrl::placeholder")]
     pub base_url: HttpsUrl,
@@ -81,6 +84,21 @@ pub struct AppSettings {
     pub description: Option<String>,
     /// PNG shown for apps whose icons live only in Assets.car, relative to the site root.
     pub icon: Option<PathBuf>,
+}
+
+/// `deploy:` in `relsite.yaml`. Credentials never go here: they come from the environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct DeploySettings {
+    /// `s3://bucket/prefix`, `gs://bucket/prefix`, `az://container/prefix` or `file:///folder`.
+    pub url: String,
+    /// The endpoint of an S3-compatible store (R2, Garage, MinIO, B2): https, or http for a
+    /// store on this machine.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The S3 region.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// An absolute `https://` URL, normalised to end with `/` so paths join below it.
@@ -224,6 +242,11 @@ impl Config {
                 Ok(url) => self.ipa_base_url = Some(url),
                 Err(why) => error(&["ipa_base_url"], format!("`ipa_base_url`: {why}")),
             }
+        }
+        if let Some(deploy) = &self.deploy
+            && let Err((key, why)) = crate::deploy::Target::parse(deploy)
+        {
+            error(&["deploy", key], why);
         }
         if let Some(description) = &self.description
             && let Err(why) = crate::markdown::check_length("`description`", description)

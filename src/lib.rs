@@ -10,6 +10,7 @@ pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod cmd;
 pub mod config;
+pub(crate) mod deploy;
 pub(crate) mod diag;
 pub(crate) mod feeds;
 pub(crate) mod fs;

@@ -11,7 +11,12 @@ use crate::write::{self, Ipas, WriteError};
 
 /// Builds the site.
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
-    let options = Options {
+    build(&options(args), ui).map(drop)
+}
+
+/// What `build` (and `deploy`) were asked for.
+pub fn options(args: &BuildArgs) -> Options {
+    Options {
         root: args.site.root.clone(),
         output: args.output.clone(),
         base_url: args.site.base_url.clone(),
@@ -22,8 +27,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
         } else {
             CacheUse::ReadWrite
         },
-    };
-    build(&options, ui).map(drop)
+    }
 }
 
 /// Runs the pipeline and writes the site, reporting its warnings and what it wrote.

@@ -4,6 +4,7 @@
 pub(crate) mod add;
 pub(crate) mod build;
 pub(crate) mod check;
+pub(crate) mod deploy;
 pub(crate) mod deployed;
 pub(crate) mod init;
 pub(crate) mod serve;
@@ -56,6 +57,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<(), Failure> {
         Command::Add(args) => add::run(args, ui),
         Command::Build(args) => build::run(args, ui),
         Command::Check(args) => check::run(args, ui),
+        Command::Deploy(args) => deploy::run(args, ui),
         Command::Serve(args) => serve::run(args, ui),
         Command::Theme(ThemeCommand::Eject(args)) => theme::eject(args, ui),
         Command::Completions(args) => {

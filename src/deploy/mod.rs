@@ -1,0 +1,622 @@
+//! `relsite deploy`: publishes a built output folder to object storage, uploading only what
+//! changed.
+//!
+//! The target holds a deployment record, `.relsite-deploy.json` below the site's prefix: every
+//! object relsite put there, with the SHA-256 and size of its bytes. A deploy compares the output
+//! with it by content, never by time, uploads what is new or changed, and deletes only objects
+//! the record names, so other keys in the bucket are never touched. Without a record (a first
+//! deploy, or one that cannot be read) every file is uploaded and nothing is deleted.
+//!
+//! Uploads go in an order that keeps the live site whole: per-build files (IPAs, icons,
+//! manifests) and the theme's files first, then build pages, then everything that links to
+//! them; the record after that, and deletions last. A deploy stopped at any point leaves pages
+//! that link only to objects that exist, and running it again finishes the job.
+
+mod target;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use object_store::path::Path as StorePath;
+use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use target::Target;
+
+use crate::layout::{HEADERS_FILE, NOT_FOUND_PAGE, ROBOTS_FILE};
+
+/// The deployment record's name below the prefix.
+pub const RECORD: &str = ".relsite-deploy.json";
+
+/// Changes whenever the record changes meaning; a record of a later format is not touched.
+const FORMAT: u32 = 1;
+
+/// Files up to this size are uploaded in one request; larger ones in parts of this size.
+const PART: usize = 8 * 1024 * 1024;
+
+/// Uploads in flight at once.
+const CONCURRENT: usize = 8;
+
+/// What relsite put in the target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub relsite: String,
+    pub format: u32,
+    /// By key below the prefix.
+    pub objects: BTreeMap<String, Object>,
+    /// Keys to delete that a stopped deploy did not get to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_delete: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Object {
+    /// SHA-256 of the bytes, lowercase hex; `None` while an upload may be under way.
+    pub sha256: Option<String>,
+    pub size: u64,
+}
+
+/// In which order a file goes up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// IPAs, icons, manifests and the theme's files: what pages link to.
+    Files,
+    /// A build's own page.
+    BuildPages,
+    /// App pages, `latest/`, feeds, the catalog and the hosts' files.
+    Pages,
+}
+
+impl Stage {
+    /// The stage of the output file at `path`: a build's files lie at `<app>/<build>/<file>`
+    /// (`latest/` and `page/` hold pages of the app).
+    pub fn of(path: &str) -> Stage {
+        let parts: Vec<&str> = path.split('/').collect();
+        let name = parts.last().copied().unwrap_or_default();
+        let page = name.ends_with(".html")
+            || matches!(
+                name,
+                "feed.xml" | "releases.json" | "latest.json" | HEADERS_FILE | ROBOTS_FILE
+            );
+        match parts.as_slice() {
+            [_, build, _] if *build != "latest" && *build != "page" => {
+                if name == "index.html" {
+                    Stage::BuildPages
+                } else {
+                    Stage::Files
+                }
+            }
+            _ if page || name == NOT_FOUND_PAGE => Stage::Pages,
+            _ => Stage::Files,
+        }
+    }
+}
+
+/// Content type and caching of an object, by its file name: per-build files (IPAs, icons)
+/// never change at their path and are cached for good; manifests, pages and feeds briefly.
+/// The same table as `_headers`.
+pub fn headers_of(path: &str) -> (&'static str, &'static str) {
+    const SHORT: &str = "public, max-age=300";
+    const FOREVER: &str = "public, max-age=31536000, immutable";
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("ipa") => ("application/octet-stream", FOREVER),
+        Some("plist") => ("text/xml; charset=utf-8", SHORT),
+        Some("png") => ("image/png", FOREVER),
+        Some("html") => ("text/html; charset=utf-8", SHORT),
+        Some("json") => ("application/json", SHORT),
+        Some("xml") => ("application/atom+xml", SHORT),
+        Some("txt") => ("text/plain; charset=utf-8", SHORT),
+        Some("css") => ("text/css; charset=utf-8", SHORT),
+        Some("js" | "mjs") => ("text/javascript; charset=utf-8", SHORT),
+        Some("svg") => ("image/svg+xml", SHORT),
+        Some("jpg" | "jpeg") => ("image/jpeg", SHORT),
+        Some("gif") => ("image/gif", SHORT),
+        Some("webp") => ("image/webp", SHORT),
+        Some("ico") => ("image/x-icon", SHORT),
+        Some("woff2") => ("font/woff2", SHORT),
+        Some("woff") => ("font/woff", SHORT),
+        Some("ttf") => ("font/ttf", SHORT),
+        Some("webmanifest") => ("application/manifest+json", SHORT),
+        _ if name == HEADERS_FILE => ("text/plain; charset=utf-8", SHORT),
+        _ => ("application/octet-stream", SHORT),
+    }
+}
+
+/// A file of the output to publish.
+#[derive(Debug, Clone)]
+pub struct LocalFile {
+    /// Below the output folder, with `/`.
+    pub path: String,
+    pub file: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Every file of the output folder but relsite's marker, hashed, sorted by path.
+pub fn local_files(output: &Path) -> Result<Vec<LocalFile>, String> {
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(output).sort_by_file_name() {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(output)
+            .map_err(|e| e.to_string())?;
+        let path = crate::diag::display_path(rel);
+        if path == crate::write::MARKER {
+            continue;
+        }
+        found.push((path, entry.path().to_path_buf()));
+    }
+    found
+        .into_par_iter()
+        .map(|(path, file)| {
+            let (size, sha256) =
+                hash_file(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            Ok(LocalFile {
+                path,
+                file,
+                size,
+                sha256,
+            })
+        })
+        .collect()
+}
+
+fn hash_file(file: &Path) -> std::io::Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut reader = crate::fs::open_regular(file)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0; 1 << 16];
+    let mut size = 0;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, crate::text::hex(&hasher.finalize())))
+}
+
+/// What a deploy does: uploads by stage, what it keeps, deletes, and the record it leaves.
+#[derive(Debug)]
+pub struct Plan {
+    pub uploads: Vec<(Stage, LocalFile)>,
+    pub kept: usize,
+    pub deletes: Vec<String>,
+    /// The record before, `None` when there was none.
+    pub previous: Option<Record>,
+    pub record: Record,
+}
+
+impl Plan {
+    /// Compares the output with the record of the last deploy.
+    pub fn new(files: Vec<LocalFile>, previous: Option<Record>) -> Plan {
+        let mut record = Record {
+            relsite: env!("CARGO_PKG_VERSION").to_string(),
+            format: FORMAT,
+            objects: BTreeMap::new(),
+            pending_delete: Vec::new(),
+        };
+        let mut uploads = Vec::new();
+        let mut kept = 0;
+        for file in files {
+            let object = Object {
+                sha256: Some(file.sha256.clone()),
+                size: file.size,
+            };
+            let same = previous
+                .as_ref()
+                .and_then(|p| p.objects.get(&file.path))
+                .is_some_and(|old| *old == object);
+            if same {
+                kept += 1;
+            } else {
+                uploads.push((Stage::of(&file.path), file.clone()));
+            }
+            record.objects.insert(file.path, object);
+        }
+        uploads.sort_by(|(a, fa), (b, fb)| a.cmp(b).then_with(|| fa.path.cmp(&fb.path)));
+        let mut deletes: Vec<String> = previous
+            .iter()
+            .flat_map(|p| p.objects.keys().chain(&p.pending_delete))
+            .filter(|key| !record.objects.contains_key(*key))
+            .cloned()
+            .collect();
+        deletes.sort();
+        deletes.dedup();
+        Plan {
+            uploads,
+            kept,
+            deletes,
+            previous,
+            record,
+        }
+    }
+
+    pub fn upload_bytes(&self) -> u64 {
+        self.uploads.iter().map(|(_, f)| f.size).sum()
+    }
+
+    /// Whether the deploy changes nothing in the target.
+    pub fn is_empty(&self) -> bool {
+        self.uploads.is_empty() && self.deletes.is_empty() && self.previous.is_some()
+    }
+}
+
+/// Why a deploy stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("{url}: {why}")]
+    Store { url: String, why: String },
+    #[error(
+        "{url}: its deployment record was written by relsite {relsite} (format {format}); this relsite writes format {FORMAT}: update relsite"
+    )]
+    Newer {
+        url: String,
+        relsite: String,
+        format: u32,
+    },
+}
+
+/// A deploy to one target.
+pub struct Deploy {
+    target: Target,
+    store: Arc<dyn ObjectStore>,
+    prefix: StorePath,
+    /// Whether objects are given a content type and caching.
+    headers: bool,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Deploy {
+    pub fn open(target: &Target) -> Result<Deploy, DeployError> {
+        let (store, prefix) = target.open().map_err(|why| DeployError::Store {
+            url: target.url.to_string(),
+            why,
+        })?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| DeployError::Store {
+                url: target.url.to_string(),
+                why: format!("cannot start the uploader: {e}"),
+            })?;
+        Ok(Deploy {
+            target: target.clone(),
+            store,
+            prefix,
+            headers: target.has_headers(),
+            runtime,
+        })
+    }
+
+    fn key(&self, path: &str) -> StorePath {
+        let mut key = self.prefix.clone();
+        for part in path.split('/') {
+            key = key.clone().join(part);
+        }
+        key
+    }
+
+    fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeployError {
+        DeployError::Store {
+            url: self.target.url.to_string(),
+            why: format!("{what}: {e}"),
+        }
+    }
+
+    /// The record in the target: `None` when there is none or it cannot be read (then every
+    /// file is uploaded and nothing deleted); an error when the store cannot be reached or the
+    /// record is of a newer relsite.
+    pub fn record(&self) -> Result<(Option<Record>, Option<String>), DeployError> {
+        let key = self.key(RECORD);
+        let got = self
+            .runtime
+            .block_on(async { self.store.get(&key).await?.bytes().await });
+        let bytes = match got {
+            Ok(bytes) => bytes,
+            Err(object_store::Error::NotFound { .. }) => return Ok((None, None)),
+            Err(e) => return Err(self.fail("cannot read the deployment record", e)),
+        };
+        #[derive(Deserialize)]
+        struct Version {
+            relsite: String,
+            format: u32,
+        }
+        if let Ok(v) = serde_json::from_slice::<Version>(&bytes)
+            && v.format > FORMAT
+        {
+            return Err(DeployError::Newer {
+                url: self.target.url.to_string(),
+                relsite: v.relsite,
+                format: v.format,
+            });
+        }
+        match serde_json::from_slice::<Record>(&bytes) {
+            Ok(record) if record.format == FORMAT => Ok((Some(record), None)),
+            Ok(_) | Err(_) => Ok((
+                None,
+                Some(format!(
+                    "the deployment record {RECORD} cannot be read: every file is uploaded, and nothing deleted"
+                )),
+            )),
+        }
+    }
+
+    fn put_record(&self, record: &Record) -> Result<(), DeployError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| self.fail("the record", e))?;
+        let mut attributes = Attributes::new();
+        if self.headers {
+            attributes.insert(Attribute::ContentType, "application/json".into());
+            attributes.insert(Attribute::CacheControl, "no-store".into());
+        }
+        let options = PutOptions {
+            attributes,
+            ..Default::default()
+        };
+        let key = self.key(RECORD);
+        self.runtime
+            .block_on(self.store.put_opts(&key, PutPayload::from(bytes), options))
+            .map(drop)
+            .map_err(|e| self.fail("cannot write the deployment record", e))
+    }
+
+    /// Carries out `plan`, calling `uploaded` after each file (and `deleted` after each key).
+    pub fn run(
+        &self,
+        plan: &Plan,
+        uploaded: &(dyn Fn(&LocalFile) + Sync),
+        deleted: &dyn Fn(&str),
+    ) -> Result<(), DeployError> {
+        // Keys about to be uploaded for the first time are recorded as relsite's first, so a
+        // stop midway never leaves an object no record names.
+        let previous = plan.previous.clone().unwrap_or_default();
+        let new_keys: Vec<&str> = plan
+            .uploads
+            .iter()
+            .map(|(_, f)| f.path.as_str())
+            .filter(|p| !previous.objects.contains_key(*p))
+            .collect();
+        if !new_keys.is_empty() {
+            let mut claimed = previous.clone();
+            claimed.relsite = plan.record.relsite.clone();
+            claimed.format = FORMAT;
+            for key in new_keys {
+                claimed.objects.insert(
+                    key.to_string(),
+                    Object {
+                        sha256: None,
+                        size: 0,
+                    },
+                );
+            }
+            self.put_record(&claimed)?;
+        }
+        for stage in [Stage::Files, Stage::BuildPages, Stage::Pages] {
+            let files: Vec<&LocalFile> = plan
+                .uploads
+                .iter()
+                .filter(|(s, _)| *s == stage)
+                .map(|(_, f)| f)
+                .collect();
+            self.upload_all(&files, uploaded)?;
+        }
+        let mut record = plan.record.clone();
+        record.pending_delete = plan.deletes.clone();
+        if plan.previous.as_ref() != Some(&record) {
+            self.put_record(&record)?;
+        }
+        for key in &plan.deletes {
+            let path = self.key(key);
+            match self.runtime.block_on(self.store.delete(&path)) {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => deleted(key),
+                Err(e) => return Err(self.fail(&format!("cannot delete {key}"), e)),
+            }
+        }
+        if !plan.deletes.is_empty() {
+            self.put_record(&plan.record)?;
+        }
+        Ok(())
+    }
+
+    fn upload_all(
+        &self,
+        files: &[&LocalFile],
+        uploaded: &(dyn Fn(&LocalFile) + Sync),
+    ) -> Result<(), DeployError> {
+        self.runtime.block_on(async {
+            let mut running = tokio::task::JoinSet::new();
+            let mut next = files.iter();
+            let mut failed = None;
+            loop {
+                while failed.is_none() && running.len() < CONCURRENT {
+                    let Some(file) = next.next() else { break };
+                    let store = Arc::clone(&self.store);
+                    let key = self.key(&file.path);
+                    let file = (*file).clone();
+                    let headers = self.headers;
+                    running.spawn(async move {
+                        let result = upload(store, key, &file, headers).await;
+                        (file, result)
+                    });
+                }
+                let Some(done) = running.join_next().await else {
+                    break;
+                };
+                match done {
+                    Ok((file, Ok(()))) => uploaded(&file),
+                    Ok((file, Err(why))) => {
+                        failed
+                            .get_or_insert(self.fail(&format!("cannot upload {}", file.path), why));
+                    }
+                    Err(e) => {
+                        failed.get_or_insert(self.fail("an upload stopped", e));
+                    }
+                }
+            }
+            failed.map_or(Ok(()), Err)
+        })
+    }
+}
+
+/// Uploads one file with its content type and caching: in one request when small, else in
+/// parts read from the file as they go, so a large IPA is never held whole.
+async fn upload(
+    store: Arc<dyn ObjectStore>,
+    key: StorePath,
+    file: &LocalFile,
+    headers: bool,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut attributes = Attributes::new();
+    if headers {
+        let (content_type, cache_control) = headers_of(&file.path);
+        attributes.insert(Attribute::ContentType, content_type.into());
+        attributes.insert(Attribute::CacheControl, cache_control.into());
+    }
+    let mut source = tokio::fs::File::open(&file.file)
+        .await
+        .map_err(|e| format!("{}: {e}", file.file.display()))?;
+    if file.size <= PART as u64 {
+        let mut bytes = Vec::with_capacity(file.size as usize);
+        source
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| format!("{}: {e}", file.file.display()))?;
+        if bytes.len() as u64 != file.size
+            || crate::text::sha256_hex([bytes.as_slice()]) != file.sha256
+        {
+            return Err(format!("{} changed while deploying", file.file.display()));
+        }
+        let options = PutOptions {
+            attributes,
+            ..Default::default()
+        };
+        store
+            .put_opts(&key, PutPayload::from(bytes), options)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    let mut writer = object_store::buffered::BufWriter::with_capacity(store, key, PART)
+        .with_max_concurrency(2)
+        .with_attributes(attributes);
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    let mut sent = 0u64;
+    loop {
+        let mut chunk = vec![0; 1 << 20];
+        let n = source
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("{}: {e}", file.file.display()))?;
+        if n == 0 {
+            break;
+        }
+        chunk.truncate(n);
+        sha2::Digest::update(&mut hasher, &chunk);
+        sent += n as u64;
+        if let Err(e) = writer.put(chunk.into()).await {
+            let _ = writer.abort().await;
+            return Err(e.to_string());
+        }
+    }
+    if sent != file.size || crate::text::hex(&sha2::Digest::finalize(hasher)) != file.sha256 {
+        let _ = writer.abort().await;
+        return Err(format!("{} changed while deploying", file.file.display()));
+    }
+    writer.shutdown().await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_go_up_before_the_pages_that_link_to_them() {
+        for (path, stage) in [
+            ("com.a/1.0-1/App.ipa", Stage::Files),
+            ("com.a/1.0-1/manifest.plist", Stage::Files),
+            ("com.a/1.0-1/icon-57.png", Stage::Files),
+            ("style.css", Stage::Files),
+            ("com.a/1.0-1/index.html", Stage::BuildPages),
+            ("com.a/index.html", Stage::Pages),
+            ("com.a/latest/index.html", Stage::Pages),
+            ("com.a/latest/beta/index.html", Stage::Pages),
+            ("com.a/page/2/index.html", Stage::Pages),
+            ("com.a/feed.xml", Stage::Pages),
+            ("com.a/releases.json", Stage::Pages),
+            ("index.html", Stage::Pages),
+            ("404.html", Stage::Pages),
+            ("feed.xml", Stage::Pages),
+            ("_headers", Stage::Pages),
+        ] {
+            assert_eq!(Stage::of(path), stage, "{path}");
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_content_type_and_caching() {
+        assert_eq!(
+            headers_of("a/1/manifest.plist"),
+            ("text/xml; charset=utf-8", "public, max-age=300")
+        );
+        assert_eq!(
+            headers_of("a/1/A.ipa"),
+            (
+                "application/octet-stream",
+                "public, max-age=31536000, immutable"
+            )
+        );
+        assert_eq!(headers_of("a/index.html").0, "text/html; charset=utf-8");
+        assert_eq!(
+            headers_of("a/1/icon-512.png").1,
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(headers_of("feed.xml").0, "application/atom+xml");
+    }
+
+    fn local(path: &str, sha: &str) -> LocalFile {
+        LocalFile {
+            path: path.into(),
+            file: PathBuf::from(path),
+            size: 1,
+            sha256: sha.into(),
+        }
+    }
+
+    #[test]
+    fn a_plan_uploads_what_changed_and_deletes_only_what_it_recorded() {
+        let first = Plan::new(
+            vec![local("a/1/A.ipa", "x"), local("index.html", "y")],
+            None,
+        );
+        assert_eq!(first.uploads.len(), 2);
+        assert!(first.deletes.is_empty());
+        let same = Plan::new(
+            vec![local("a/1/A.ipa", "x"), local("index.html", "y")],
+            Some(first.record.clone()),
+        );
+        assert!(same.is_empty(), "{same:?}");
+        let mut previous = first.record.clone();
+        previous.pending_delete = vec!["old/gone.html".into()];
+        let next = Plan::new(
+            vec![local("a/1/A.ipa", "x"), local("b.html", "z")],
+            Some(previous),
+        );
+        let uploads: Vec<&str> = next.uploads.iter().map(|(_, f)| f.path.as_str()).collect();
+        assert_eq!(uploads, ["b.html"]);
+        assert_eq!(next.deletes, ["index.html", "old/gone.html"]);
+        assert_eq!(next.kept, 1);
+    }
+}
