@@ -240,7 +240,7 @@ mod tests {
         for (url, endpoint, key) in [
             ("https://example.com/", None, "url"),
             ("s3:///prefix", None, "url"),
-            ("s3://bucket/a/../b", None, "url"),
+            ("s3://bucket/a//b", None, "url"),
             ("s3://user@bucket/", None, "url"),
             ("file://host/path", None, "url"),
             ("s3://b/", Some("http://s3.example.com"), "endpoint"),
@@ -251,6 +251,8 @@ mod tests {
             assert_eq!(got, key, "{url} {endpoint:?}: {why}");
         }
         assert!(target("s3://b/", Some("http://127.0.0.1:3900")).is_ok());
+        // Dot segments are resolved as in any URL, never left to climb out of the prefix.
+        assert_eq!(target("s3://b/a/../c", None).unwrap().prefix, "c");
         assert!(target("s3://b/", Some("https://acc.r2.cloudflarestorage.com")).is_ok());
     }
 }
