@@ -4,6 +4,7 @@ mod build;
 mod cache;
 mod commands;
 mod crashes;
+mod deploy;
 mod deployed;
 mod errors;
 mod example_ipas;

@@ -1,0 +1,248 @@
+//! `relsite deploy` to a local folder (`file://`): what is uploaded, kept and deleted, the
+//! deployment record, and refusals. The same through a real S3 store is in `deploy_s3`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::ipa_builder::IpaBuilder;
+use crate::support::*;
+
+/// A site deploying to the folder `target`.
+fn site_to(target: &Path) -> TestSite {
+    let site = TestSite::new();
+    site.config(&format!(
+        "title: Deploys\nbase_url: https://apps.example.com/\ndeploy:\n  url: file://{}/site\n",
+        target.display()
+    ));
+    site
+}
+
+fn add_build(site: &TestSite, version: &str, build: &str) {
+    site.ipa(
+        &format!("releases/{version}/App.ipa"),
+        &IpaBuilder::new("App", "com.acme.app", version, build),
+    );
+}
+
+/// The files below `dir`, by path, with their bytes.
+fn objects(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).expect("below").to_string_lossy();
+            (rel.into_owned(), std::fs::read(e.path()).expect("read"))
+        })
+        .collect()
+}
+
+/// The summary line of a deploy.
+fn summary(run: &Run) -> &str {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with("deployed to "))
+        .unwrap_or_else(|| panic!("no summary:\n{}\n{}", run.stdout, run.stderr))
+}
+
+#[test]
+fn a_deploy_uploads_the_output_and_a_second_one_nothing() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    let run = site.run(&["deploy"]);
+    run.assert_ok();
+    let published = objects(&target.path().join("site"));
+    let mut output = site.tree("public");
+    output.remove(".relsite-output");
+    for (path, bytes) in &output {
+        assert_eq!(published.get(path), Some(bytes), "{path}");
+    }
+    assert!(published.contains_key(".relsite-deploy.json"));
+    assert_eq!(
+        published.len(),
+        output.len() + 1,
+        "the output and the record"
+    );
+    assert!(
+        summary(&run).contains(&format!("uploaded {} files", output.len())),
+        "{}",
+        run.stdout
+    );
+
+    let run = site.run(&["deploy"]);
+    run.assert_ok();
+    assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
+    assert_eq!(objects(&target.path().join("site")), published);
+}
+
+#[test]
+fn a_new_build_uploads_its_files_and_the_pages_that_list_it() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    site.run(&["deploy"]).assert_ok();
+    add_build(&site, "1.1", "2");
+    let run = site.run(&["deploy", "-v"]);
+    run.assert_ok();
+    let uploaded: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("uploaded "))
+        .map(|l| l.split(' ').next().unwrap_or_default())
+        .collect();
+    for file in [
+        "com.acme.app/1.1-2/app.ipa",
+        "com.acme.app/1.1-2/manifest.plist",
+        "com.acme.app/1.1-2/index.html",
+        "com.acme.app/index.html",
+        "com.acme.app/latest/index.html",
+        "index.html",
+    ] {
+        assert!(uploaded.contains(&file), "{file} not in {uploaded:?}");
+    }
+    assert!(
+        !uploaded
+            .iter()
+            .any(|f| f.starts_with("com.acme.app/1.0-1/")),
+        "the first build's files are unchanged: {uploaded:?}"
+    );
+    // Per-build files before build pages, before the pages that list builds.
+    let at = |f: &str| uploaded.iter().position(|u| *u == f).expect("uploaded");
+    assert!(at("com.acme.app/1.1-2/app.ipa") < at("com.acme.app/1.1-2/index.html"));
+    assert!(at("com.acme.app/1.1-2/index.html") < at("com.acme.app/index.html"));
+    assert!(summary(&run).contains("deleted 0"), "{}", run.stdout);
+}
+
+#[test]
+fn a_removed_build_is_deleted_and_foreign_objects_stay() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    add_build(&site, "1.1", "2");
+    site.run(&["deploy"]).assert_ok();
+    let foreign = target
+        .path()
+        .join("site/com.acme.app/1.0-1/notes-by-hand.txt");
+    std::fs::write(&foreign, b"mine").expect("write");
+    let outside = target.path().join("site/other/keep.html");
+    std::fs::create_dir_all(outside.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&outside, b"mine").expect("write");
+    std::fs::remove_dir_all(site.path("releases/1.0")).expect("remove");
+    let run = site.run(&["deploy"]);
+    run.assert_ok();
+    let published = objects(&target.path().join("site"));
+    assert!(
+        !published.contains_key("com.acme.app/1.0-1/app.ipa"),
+        "the removed build's IPA is gone"
+    );
+    assert!(!published.contains_key("com.acme.app/1.0-1/index.html"));
+    assert!(published.contains_key("com.acme.app/1.1-2/app.ipa"));
+    assert_eq!(std::fs::read(&foreign).expect("kept"), b"mine");
+    assert_eq!(std::fs::read(&outside).expect("kept"), b"mine");
+    let record =
+        std::fs::read_to_string(target.path().join("site/.relsite-deploy.json")).expect("record");
+    assert!(!record.contains("1.0-1"), "{record}");
+}
+
+#[test]
+fn a_dry_run_lists_the_plan_and_changes_nothing() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    let run = site.run(&["deploy", "--dry-run"]);
+    run.assert_ok();
+    assert!(
+        run.stdout
+            .contains("would upload com.acme.app/1.0-1/app.ipa"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("nothing was changed (--dry-run)"));
+    assert!(objects(target.path()).is_empty());
+}
+
+#[test]
+fn an_unreadable_record_means_uploading_everything_and_deleting_nothing() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    add_build(&site, "1.1", "2");
+    site.run(&["deploy"]).assert_ok();
+    let record = target.path().join("site/.relsite-deploy.json");
+    std::fs::write(&record, b"{not json").expect("damage");
+    std::fs::remove_dir_all(site.path("releases/1.0")).expect("remove");
+    let run = site.run(&["deploy"]);
+    run.assert_ok();
+    assert!(
+        run.stderr
+            .contains("cannot be read: every file is uploaded, and nothing deleted"),
+        "{}",
+        run.stderr
+    );
+    assert!(summary(&run).contains("deleted 0"), "{}", run.stdout);
+    assert!(
+        target
+            .path()
+            .join("site/com.acme.app/1.0-1/app.ipa")
+            .is_file(),
+        "not known to be relsite's, so not deleted"
+    );
+    let run = site.run(&["deploy"]);
+    assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_record_of_a_newer_relsite_stops_the_deploy() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    add_build(&site, "1.1", "2");
+    site.run(&["deploy"]).assert_ok();
+    let record = target.path().join("site/.relsite-deploy.json");
+    let newer = std::fs::read_to_string(&record)
+        .expect("record")
+        .replace("\"format\":1", "\"format\":7");
+    std::fs::write(&record, &newer).expect("write");
+    std::fs::remove_dir_all(site.path("releases/1.0")).expect("remove");
+    let before = objects(target.path());
+    let run = site.run(&["deploy"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let url = format!("file://{}/site", target.path().display());
+    assert!(run.stderr.contains(&url), "{}", run.stderr);
+    assert!(run.stderr.contains("(format 7)"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was deleted"), "{}", run.stderr);
+    assert_eq!(objects(target.path()), before);
+}
+
+#[test]
+fn deploy_needs_a_target_and_refuses_a_bad_one() {
+    let site = TestSite::new();
+    add_build(&site, "1.0", "1");
+    site.run(&["deploy"]).assert_fails_with(
+        "relsite.yaml: error: no `deploy` target: add `deploy: {url: s3://bucket/prefix}` (and `endpoint` for an S3-compatible store)",
+    );
+    site.config(
+        "title: T\nbase_url: https://apps.example.com/\ndeploy:\n  url: s3://bucket/\n  endpoint: http://s3.example.com\n",
+    );
+    let run = site.run(&["deploy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("relsite.yaml:5:")
+            && run
+                .stderr
+                .contains("`deploy.endpoint` `http://s3.example.com` must be https://"),
+        "{}",
+        run.stderr
+    );
+    site.config(
+        "title: T\nbase_url: https://apps.example.com/\ndeploy:\n  url: s3://bucket/\n  secret: x\n",
+    );
+    let run = site.run(&["deploy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("unknown field `secret`"),
+        "{}",
+        run.stderr
+    );
+}
