@@ -38,10 +38,9 @@ pub enum Command {
         after_help = "Examples:\n  relsite build\n  relsite build --root example-site\n  relsite build --drafts --output /tmp/preview --base-url https://staging.example.com/"
     )]
     Build(BuildArgs),
-    /// Build the site, then publish it to the object store named by `deploy` in relsite.yaml,
-    /// uploading only what changed
+    /// Build the site and upload what changed to the `deploy` target in relsite.yaml
     #[command(
-        after_help = "Credentials come from the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3 and S3-compatible stores, GOOGLE_APPLICATION_CREDENTIALS for GCS, AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY for Azure.\n\nExamples:\n  relsite deploy\n  relsite deploy --dry-run\n  relsite deploy --root example-site"
+        after_help = "Credentials come from the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3 and S3-compatible stores, GOOGLE_APPLICATION_CREDENTIALS for GCS, AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY for Azure.\n\nExamples:\n  relsite deploy\n  relsite deploy --dry-run\n  relsite add build/Field.ipa --channel beta && relsite deploy --from-published"
     )]
     Deploy(DeployArgs),
     /// Run every check of `build` without writing anything, or check a deployed site
@@ -100,6 +99,10 @@ pub struct DeployArgs {
     /// Print what would be uploaded and deleted, and change nothing in the target
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep every build of the catalog published in the target, beside the releases at hand:
+    /// for a runner that holds only the new build
+    #[arg(long)]
+    pub from_published: bool,
 }
 
 #[derive(Debug, Args)]

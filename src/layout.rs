@@ -246,6 +246,8 @@ impl ReservedNames {
             let icon = icon_file(px);
             own(&icon, format!("the icons `<app>/<version>/{icon}`"));
         }
+        let index = crate::published::INDEX_FILE;
+        own(index, format!("the published catalog index `{index}`"));
         for host in [HEADERS_FILE, ROBOTS_FILE] {
             own(host, format!("the host configuration `{host}`"));
         }

@@ -25,6 +25,7 @@ pub(crate) mod markdown;
 pub mod notes;
 pub(crate) mod pipeline;
 pub(crate) mod plan;
+pub(crate) mod published;
 pub(crate) mod record;
 pub(crate) mod render;
 pub(crate) mod scan;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
@@ -23,7 +23,7 @@ pub const MAX_CHANNEL_BYTES: usize = 100;
 /// The longest `title`, in bytes: it titles the build's pages, feed entries and manifest.
 pub const MAX_TITLE_BYTES: usize = 1024;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "snake_case")]
 pub struct Notes {
     /// Markdown release notes.
@@ -51,12 +51,28 @@ impl Notes {
         if text.trim().is_empty() {
             return Ok(Notes::default());
         }
-        let mut notes: Notes = crate::yaml::from_str(text).map_err(|problem| {
+        let notes: Notes = crate::yaml::from_str(text).map_err(|problem| {
             Diagnostic::error(file.to_path_buf(), problem.message).at(problem.location)
         })?;
-        let problem = |key: &str, message: String| {
+        notes.checked(|key: &str, message: String| {
             Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, &[key]))
-        };
+        })
+    }
+
+    /// Notes as a published catalog carries them, checked as a notes file is; `file` names
+    /// where they come from in errors.
+    pub fn from_published(notes: Notes, file: &Path) -> Result<Notes, Diagnostic> {
+        notes.checked(|key: &str, message: String| {
+            Diagnostic::error(file.to_path_buf(), format!("notes `{key}`: {message}"))
+        })
+    }
+
+    /// What serde cannot check: the date, and names and lengths relsite publishes.
+    fn checked(
+        mut self,
+        problem: impl Fn(&str, String) -> Diagnostic,
+    ) -> Result<Notes, Diagnostic> {
+        let notes = &mut self;
         if let Some(raw) = &notes.date_text {
             notes.date = Some(ReleaseDate::parse(raw).map_err(|why| problem("date", why))?);
         }
@@ -87,7 +103,7 @@ impl Notes {
         if notes.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
             return Err(problem("version", "`version` must not be empty".into()));
         }
-        Ok(notes)
+        Ok(self)
     }
 
     /// Reads the notes at `root/file`: a regular file inside the site of at most

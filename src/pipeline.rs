@@ -22,6 +22,7 @@ use crate::ipa::icon::ICON_CAP;
 use crate::layout::ReservedNames;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
+use crate::published::PublishedBuild;
 use crate::render::Theme;
 use crate::scan::{self, ReleaseSource};
 use crate::ui::{Ui, plural};
@@ -41,6 +42,8 @@ pub struct Options {
     pub cache: CacheUse,
     /// A private preview (`serve`): IPAs may be hard-linked instead of copied.
     pub preview: bool,
+    /// The builds of a published catalog to keep beside those at hand.
+    pub published: Vec<PublishedBuild>,
 }
 
 /// How a run uses `.relsite-cache/`.
@@ -177,16 +180,40 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     if let Err(why) = saved {
         ui.notice(format!("{why}: the next build reads every IPA again"));
     }
-    let mut releases = Vec::with_capacity(read.len());
+    let mut releases = Vec::with_capacity(read.len() + options.published.len());
     for read in read {
         match (read.ipa, read.notes) {
             (Ok(facts), Ok(notes)) => releases.push(ReadRelease {
+                entry: crate::published::entry(
+                    &read.source.ipa,
+                    &facts,
+                    &notes,
+                    config.show_devices,
+                ),
                 source: read.source,
                 facts,
                 notes,
+                published: false,
             }),
             (ipa, notes) => diagnostics.extend([ipa.err(), notes.err()].into_iter().flatten()),
         }
+    }
+    for build in &options.published {
+        releases.push(ReadRelease {
+            entry: crate::published::entry(
+                &build.release,
+                &build.facts,
+                &build.notes,
+                config.show_devices,
+            ),
+            source: ReleaseSource {
+                ipa: build.release.clone(),
+                notes: None,
+            },
+            facts: build.facts.clone(),
+            notes: build.notes.clone(),
+            published: true,
+        });
     }
 
     let configured_icons = load_configured_icons(root, &config, cache.icons(), &mut diagnostics);

@@ -452,6 +452,44 @@ impl Renderer {
     }
 }
 
+impl Renderer {
+    /// Writes the published catalog index: each build's entry with the files kept for it.
+    fn index_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let layout = self.layout();
+        let external = self.options.external_ipas;
+        let builds = self.catalog.builds().map(|(app, build)| {
+            let mut files: Vec<String> = crate::layout::ICON_SIZES
+                .iter()
+                .map(|&px| layout.icon(app, build, px).file)
+                .collect();
+            if !external {
+                files.insert(0, layout.ipa(app, build).file);
+            }
+            (&*build.entry, files)
+        });
+        crate::published::write_index(out, builds)
+    }
+}
+
+/// The published catalog index, made when written.
+#[derive(Debug)]
+struct MadeIndex {
+    renderer: Arc<Renderer>,
+}
+
+impl Make for MadeIndex {
+    fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+        let mut bytes = Vec::new();
+        self.renderer.index_to(&mut bytes).map_err(|e| {
+            Diagnostic::error(
+                None,
+                format!("cannot write {}: {e}", crate::published::INDEX_FILE),
+            )
+        })?;
+        Ok(bytes)
+    }
+}
+
 /// A writer that only hashes what it is given (SHA-256).
 #[derive(Default)]
 struct Digest(sha2::Sha256);
@@ -641,8 +679,24 @@ impl Planner {
         }
     }
 
-    /// The catalog page, the not-found page and the site feed.
+    /// The catalog page, the not-found page, the site feed and the published catalog index.
     fn site_files(&mut self) {
+        let mut digest = Digest::default();
+        match self.renderer.index_to(&mut digest) {
+            Ok(()) => {
+                let print: Fingerprint = sha2::Digest::finalize(digest.0).into();
+                let made = MadeIndex {
+                    renderer: Arc::clone(&self.renderer),
+                };
+                let file = crate::published::INDEX_FILE.to_string();
+                let origin = Origin::site("the published catalog index");
+                self.add(file, Content::Made(Arc::new(made)), origin, print);
+            }
+            Err(e) => self.problems.push(Diagnostic::error(
+                None,
+                format!("cannot write {}: {e}", crate::published::INDEX_FILE),
+            )),
+        }
         self.add_page(Page::Catalog, Origin::site("the catalog page"));
         self.add_page(Page::NotFound, Origin::site("the not-found page"));
         let file = self.layout().site_feed().file;
@@ -732,7 +786,7 @@ impl Planner {
                 format!("cannot write {file}: {e}"),
             )),
         }
-        if !self.renderer.options.external_ipas {
+        if !self.renderer.options.external_ipas && !build.published {
             let content = match kept_copy(&build.package.sha256) {
                 Some(source) => Content::Ipa { source, kept: true },
                 None => Content::Ipa {
@@ -1084,5 +1138,53 @@ mod tests {
             !differing.contains(&&"com.e.other/index.html".to_string()),
             "{differing:?}"
         );
+    }
+
+    #[test]
+    fn a_published_build_is_planned_without_its_ipa_and_icons() {
+        let (catalog, problems) = modelled(vec![
+            release(ID, "1.0", "7").published(),
+            release(ID, "2.0", "8"),
+        ]);
+        assert!(
+            problems
+                .iter()
+                .all(|d| d.severity != crate::diag::Severity::Error),
+            "{problems:?}"
+        );
+        let plan = planned(&catalog, PlanOptions::default());
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let old = app.builds.iter().find(|b| b.version == "1.0").unwrap();
+        assert!(old.published);
+        assert!(plan.files.contains_key(&layout.build_page(app, old).file));
+        assert!(plan.files.contains_key(&layout.manifest(app, old).file));
+        assert!(!plan.files.contains_key(&layout.ipa(app, old).file));
+        for &px in ICON_SIZES {
+            assert!(!plan.files.contains_key(&layout.icon(app, old, px).file));
+        }
+        let index = text(&plan, crate::published::INDEX_FILE);
+        assert!(index.contains(&layout.ipa(app, old).file), "{index}");
+        assert!(
+            index.contains(&layout.icon(app, old, PAGE_ICON).file),
+            "{index}"
+        );
+    }
+
+    #[test]
+    fn a_release_at_hand_replaces_the_published_build_of_its_version() {
+        let (catalog, problems) = modelled(vec![
+            release(ID, "1.0", "7").notes("notes: before\n").published(),
+            release(ID, "1.0", "7").notes("notes: after\n"),
+        ]);
+        assert!(
+            problems
+                .iter()
+                .all(|d| d.severity != crate::diag::Severity::Error),
+            "{problems:?}"
+        );
+        let builds = &catalog.apps[0].builds;
+        assert_eq!(builds.len(), 1);
+        assert!(!builds[0].published);
+        assert!(builds[0].notes.as_ref().unwrap().text.contains("after"));
     }
 }

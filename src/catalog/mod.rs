@@ -38,6 +38,11 @@ pub(crate) struct ReadRelease {
     pub source: ReleaseSource,
     pub facts: IpaFacts,
     pub notes: Notes,
+    /// What the published catalog index says of it ([`crate::published::entry`]).
+    pub entry: Box<str>,
+    /// Published before and not at hand: its IPA and icons are already where they are
+    /// published, and stay there.
+    pub published: bool,
 }
 
 #[derive(Debug)]
@@ -87,8 +92,13 @@ pub(crate) struct Build {
     /// The provisioning profile, when readable.
     pub profile: Option<Box<Profile>>,
     pub verdict: Verdict,
-    /// The icons published with the build: its own, the app's configured one, or a placeholder.
+    /// The icons published with the build: its own, the app's configured one, or a placeholder;
+    /// none for a build published before (its icons stay where they are).
     pub icons: Arc<IconSet>,
+    /// What the published catalog index says of it.
+    pub entry: Box<str>,
+    /// Published before and not at hand: only its pages and manifest are made again.
+    pub published: bool,
 }
 
 /// Release notes as HTML, and as plain text.
@@ -293,6 +303,16 @@ fn model_app(
         .into_iter()
         .filter_map(|release| identify(release, options.now, problems))
         .collect();
+    // A build published before and at hand again: the release at hand replaces it.
+    let at_hand: std::collections::HashSet<String> = identified
+        .iter()
+        .filter(|i| !i.release.published)
+        .map(|i| version_slug(&i.version, i.build_number.as_deref()))
+        .collect();
+    identified.retain(|i| {
+        !i.release.published
+            || !at_hand.contains(&version_slug(&i.version, i.build_number.as_deref()))
+    });
     identified.sort_by(newest_first);
     let settings = config.apps.get(&bundle_id);
     let name = settings
@@ -362,11 +382,14 @@ fn make_build(
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
     let Identified {
-        release: ReadRelease {
-            source,
-            facts,
-            notes,
-        },
+        release:
+            ReadRelease {
+                source,
+                facts,
+                notes,
+                entry,
+                published,
+            },
         version,
         build_number,
         verdict,
@@ -379,7 +402,11 @@ fn make_build(
         sha256,
         built_at,
     } = facts;
-    let icons = icons.choose(&source.ipa, icon, problems)?;
+    let icons = if published {
+        Arc::new(IconSet::published())
+    } else {
+        icons.choose(&source.ipa, icon, problems)?
+    };
     let stem = source
         .ipa
         .file_stem()
@@ -428,6 +455,8 @@ fn make_build(
         verdict,
         icons,
         source,
+        entry,
+        published,
     })
 }
 

@@ -47,6 +47,7 @@ pub struct Release {
     signed: Signed,
     app_id: Option<String>,
     built_at: Option<OffsetDateTime>,
+    published: bool,
 }
 
 /// A release of `bundle_id` with CFBundleShortVersionString `version` and CFBundleVersion
@@ -69,6 +70,7 @@ pub fn release(bundle_id: &str, version: &str, build: &str) -> Release {
         signed: Signed::AdHoc(NOW + Duration::days(365)),
         app_id: None,
         built_at: None,
+        published: false,
     }
 }
 
@@ -133,25 +135,35 @@ impl Release {
         // Distinct per file, like the real ones.
         let digest = Sha256::digest(self.ipa.as_os_str().as_encoded_bytes());
         let size = u64::from(u16::from_be_bytes([digest[0], digest[1]])) + 1000;
-        ReadRelease {
-            facts: IpaFacts {
-                plist: self.plist,
-                profile,
-                icon: BundleIcon::Found {
-                    entry: "Payload/App.app/AppIcon60x60@2x.png".to_string(),
-                    was_cgbi: false,
-                    key: TINY_ICON.to_string(),
-                },
-                size,
-                sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-                built_at: self.built_at,
+        let facts = IpaFacts {
+            plist: self.plist,
+            profile,
+            icon: BundleIcon::Found {
+                entry: "Payload/App.app/AppIcon60x60@2x.png".to_string(),
+                was_cgbi: false,
+                key: TINY_ICON.to_string(),
             },
+            size,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            built_at: self.built_at,
+        };
+        let entry = crate::published::entry(&self.ipa, &facts, &notes, false);
+        ReadRelease {
+            facts,
             source: ReleaseSource {
                 ipa: self.ipa,
                 notes: (!self.notes.is_empty()).then_some(notes_file),
             },
             notes,
+            entry,
+            published: self.published,
         }
+    }
+
+    /// A build published before, not at hand.
+    pub fn published(mut self) -> Self {
+        self.published = true;
+        self
     }
 }
 

@@ -22,6 +22,7 @@ pub fn options(args: &BuildArgs) -> Options {
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
         preview: false,
+        published: Vec::new(),
         cache: if args.site.no_cache {
             CacheUse::Off
         } else {

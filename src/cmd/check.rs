@@ -13,6 +13,7 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         base_url: args.site.base_url.clone(),
         drafts: args.site.drafts,
         preview: false,
+        published: Vec::new(),
         cache: if args.site.no_cache {
             CacheUse::Off
         } else {

@@ -12,7 +12,7 @@ use crate::ui::{Ui, plural};
 
 /// Builds the site and deploys it.
 pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
-    let options = build::options(&args.build);
+    let mut options = build::options(&args.build);
     let config = Config::from_root(&options.root).map_err(Failure::unwritten)?;
     let Some(settings) = &config.deploy else {
         return Err(Failure::unwritten(Diagnostic::error(
@@ -26,20 +26,31 @@ pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
             why,
         ))
     })?;
-    let prepared = build::build(&options, ui)?;
     let started = Instant::now();
     let failed = |e: DeployError| Failure {
         diagnostics: Diagnostic::error(None, e.to_string()).into(),
         consequence: Some("nothing was deleted from the target"),
     };
     let deploy = Deploy::open(&target).map_err(failed)?;
+    if args.from_published {
+        options.published = deploy.published().map_err(failed)?;
+        ui.detail(format!(
+            "{} published in {}",
+            plural(options.published.len(), "build"),
+            target.url
+        ));
+    }
+    let prepared = build::build(&options, ui)?;
     let (previous, notice) = deploy.record().map_err(failed)?;
     if let Some(notice) = notice {
         ui.notice(notice);
     }
     let files = crate::deploy::local_files(&prepared.output_dir)
         .map_err(|why| Failure::unwritten(Diagnostic::error(prepared.output_dir.clone(), why)))?;
-    let plan = Plan::new(files, previous);
+    let index = prepared.output_dir.join(crate::published::INDEX_FILE);
+    let elsewhere = crate::published::kept_files(&index)
+        .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
+    let plan = Plan::new(files, previous, &elsewhere);
     let summary = |verb: &str, deleted: &str| {
         format!(
             "{verb} {} ({}), kept {}, {deleted} {}",

@@ -71,6 +71,7 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
         base_url: Some(address.clone()),
         drafts: args.drafts,
         preview: true,
+        published: Vec::new(),
         cache: if args.no_cache {
             CacheUse::Off
         } else {

@@ -199,8 +199,10 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Compares the output with the record of the last deploy.
-    pub fn new(files: Vec<LocalFile>, previous: Option<Record>) -> Plan {
+    /// Compares the output with the record of the last deploy. `elsewhere` are files of the
+    /// catalog that are published but not in the output (the IPAs and icons of builds not at
+    /// hand): kept as they are, never uploaded or deleted.
+    pub fn new(files: Vec<LocalFile>, previous: Option<Record>, elsewhere: &[String]) -> Plan {
         let mut record = Record {
             relsite: env!("CARGO_PKG_VERSION").to_string(),
             format: FORMAT,
@@ -224,6 +226,21 @@ impl Plan {
                 uploads.push((Stage::of(&file.path), file.clone()));
             }
             record.objects.insert(file.path, object);
+        }
+        for path in elsewhere {
+            if record.objects.contains_key(path) {
+                continue;
+            }
+            let object = previous
+                .as_ref()
+                .and_then(|p| p.objects.get(path))
+                .cloned()
+                .unwrap_or(Object {
+                    sha256: None,
+                    size: 0,
+                });
+            kept += 1;
+            record.objects.insert(path.clone(), object);
         }
         uploads.sort_by(|(a, fa), (b, fb)| a.cmp(b).then_with(|| fa.path.cmp(&fb.path)));
         let mut deletes: Vec<String> = previous
@@ -352,6 +369,43 @@ impl Deploy {
                 )),
             )),
         }
+    }
+
+    /// The builds of the catalog published in the target, from its index; none when there is
+    /// no index yet (a first deploy).
+    pub fn published(&self) -> Result<Vec<crate::published::PublishedBuild>, DeployError> {
+        let key = self.key(crate::published::INDEX_FILE);
+        let got = self.runtime.block_on(async {
+            let result = self.store.get(&key).await?;
+            if result.meta.size > crate::published::MAX_INDEX_BYTES {
+                return Ok(None);
+            }
+            result.bytes().await.map(Some)
+        });
+        let bytes = match got {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                return Err(self.fail(
+                    "cannot read the published catalog",
+                    format!(
+                        "{} is larger than the {} MiB relsite reads",
+                        crate::published::INDEX_FILE,
+                        crate::published::MAX_INDEX_BYTES >> 20
+                    ),
+                ));
+            }
+            Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(self.fail("cannot read the published catalog", e)),
+        };
+        let from = format!(
+            "{}/{}",
+            self.target.url.as_str().trim_end_matches('/'),
+            crate::published::INDEX_FILE
+        );
+        crate::published::parse(&bytes, &from).map_err(|d| DeployError::Store {
+            url: self.target.url.to_string(),
+            why: d.message,
+        })
     }
 
     fn put_record(&self, record: &Record) -> Result<(), DeployError> {
@@ -600,12 +654,14 @@ mod tests {
         let first = Plan::new(
             vec![local("a/1/A.ipa", "x"), local("index.html", "y")],
             None,
+            &[],
         );
         assert_eq!(first.uploads.len(), 2);
         assert!(first.deletes.is_empty());
         let same = Plan::new(
             vec![local("a/1/A.ipa", "x"), local("index.html", "y")],
             Some(first.record.clone()),
+            &[],
         );
         assert!(same.is_empty(), "{same:?}");
         let mut previous = first.record.clone();
@@ -613,10 +669,16 @@ mod tests {
         let next = Plan::new(
             vec![local("a/1/A.ipa", "x"), local("b.html", "z")],
             Some(previous),
+            &["index.html".to_string(), "c/1/C.ipa".to_string()],
         );
         let uploads: Vec<&str> = next.uploads.iter().map(|(_, f)| f.path.as_str()).collect();
         assert_eq!(uploads, ["b.html"]);
-        assert_eq!(next.deletes, ["index.html", "old/gone.html"]);
-        assert_eq!(next.kept, 1);
+        assert_eq!(
+            next.deletes,
+            ["old/gone.html"],
+            "published elsewhere, so kept"
+        );
+        assert_eq!(next.kept, 3);
+        assert_eq!(next.record.objects["c/1/C.ipa"].sha256, None);
     }
 }

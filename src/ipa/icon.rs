@@ -81,6 +81,11 @@ impl IconSet {
         )
     }
 
+    /// No PNGs: the icons of a build published before, which stay where they are.
+    pub fn published() -> IconSet {
+        IconSet { pngs: Vec::new() }
+    }
+
     fn sorted(mut pngs: Vec<IconPng>) -> IconSet {
         pngs.sort_by_key(|png| png.px);
         IconSet { pngs }

@@ -251,6 +251,7 @@ fn every_command_has_help_with_an_example() {
         vec!["init"],
         vec!["add"],
         vec!["build"],
+        vec!["deploy"],
         vec!["check"],
         vec!["serve"],
         vec!["theme"],

@@ -246,3 +246,57 @@ fn deploy_needs_a_target_and_refuses_a_bad_one() {
         run.stderr
     );
 }
+
+/// A second site, as on another runner: the same config, none of the first site's releases.
+fn runner(target: &Path) -> TestSite {
+    site_to(target)
+}
+
+#[test]
+fn a_runner_with_only_the_new_build_keeps_every_published_build() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let a = runner(target.path());
+    add_build(&a, "1.0", "1");
+    a.run(&["deploy", "--from-published"]).assert_ok();
+    let first_ipa = std::fs::read(a.path("public/com.acme.app/1.0-1/app.ipa")).expect("ipa");
+    drop(a);
+
+    let b = runner(target.path());
+    add_build(&b, "1.1", "2");
+    let run = b.run(&["deploy", "--from-published", "-v"]);
+    run.assert_ok();
+    let published = objects(&target.path().join("site"));
+    assert_eq!(
+        published.get("com.acme.app/1.0-1/app.ipa"),
+        Some(&first_ipa),
+        "the first build's IPA stays as it was"
+    );
+    let app_page = String::from_utf8_lossy(&published["com.acme.app/index.html"]).into_owned();
+    for build in ["1.0-1/", "1.1-2/"] {
+        assert!(app_page.contains(build), "{build} not listed:\n{app_page}");
+    }
+    assert!(published.contains_key("com.acme.app/1.0-1/index.html"));
+    let uploaded: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("uploaded "))
+        .map(|l| l.split(' ').next().unwrap_or_default())
+        .collect();
+    assert!(
+        !uploaded
+            .iter()
+            .any(|f| f.starts_with("com.acme.app/1.0-1/")),
+        "nothing of the first build is uploaded again: {uploaded:?}"
+    );
+    assert!(
+        uploaded.contains(&"com.acme.app/1.1-2/app.ipa"),
+        "{uploaded:?}"
+    );
+    assert!(summary(&run).contains("deleted 0"), "{}", run.stdout);
+
+    let run = b.run(&["deploy", "--from-published"]);
+    assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
+    let index =
+        String::from_utf8_lossy(&objects(&target.path().join("site"))["catalog.json"]).into_owned();
+    assert!(index.contains("com.acme.app/1.0-1/app.ipa"), "{index}");
+}

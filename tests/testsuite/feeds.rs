@@ -72,6 +72,10 @@ fn json_feeds_validate_against_their_schemas() {
             &std::fs::read(out.path().join(app).join("latest.json")).unwrap(),
         );
     }
+    assert_valid(
+        "catalog.schema.json",
+        &std::fs::read(out.path().join("catalog.json")).unwrap(),
+    );
     let releases: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("tidetime/releases.json")).unwrap())
             .unwrap();
