@@ -1,7 +1,7 @@
 //! Tells the tests which outside pieces this machine has: the real-IPA fixtures beside the
-//! checkout (`have_fixtures`), nginx (`have_nginx`), `script` from util-linux (`have_script`)
-//! and a folder on a filesystem that clones files, named by `RELSITE_TEST_REFLINK_DIR`
-//! (`have_reflink`). A test whose piece is missing is ignored, with the reason in the summary of
+//! checkout (`have_fixtures`), nginx (`have_nginx`), `script` from util-linux (`have_script`),
+//! Garage (`have_garage`, on PATH or in ~/.cargo/bin) and a folder on a filesystem that clones
+//! files, named by `RELSITE_TEST_REFLINK_DIR` (`have_reflink`). A test whose piece is missing is ignored, with the reason in the summary of
 //! `cargo test`. With `CI=true` every piece counts as present, so a missing one fails its tests.
 //!
 //! Cargo reruns a build script on every build when a path it watches does not exist, so each
@@ -46,6 +46,24 @@ fn main() {
     let script = path.iter().map(|d| d.join("script")).find(|p| p.is_file());
     let path_dirs = path.iter().filter(|d| d.is_absolute() && d.is_dir());
     have("have_script", ci, script, path_dirs);
+
+    // Garage, a real S3-compatible store (`cargo install garage --locked`), for deploy tests.
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|d| d.join("bin"));
+    let garage = path
+        .iter()
+        .chain(cargo_bin.iter())
+        .map(|d| d.join("garage"))
+        .find(|p| p.is_file());
+    let garage_where: Vec<PathBuf> = path
+        .iter()
+        .chain(cargo_bin.iter())
+        .filter(|d| d.is_absolute() && d.is_dir())
+        .cloned()
+        .collect();
+    have("have_garage", ci, garage, garage_where);
 
     // A folder on a filesystem that clones files (XFS, btrfs), named by the environment.
     println!("cargo:rerun-if-env-changed=RELSITE_TEST_REFLINK_DIR");

@@ -99,6 +99,9 @@ pub struct DeployArgs {
     /// Print what would be uploaded and deleted, and change nothing in the target
     #[arg(long)]
     pub dry_run: bool,
+    /// Afterwards, fetch every manifest and IPA from the live site as `check --deployed` does
+    #[arg(long)]
+    pub verify: bool,
     /// Keep every build of the catalog published in the target, beside the releases at hand:
     /// for a runner that holds only the new build
     #[arg(long)]

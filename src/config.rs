@@ -57,6 +57,13 @@ pub struct Config {
     /// Where `relsite deploy` publishes the output.
     #[serde(default)]
     pub deploy: Option<DeploySettings>,
+    /// Publish only the newest `keep` builds of each channel of each app (the newest
+    /// installable build of a channel is always published); default: every build.
+    #[serde(default)]
+    pub keep: Option<usize>,
+    /// Per-channel settings, by channel name.
+    #[serde(default)]
+    pub channels: BTreeMap<String, ChannelSettings>,
     /// `base_url`, checked.
     #[serde(skip, default = "HttpsUrl::placeholder")]
     pub base_url: HttpsUrl,
@@ -84,6 +91,27 @@ pub struct AppSettings {
     pub description: Option<String>,
     /// PNG shown for apps whose icons live only in Assets.car, relative to the site root.
     pub icon: Option<PathBuf>,
+    /// `keep` for this app's channels.
+    pub keep: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "snake_case")]
+pub struct ChannelSettings {
+    /// `keep` for this channel, in every app.
+    pub keep: Option<usize>,
+}
+
+impl Config {
+    /// How many builds of `channel` of the app `bundle_id` are published, `None` for all: the
+    /// channel's setting, else the app's, else the site's.
+    pub fn keep(&self, bundle_id: &str, channel: &str) -> Option<usize> {
+        self.channels
+            .get(channel)
+            .and_then(|c| c.keep)
+            .or_else(|| self.apps.get(bundle_id).and_then(|a| a.keep))
+            .or(self.keep)
+    }
 }
 
 /// `deploy:` in `relsite.yaml`. Credentials never go here: they come from the environment.
@@ -241,6 +269,28 @@ impl Config {
             match HttpsUrl::parse(raw) {
                 Ok(url) => self.ipa_base_url = Some(url),
                 Err(why) => error(&["ipa_base_url"], format!("`ipa_base_url`: {why}")),
+            }
+        }
+        let keeps = std::iter::once((vec!["keep"], self.keep))
+            .chain(
+                self.apps
+                    .iter()
+                    .map(|(id, a)| (vec!["apps", id.as_str(), "keep"], a.keep)),
+            )
+            .chain(
+                self.channels
+                    .iter()
+                    .map(|(name, c)| (vec!["channels", name.as_str(), "keep"], c.keep)),
+            );
+        for (path, keep) in keeps {
+            if keep == Some(0) {
+                error(
+                    &path,
+                    format!(
+                        "`{}` must be at least 1: the newest build of a channel is always published",
+                        path.join(".")
+                    ),
+                );
             }
         }
         if let Some(deploy) = &self.deploy

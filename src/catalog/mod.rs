@@ -331,10 +331,11 @@ fn model_app(
         &name,
         options.configured_icons.get(&bundle_id),
     );
-    let builds: Vec<Build> = identified
+    let mut builds: Vec<Build> = identified
         .into_iter()
         .filter_map(|i| make_build(i, &name, &icons, problems))
         .collect();
+    prune(config, &bundle_id, &mut builds, problems);
     if builds.is_empty() {
         return None;
     }
@@ -347,6 +348,47 @@ fn model_app(
         slug,
         builds,
     })
+}
+
+/// Leaves out the builds beyond `keep` of each channel (newest first), but never a channel's
+/// newest installable build. A release at hand that is left out is said; a build published
+/// before simply goes, and with it its published files on the next deploy.
+fn prune(
+    config: &Config,
+    bundle_id: &str,
+    builds: &mut Vec<Build>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut installable_kept: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let keep: Vec<bool> = builds
+        .iter()
+        .map(|build| {
+            let count = seen.entry(build.channel.clone()).or_default();
+            *count += 1;
+            let within = config
+                .keep(bundle_id, &build.channel)
+                .is_none_or(|keep| *count <= keep);
+            let newest_installable =
+                build.installable() && installable_kept.insert(build.channel.clone());
+            within || newest_installable
+        })
+        .collect();
+    let mut kept = keep.into_iter();
+    builds.retain(|build| {
+        let keep = kept.next().unwrap_or(true);
+        if !keep && !build.published {
+            problems.push(Diagnostic::warning(
+                build.source.ipa.clone(),
+                format!(
+                    "is beyond `keep: {}` for channel {} of {bundle_id}: it is not published",
+                    config.keep(bundle_id, &build.channel).unwrap_or_default(),
+                    build.channel
+                ),
+            ));
+        }
+        keep
+    });
 }
 
 /// Names the release's version and judges its signing; a release that cannot be published is
@@ -727,5 +769,67 @@ mod tests {
         assert_eq!(profile.team_name.as_deref(), Some("Acme\u{fffd}\u{fffd}"));
         assert_eq!(profile.team_id.as_deref(), Some("TEAM\u{fffd}"));
         assert_eq!(profile.devices, ["0000\u{fffd}"]);
+    }
+
+    #[test]
+    fn keep_publishes_the_newest_builds_of_each_channel_and_always_one_installable() {
+        let expired = Signed::AdHoc(NOW - Duration::days(1));
+        let releases = vec![
+            release(ID, "4.0", "4").signed(expired),
+            release(ID, "3.0", "3").signed(expired),
+            release(ID, "2.0", "2"),
+            release(ID, "1.0", "1"),
+            release(ID, "3.5", "35").notes("channel: beta\n"),
+            release(ID, "2.5", "25").notes("channel: beta\n"),
+            release("com.e.other", "1.0", "1"),
+            release("com.e.other", "2.0", "2"),
+        ];
+        let config = config(
+            "keep: 2\nchannels:\n  beta:\n    keep: 1\napps:\n  com.e.other:\n    keep: 5\n",
+        );
+        let (catalog, problems) = modelled_with(&config, false, releases);
+        let versions = |app: usize| -> Vec<&str> {
+            catalog.apps[app]
+                .builds
+                .iter()
+                .map(|b| b.version.as_str())
+                .collect()
+        };
+        let field = catalog.apps.iter().position(|a| a.bundle_id == ID).unwrap();
+        let other = 1 - field;
+        assert_eq!(
+            versions(field),
+            ["4.0", "3.5", "3.0", "2.0"],
+            "{problems:?}"
+        );
+        assert_eq!(versions(other), ["2.0", "1.0"]);
+        let beyond: Vec<String> = problems
+            .iter()
+            .filter(|p| p.message.contains("beyond `keep"))
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(beyond.len(), 2, "{beyond:?}");
+        assert!(
+            beyond
+                .iter()
+                .any(|p| p.contains("1.0-1.ipa") && p.contains("`keep: 2` for channel stable"))
+        );
+        assert!(
+            beyond
+                .iter()
+                .any(|p| p.contains("2.5-25.ipa") && p.contains("`keep: 1` for channel beta"))
+        );
+    }
+
+    #[test]
+    fn keep_of_zero_is_an_error() {
+        let text = "title: T\nbase_url: https://e.com/\napps:\n  com.a:\n    keep: 0\n";
+        let problems = Config::parse(text, Path::new("relsite.yaml")).unwrap_err();
+        assert!(
+            problems[0]
+                .message
+                .contains("`apps.com.a.keep` must be at least 1"),
+            "{problems:?}"
+        );
     }
 }

@@ -84,7 +84,7 @@ pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
             target.url,
             plural(plan.kept, "file")
         ));
-        return Ok(());
+        return verify(args, &prepared, ui);
     }
     let bar = ui.progress(plan.uploads.len() as u64, "Uploading");
     let lines = bar.is_hidden();
@@ -111,5 +111,14 @@ pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
         summary("uploaded", "deleted"),
         started.elapsed().as_secs_f64()
     ));
-    Ok(())
+    verify(args, &prepared, ui)
+}
+
+/// With `--verify`, what `check --deployed` checks, on the site just deployed.
+fn verify(args: &DeployArgs, prepared: &crate::pipeline::Prepared, ui: &Ui) -> Result<(), Failure> {
+    if !args.verify {
+        return Ok(());
+    }
+    let limits = crate::cmd::deployed::Limits::default();
+    crate::cmd::deployed::run(prepared, None, limits, ui)
 }

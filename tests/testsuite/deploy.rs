@@ -300,3 +300,34 @@ fn a_runner_with_only_the_new_build_keeps_every_published_build() {
         String::from_utf8_lossy(&objects(&target.path().join("site"))["catalog.json"]).into_owned();
     assert!(index.contains("com.acme.app/1.0-1/app.ipa"), "{index}");
 }
+
+#[test]
+fn keep_takes_older_published_builds_out_and_deletes_their_files() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let a = runner(target.path());
+    add_build(&a, "1.0", "1");
+    add_build(&a, "1.1", "2");
+    a.run(&["deploy", "--from-published"]).assert_ok();
+    drop(a);
+    let b = runner(target.path());
+    b.config(&format!(
+        "title: Deploys\nbase_url: https://apps.example.com/\nkeep: 2\ndeploy:\n  url: file://{}/site\n",
+        target.path().display()
+    ));
+    add_build(&b, "1.2", "3");
+    let run = b.run(&["deploy", "--from-published"]);
+    run.assert_ok();
+    assert!(summary(&run).contains("deleted 5"), "{}", run.stdout);
+    let published = objects(&target.path().join("site"));
+    assert!(
+        !published
+            .keys()
+            .any(|k| k.starts_with("com.acme.app/1.0-1/")),
+        "{published:?}"
+    );
+    for build in ["1.1-2", "1.2-3"] {
+        assert!(published.contains_key(&format!("com.acme.app/{build}/app.ipa")));
+    }
+    let index = String::from_utf8_lossy(&published["catalog.json"]).into_owned();
+    assert!(!index.contains("1.0-1"), "{index}");
+}

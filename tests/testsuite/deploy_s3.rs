@@ -1,0 +1,402 @@
+//! `relsite deploy` against a real S3-compatible store: Garage on loopback, its website endpoint
+//! serving what was deployed. Two runners that share nothing but the bucket, content types and
+//! caching as served, foreign objects, and deploys killed midway.
+//!
+//! The site is served over plain HTTP at `http://localhost:<port>/` (a bucket named `localhost`,
+//! which Garage's website endpoint serves for that host): `check --deployed` asks what iOS asks
+//! (status, content type, size, bytes) the same way over HTTP; TLS in front of a host is tested
+//! with nginx in `deployed`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+
+use crate::garage::Garage;
+use crate::ipa_builder::IpaBuilder;
+use crate::support::*;
+
+/// A runner's site: the config and nothing else, deploying to `garage` and served at its
+/// website endpoint.
+fn runner(garage: &Garage) -> TestSite {
+    let site = TestSite::new();
+    site.config(&format!(
+        "title: Garage builds\nbase_url: https://apps.example.com/\n{}",
+        garage.deploy_yaml("")
+    ));
+    site
+}
+
+fn add_build(site: &TestSite, version: &str, build: &str, payload: usize) {
+    let mut ipa = IpaBuilder::new("App", "com.acme.app", version, build);
+    if payload > 0 {
+        ipa = ipa.app_file("Payload.bin", &noise(payload, build));
+    }
+    site.ipa(&format!("releases/{version}/App.ipa"), &ipa);
+}
+
+/// Bytes deflate cannot shrink, so an IPA is as large as asked.
+fn noise(len: usize, seed: &str) -> Vec<u8> {
+    let mut state = seed.bytes().fold(0x9e37_79b9_7f4a_7c15_u64, |s, b| {
+        (s ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// `relsite deploy` of `site` to `garage`, with the site served at its website endpoint.
+fn deploy(site: &TestSite, garage: &Garage, extra: &[&str]) -> Run {
+    let mut command = relsite();
+    command
+        .arg("deploy")
+        .args(extra)
+        .args(["--base-url", &garage.base_url()])
+        .arg("--root")
+        .arg(site.root())
+        .envs(garage.env());
+    Run::from(command.output().expect("run relsite"))
+}
+
+fn uploaded(run: &Run) -> BTreeSet<String> {
+    run.stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("uploaded "))
+        .map(|l| l.split(' ').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn summary(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with("deployed to "))
+        .unwrap_or_else(|| panic!("no summary:\n{}\n{}", run.stdout, run.stderr))
+        .to_string()
+}
+
+/// The store, as a test sees it.
+fn store(garage: &Garage) -> Arc<dyn ObjectStore> {
+    Arc::new(
+        object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&garage.bucket)
+            .with_endpoint(&garage.endpoint)
+            .with_allow_http(true)
+            .with_region("garage")
+            .with_access_key_id(&garage.key_id)
+            .with_secret_access_key(&garage.secret)
+            .build()
+            .expect("an S3 client"),
+    )
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+/// Every object in the bucket, by key, with its bytes.
+fn bucket(garage: &Garage) -> BTreeMap<String, Vec<u8>> {
+    use futures_util::TryStreamExt;
+    use object_store::ObjectStoreExt;
+    let store = store(garage);
+    block_on(async {
+        let metas: Vec<_> = store.list(None).try_collect().await.expect("list");
+        let mut all = BTreeMap::new();
+        for meta in metas {
+            let bytes = store
+                .get(&meta.location)
+                .await
+                .expect("get")
+                .bytes()
+                .await
+                .expect("bytes");
+            all.insert(meta.location.to_string(), bytes.to_vec());
+        }
+        all
+    })
+}
+
+fn put_foreign(garage: &Garage, key: &str) {
+    use object_store::ObjectStoreExt;
+    let store = store(garage);
+    block_on(async {
+        store
+            .put(&key.into(), b"not relsite's".to_vec().into())
+            .await
+            .expect("put")
+    });
+}
+
+#[test]
+#[cfg_attr(
+    not(have_garage),
+    ignore = "needs garage on PATH or in ~/.cargo/bin (cargo install garage --locked)"
+)]
+fn two_runners_share_only_the_bucket() {
+    let garage = Garage::start();
+    put_foreign(&garage, "not-relsites/keep.txt");
+
+    // Runner A: the config and the first build.
+    let a = runner(&garage);
+    add_build(&a, "1.0", "1", 200_000);
+    let run = deploy(&a, &garage, &["--from-published", "-v"]);
+    run.assert_ok();
+    let first_ipa = std::fs::read(a.path("public/com.acme.app/1.0-1/app.ipa")).expect("ipa");
+    let check = a.run(&["check", "--deployed", "--base-url", &garage.base_url()]);
+    check.assert_ok();
+    drop(a);
+
+    // Runner B: a fresh folder with only the next build.
+    let b = runner(&garage);
+    add_build(&b, "1.1", "2", 200_000);
+    let run = deploy(&b, &garage, &["--from-published", "-v"]);
+    run.assert_ok();
+    let sent = uploaded(&run);
+    let own: BTreeSet<&str> = sent
+        .iter()
+        .filter(|p| p.starts_with("com.acme.app/1.1-2/"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        own,
+        BTreeSet::from([
+            "com.acme.app/1.1-2/app.ipa",
+            "com.acme.app/1.1-2/icon-512.png",
+            "com.acme.app/1.1-2/icon-57.png",
+            "com.acme.app/1.1-2/index.html",
+            "com.acme.app/1.1-2/manifest.plist",
+        ]),
+        "{sent:?}"
+    );
+    let changed: BTreeSet<&str> = sent
+        .iter()
+        .filter(|p| !p.starts_with("com.acme.app/1.1-2/"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        changed,
+        BTreeSet::from([
+            "catalog.json",
+            "com.acme.app/feed.xml",
+            "com.acme.app/index.html",
+            "com.acme.app/latest.json",
+            "com.acme.app/latest/index.html",
+            "com.acme.app/latest/stable/index.html",
+            "com.acme.app/releases.json",
+            "feed.xml",
+            "index.html",
+        ]),
+        "only the pages and feeds that list the new build: {sent:?}"
+    );
+    assert!(
+        summary(&run).contains("uploaded 14 files"),
+        "{}",
+        run.stdout
+    );
+    assert!(summary(&run).contains("deleted 0"), "{}", run.stdout);
+
+    let app = garage.web_get("/com.acme.app/");
+    assert_eq!(app.status, 200);
+    let page = String::from_utf8_lossy(&app.body);
+    assert!(page.contains("1.0-1/") && page.contains("1.1-2/"), "{page}");
+    let old = garage.web_get("/com.acme.app/1.0-1/app.ipa");
+    assert_eq!(old.status, 200);
+    assert!(
+        old.body == first_ipa,
+        "the first build's IPA downloads with its exact bytes"
+    );
+
+    // Nothing changed: nothing uploaded, nothing deleted; and the live site checks out.
+    let run = deploy(&b, &garage, &["--from-published", "--verify"]);
+    run.assert_ok();
+    assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ok: 2 manifests and their IPAs"),
+        "{}",
+        run.stdout
+    );
+
+    // Content types and caching, as the store serves them.
+    for (path, content_type, cache) in [
+        (
+            "/com.acme.app/1.1-2/manifest.plist",
+            "text/xml; charset=utf-8",
+            "public, max-age=300",
+        ),
+        (
+            "/com.acme.app/1.1-2/app.ipa",
+            "application/octet-stream",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/com.acme.app/1.1-2/icon-512.png",
+            "image/png",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/com.acme.app/1.1-2/",
+            "text/html; charset=utf-8",
+            "public, max-age=300",
+        ),
+        ("/feed.xml", "application/atom+xml", "public, max-age=300"),
+        (
+            "/com.acme.app/releases.json",
+            "application/json",
+            "public, max-age=300",
+        ),
+    ] {
+        let got = garage.web_get(path);
+        assert_eq!(got.status, 200, "{path}");
+        assert_eq!(got.header("content-type"), Some(content_type), "{path}");
+        assert_eq!(got.header("cache-control"), Some(cache), "{path}");
+    }
+
+    // A build taken out (here: the whole catalog published again without --from-published
+    // from a runner holding only 1.1) deletes its files and nothing foreign.
+    let run = deploy(&b, &garage, &["-v"]);
+    run.assert_ok();
+    let left = bucket(&garage);
+    assert!(
+        !left.keys().any(|k| k.starts_with("com.acme.app/1.0-1/")),
+        "{left:?}"
+    );
+    assert_eq!(
+        left.get("not-relsites/keep.txt").map(Vec::as_slice),
+        Some(&b"not relsite's"[..])
+    );
+}
+
+/// Every page and manifest in the bucket links only to objects in it.
+fn assert_links_resolve(garage: &Garage, after: &str) {
+    let objects = bucket(garage);
+    let base = garage.base_url();
+    for (key, bytes) in &objects {
+        if !(key.ends_with(".html") || key.ends_with(".plist")) {
+            continue;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let folder = key.rsplit_once('/').map_or("", |(f, _)| f);
+        for link in links(&text) {
+            let target = if let Some(rest) = link.strip_prefix(&base) {
+                rest.to_string()
+            } else if link.contains(':') || link.starts_with('#') || link.starts_with('/') {
+                continue;
+            } else {
+                resolve(folder, &link)
+            };
+            let target = target.split(['#', '?']).next().unwrap_or_default();
+            let found = objects.contains_key(target)
+                || objects.contains_key(&format!("{}index.html", target))
+                || (target.is_empty() && objects.contains_key("index.html"));
+            assert!(
+                found,
+                "after {after}: {key} links to {link} ({target}), which is missing"
+            );
+        }
+    }
+}
+
+/// `href`, `src` and plist `<string>` URLs in a page or manifest.
+fn links(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attr in ["href=\"", "src=\"", "<string>"] {
+        let mut rest = text;
+        while let Some(at) = rest.find(attr) {
+            rest = &rest[at + attr.len()..];
+            let end = rest.find(['"', '<']).unwrap_or(rest.len());
+            let link = rest[..end].replace("&amp;", "&");
+            if attr != "<string>" || link.starts_with("http") {
+                found.push(link);
+            }
+        }
+    }
+    found
+}
+
+fn resolve(folder: &str, link: &str) -> String {
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for part in link.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let mut path = parts.join("/");
+    if link.ends_with('/') && !path.is_empty() {
+        path.push('/');
+    }
+    path
+}
+
+#[test]
+#[cfg_attr(
+    not(have_garage),
+    ignore = "needs garage on PATH or in ~/.cargo/bin (cargo install garage --locked)"
+)]
+fn a_deploy_killed_at_any_point_leaves_a_whole_site_and_the_next_one_finishes() {
+    let garage = Garage::start();
+    let a = runner(&garage);
+    add_build(&a, "1.0", "1", 1_000_000);
+    deploy(&a, &garage, &["--from-published"]).assert_ok();
+
+    let b = runner(&garage);
+    add_build(&b, "1.1", "2", 24_000_000);
+    add_build(&b, "1.2", "3", 24_000_000);
+    // Built once, so each killed deploy spends its time uploading.
+    b.run(&["build", "--base-url", &garage.base_url()])
+        .assert_ok();
+    let mut kills = 0;
+    let mut finished = false;
+    for delay_ms in [
+        30, 60, 100, 150, 200, 300, 400, 550, 700, 900, 1200, 1600, 2200,
+    ] {
+        let mut command = relsite();
+        command
+            .args([
+                "deploy",
+                "--from-published",
+                "--base-url",
+                &garage.base_url(),
+            ])
+            .arg("--root")
+            .arg(b.root())
+            .envs(garage.env())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = command.spawn().expect("deploy starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        } else {
+            finished = true;
+        }
+        child.wait().expect("reaped");
+        // Each deploy starts from what the killed one left, as a rerun in CI would.
+        assert_links_resolve(&garage, &format!("a kill after {delay_ms} ms"));
+    }
+    assert!(
+        kills >= 10,
+        "only {kills} deploys were stopped midway (finished: {finished})"
+    );
+    let run = deploy(&b, &garage, &["--from-published"]);
+    run.assert_ok();
+    assert_links_resolve(&garage, "the deploy after the kills");
+    let run = deploy(&b, &garage, &["--from-published"]);
+    assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
+    let app = String::from_utf8_lossy(&garage.web_get("/com.acme.app/").body).into_owned();
+    for build in ["1.0-1/", "1.1-2/", "1.2-3/"] {
+        assert!(app.contains(build), "{build}: {app}");
+    }
+}
