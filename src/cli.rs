@@ -43,6 +43,11 @@ pub enum Command {
         after_help = "Credentials come from the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3 and S3-compatible stores, GOOGLE_APPLICATION_CREDENTIALS for GCS, AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY for Azure.\n\nExamples:\n  relsite deploy\n  relsite deploy --dry-run\n  relsite add build/Field.ipa --channel beta && relsite deploy --from-published"
     )]
     Deploy(DeployArgs),
+    /// Take a published build out of the catalog in the `deploy` target, deleting its files
+    #[command(
+        after_help = "The build is named by its folder, <version>-<build> (or the version alone when that names one build). It must not be in the releases folder too.\n\nExamples:\n  relsite remove com.example.field 1.10.0-200\n  relsite remove com.example.field 1.9.0 --dry-run"
+    )]
+    Remove(RemoveArgs),
     /// Run every check of `build` without writing anything, or check a deployed site
     #[command(
         after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts\n  relsite check --deployed\n  relsite check --deployed --ca-file corp-root.pem\n  relsite check --deployed --timeout 30 --deadline 1800"
@@ -106,6 +111,20 @@ pub struct DeployArgs {
     /// for a runner that holds only the new build
     #[arg(long)]
     pub from_published: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The app's bundle identifier
+    pub bundle_id: String,
+    /// The build: its folder, <version>-<build>, or its version
+    pub build: String,
+    /// The site folder, holding relsite.yaml
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Print what would be uploaded and deleted, and change nothing in the target
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -518,6 +518,15 @@ fn publishable_profile(mut profile: Box<Profile>) -> Box<Profile> {
     profile
 }
 
+/// The marketing version and build number a release is published as, as the model names them.
+pub(crate) fn identify_version(
+    source: &ReleaseSource,
+    plist: &crate::ipa::InfoPlist,
+    notes: &Notes,
+) -> Option<(String, Option<String>)> {
+    validate::identify(source, plist, notes).ok()
+}
+
 /// A build's path segment: `<version>-<build>`, or the version alone when the build number is
 /// missing or the same, so two builds of one version get two stable paths.
 pub(crate) fn version_slug(version: &str, build: Option<&str>) -> String {

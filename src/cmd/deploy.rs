@@ -2,16 +2,62 @@
 
 use std::time::Instant;
 
-use crate::cli::DeployArgs;
+use crate::cli::{BuildArgs, DeployArgs, RemoveArgs, SiteArgs};
 use crate::cmd::{Failure, build};
 use crate::config::Config;
 use crate::deploy::{Deploy, DeployError, Plan, Target};
 use crate::diag::Diagnostic;
+use crate::published::PublishedBuild;
 use crate::render::views::human_size;
 use crate::ui::{Ui, plural};
 
 /// Builds the site and deploys it.
 pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
+    deploy(args, None, ui)
+}
+
+/// `relsite remove`: deploys the published catalog without one build, deleting its files.
+pub fn remove(args: &RemoveArgs, ui: &Ui) -> Result<(), Failure> {
+    let deploy_args = DeployArgs {
+        build: BuildArgs {
+            site: SiteArgs {
+                root: args.root.clone(),
+                base_url: None,
+                drafts: false,
+                no_cache: false,
+            },
+            output: None,
+        },
+        dry_run: args.dry_run,
+        verify: false,
+        from_published: true,
+    };
+    deploy(&deploy_args, Some((&args.bundle_id, &args.build)), ui)
+}
+
+/// The version and path segment (`<version>-<build>`) of a published build.
+fn published_slug(build: &PublishedBuild) -> Option<(String, String)> {
+    let source = crate::scan::ReleaseSource {
+        ipa: build.release.clone(),
+        notes: None,
+    };
+    let (version, number) =
+        crate::catalog::identify_version(&source, &build.facts.plist, &build.notes)?;
+    let slug = crate::catalog::version_slug(&version, number.as_deref());
+    Some((version, slug))
+}
+
+/// The path segment of the published build when it is `bundle_id`'s build `which`: named by
+/// its path segment, or by its version.
+fn is_build(build: &PublishedBuild, bundle_id: &str, which: &str) -> Option<String> {
+    if build.facts.plist.bundle_id != bundle_id {
+        return None;
+    }
+    let (version, slug) = published_slug(build)?;
+    (slug == which || version == which).then_some(slug)
+}
+
+fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<(), Failure> {
     let mut options = build::options(&args.build);
     let config = Config::from_root(&options.root).map_err(Failure::unwritten)?;
     let Some(settings) = &config.deploy else {
@@ -40,7 +86,67 @@ pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
             target.url
         ));
     }
+    let mut removed = None;
+    if let Some((bundle_id, which)) = removing {
+        let matching: Vec<String> = options
+            .published
+            .iter()
+            .filter_map(|b| is_build(b, bundle_id, which))
+            .collect();
+        match matching.as_slice() {
+            [slug] => removed = Some(slug.clone()),
+            [] => {
+                let published: Vec<String> = options
+                    .published
+                    .iter()
+                    .filter(|b| b.facts.plist.bundle_id == bundle_id)
+                    .filter_map(|b| published_slug(b).map(|(_, slug)| slug))
+                    .collect();
+                return Err(Failure::unwritten(Diagnostic::error(
+                    None,
+                    format!(
+                        "{}: no published build {which} of {bundle_id}{}",
+                        target.url,
+                        if published.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; published: {}", published.join(", "))
+                        }
+                    ),
+                )));
+            }
+            several => {
+                return Err(Failure::unwritten(Diagnostic::error(
+                    None,
+                    format!(
+                        "{which} names {} builds of {bundle_id} ({}): give the one to remove as <version>-<build>",
+                        several.len(),
+                        several.join(", ")
+                    ),
+                )));
+            }
+        }
+        options
+            .published
+            .retain(|b| is_build(b, bundle_id, which).is_none());
+    }
     let prepared = build::build(&options, ui)?;
+    if let (Some((bundle_id, _)), Some(slug)) = (removing, &removed)
+        && let Some(build) = prepared
+            .catalog
+            .apps
+            .iter()
+            .filter(|a| a.bundle_id == bundle_id)
+            .flat_map(|a| &a.builds)
+            .find(|b| b.slug == *slug)
+    {
+        return Err(Failure::unwritten(Diagnostic::error(
+            build.source.ipa.clone(),
+            format!(
+                "holds build {slug} of {bundle_id}: take it out of the releases folder too, or it is published again"
+            ),
+        )));
+    }
     let (previous, notice) = deploy.record().map_err(failed)?;
     if let Some(notice) = notice {
         ui.notice(notice);
@@ -111,6 +217,12 @@ pub fn run(args: &DeployArgs, ui: &Ui) -> Result<(), Failure> {
         summary("uploaded", "deleted"),
         started.elapsed().as_secs_f64()
     ));
+    if let (Some((bundle_id, _)), Some(slug)) = (removing, &removed) {
+        ui.status(format!(
+            "removed build {slug} of {bundle_id} from {}",
+            target.url
+        ));
+    }
     verify(args, &prepared, ui)
 }
 

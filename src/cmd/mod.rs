@@ -58,6 +58,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<(), Failure> {
         Command::Build(args) => build::run(args, ui),
         Command::Check(args) => check::run(args, ui),
         Command::Deploy(args) => deploy::run(args, ui),
+        Command::Remove(args) => deploy::remove(args, ui),
         Command::Serve(args) => serve::run(args, ui),
         Command::Theme(ThemeCommand::Eject(args)) => theme::eject(args, ui),
         Command::Completions(args) => {

@@ -252,6 +252,7 @@ fn every_command_has_help_with_an_example() {
         vec!["add"],
         vec!["build"],
         vec!["deploy"],
+        vec!["remove"],
         vec!["check"],
         vec!["serve"],
         vec!["theme"],

@@ -331,3 +331,64 @@ fn keep_takes_older_published_builds_out_and_deletes_their_files() {
     let index = String::from_utf8_lossy(&published["catalog.json"]).into_owned();
     assert!(!index.contains("1.0-1"), "{index}");
 }
+
+#[test]
+fn remove_takes_a_published_build_out_from_any_runner() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let a = runner(target.path());
+    add_build(&a, "1.0", "1");
+    add_build(&a, "1.1", "2");
+    a.run(&["deploy", "--from-published"]).assert_ok();
+    let foreign = target.path().join("site/com.acme.app/1.0-1/mine.txt");
+    std::fs::write(&foreign, b"mine").expect("write");
+
+    // The build is at hand on runner A: removing it there would bring it back.
+    a.run(&["remove", "com.acme.app", "1.0-1"]).assert_fails_with(
+        "releases/1.0/App.ipa: error: holds build 1.0-1 of com.acme.app: take it out of the releases folder too, or it is published again",
+    );
+
+    let b = runner(target.path());
+    let run = b.run(&["remove", "com.acme.app", "3.0"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("no published build 3.0 of com.acme.app; published: 1.1-2, 1.0-1"),
+        "{}",
+        run.stderr
+    );
+    let run = b.run(&["remove", "com.acme.app", "1.0-1", "--dry-run"]);
+    run.assert_ok();
+    assert!(
+        run.stdout
+            .contains("would delete com.acme.app/1.0-1/app.ipa"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        target
+            .path()
+            .join("site/com.acme.app/1.0-1/app.ipa")
+            .is_file()
+    );
+
+    let run = b.run(&["remove", "com.acme.app", "1.0"]);
+    run.assert_ok();
+    assert!(
+        run.stdout.contains("removed build 1.0-1 of com.acme.app"),
+        "{}",
+        run.stdout
+    );
+    let published = objects(&target.path().join("site"));
+    let left: Vec<&String> = published
+        .keys()
+        .filter(|k| k.starts_with("com.acme.app/1.0-1/"))
+        .collect();
+    assert_eq!(
+        left,
+        ["com.acme.app/1.0-1/mine.txt"],
+        "only the foreign file stays"
+    );
+    assert!(published.contains_key("com.acme.app/1.1-2/app.ipa"));
+    let app = String::from_utf8_lossy(&published["com.acme.app/index.html"]).into_owned();
+    assert!(!app.contains("1.0-1/"), "{app}");
+}
