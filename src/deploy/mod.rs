@@ -7,9 +7,8 @@
 //! the record names, so other keys in the bucket are never touched. Without a record (a first
 //! deploy, or one that cannot be read) every file is uploaded and nothing is deleted.
 //!
-//! Uploads go in an order that keeps the live site whole: per-build files (IPAs, icons,
-//! manifests) and the theme's files first, then build pages, then everything that links to
-//! them; the record after that, and deletions last. A deploy stopped at any point leaves pages
+//! Uploads go in an order that keeps the live site whole: IPAs, icons and the theme's files
+//! first, then manifests, then build pages, then everything that links to them; the record after that, and deletions last. A deploy stopped at any point leaves pages
 //! that link only to objects that exist, and running it again finishes the job.
 
 mod target;
@@ -61,8 +60,10 @@ pub struct Object {
 /// In which order a file goes up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
-    /// IPAs, icons, manifests and the theme's files: what pages link to.
+    /// IPAs, icons and the theme's files: what manifests and pages link to.
     Files,
+    /// A build's manifest, which names its IPA and icons.
+    Manifests,
     /// A build's own page.
     BuildPages,
     /// App pages, `latest/`, feeds, the catalog and the hosts' files.
@@ -81,13 +82,11 @@ impl Stage {
                 "feed.xml" | "releases.json" | "latest.json" | HEADERS_FILE | ROBOTS_FILE
             );
         match parts.as_slice() {
-            [_, build, _] if *build != "latest" && *build != "page" => {
-                if name == "index.html" {
-                    Stage::BuildPages
-                } else {
-                    Stage::Files
-                }
-            }
+            [_, build, _] if *build != "latest" && *build != "page" => match name {
+                "index.html" => Stage::BuildPages,
+                "manifest.plist" => Stage::Manifests,
+                _ => Stage::Files,
+            },
             _ if page || name == NOT_FOUND_PAGE => Stage::Pages,
             _ => Stage::Files,
         }
@@ -297,6 +296,8 @@ pub struct Deploy {
 
 impl Deploy {
     pub fn open(target: &Target) -> Result<Deploy, DeployError> {
+        // TLS with the ring provider, the one ureq uses too; set once per process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let (store, prefix) = target.open().map_err(|why| DeployError::Store {
             url: target.url.to_string(),
             why,
@@ -457,7 +458,12 @@ impl Deploy {
             }
             self.put_record(&claimed)?;
         }
-        for stage in [Stage::Files, Stage::BuildPages, Stage::Pages] {
+        for stage in [
+            Stage::Files,
+            Stage::Manifests,
+            Stage::BuildPages,
+            Stage::Pages,
+        ] {
             let files: Vec<&LocalFile> = plan
                 .uploads
                 .iter()
@@ -600,7 +606,7 @@ mod tests {
     fn files_go_up_before_the_pages_that_link_to_them() {
         for (path, stage) in [
             ("com.a/1.0-1/App.ipa", Stage::Files),
-            ("com.a/1.0-1/manifest.plist", Stage::Files),
+            ("com.a/1.0-1/manifest.plist", Stage::Manifests),
             ("com.a/1.0-1/icon-57.png", Stage::Files),
             ("style.css", Stage::Files),
             ("com.a/1.0-1/index.html", Stage::BuildPages),

@@ -81,6 +81,7 @@ fn summary(run: &Run) -> String {
 
 /// The store, as a test sees it.
 fn store(garage: &Garage) -> Arc<dyn ObjectStore> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Arc::new(
         object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(&garage.bucket)
@@ -359,7 +360,7 @@ fn a_deploy_killed_at_any_point_leaves_a_whole_site_and_the_next_one_finishes() 
     let mut kills = 0;
     let mut finished = false;
     for delay_ms in [
-        30, 60, 100, 150, 200, 300, 400, 550, 700, 900, 1200, 1600, 2200,
+        20, 50, 80, 120, 160, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 1000, 1300,
     ] {
         let mut command = relsite();
         command
