@@ -23,6 +23,9 @@ pub const CACHE_DIR: &str = ".relsite-cache";
 /// The facts file in the cache folder.
 const FACTS_FILE: &str = "facts.json";
 
+/// The SHA-256 of each output file, as the last deploy hashed it.
+const HASHES_FILE: &str = "hashes.json";
+
 /// The records of the last write to each output folder, a file each, in the cache folder.
 const OUTPUTS_DIR: &str = "outputs";
 
@@ -233,6 +236,48 @@ impl Cache {
             serde_json::to_writer(&mut *out, &header)?;
             out.write_all(b"\n")?;
             record.write_lines(out)
+        })
+    }
+
+    /// The SHA-256 of each output file `deploy` hashed, by path below the output, with the
+    /// file's stamp then; empty when there are none or they cannot be trusted.
+    pub fn output_hashes(&self) -> BTreeMap<String, (Stamp, String)> {
+        #[derive(Deserialize)]
+        struct Hashes {
+            relsite: String,
+            format: u32,
+            files: BTreeMap<String, (Stamp, String)>,
+        }
+        let Some(dir) = &self.dir else {
+            return BTreeMap::new();
+        };
+        crate::fs::read_regular(&dir.join(HASHES_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Hashes>(&bytes).ok())
+            .filter(|h| h.relsite == made_by() && h.format == FORMAT)
+            .map(|h| h.files)
+            .unwrap_or_default()
+    }
+
+    /// Keeps the hashes of the output files for the next deploy; returns why it could not.
+    pub fn save_output_hashes(
+        &self,
+        files: &BTreeMap<String, (Stamp, String)>,
+    ) -> Result<(), String> {
+        #[derive(Serialize)]
+        struct Hashes<'a> {
+            relsite: String,
+            format: u32,
+            files: &'a BTreeMap<String, (Stamp, String)>,
+        }
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let hashes = Hashes {
+            relsite: made_by(),
+            format: FORMAT,
+            files,
+        };
+        write_whole(dir, HASHES_FILE, |out| {
+            serde_json::to_writer(out, &hashes).map_err(std::io::Error::from)
         })
     }
 

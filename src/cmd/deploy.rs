@@ -151,8 +151,14 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
     if let Some(notice) = notice {
         ui.notice(notice);
     }
-    let files = crate::deploy::local_files(&prepared.output_dir)
+    let known = prepared.cache.output_hashes();
+    let (files, hashes) = crate::deploy::local_files(&prepared.output_dir, &known)
         .map_err(|why| Failure::unwritten(Diagnostic::error(prepared.output_dir.clone(), why)))?;
+    if hashes != known
+        && let Err(why) = prepared.cache.save_output_hashes(&hashes)
+    {
+        ui.notice(format!("{why}: the next deploy hashes every file again"));
+    }
     let index = prepared.output_dir.join(crate::published::INDEX_FILE);
     let elsewhere = crate::published::kept_files(&index)
         .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
@@ -193,6 +199,7 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         return verify(args, &prepared, ui);
     }
     let bar = ui.progress(plan.uploads.len() as u64, "Uploading");
+    // On a terminal a progress bar; elsewhere, as in a CI log, a line per file.
     let lines = bar.is_hidden();
     deploy
         .run(
@@ -200,14 +207,18 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
             &|file| {
                 bar.inc(1);
                 if lines {
-                    ui.detail(format!(
+                    ui.status(format!(
                         "uploaded {} ({})",
                         file.path,
                         human_size(file.size)
                     ));
                 }
             },
-            &|key| ui.detail(format!("deleted {key}")),
+            &|key| {
+                if lines {
+                    ui.status(format!("deleted {key}"));
+                }
+            },
         )
         .map_err(failed)?;
     bar.finish_and_clear();

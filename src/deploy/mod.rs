@@ -135,8 +135,13 @@ pub struct LocalFile {
     pub sha256: String,
 }
 
-/// Every file of the output folder but relsite's marker, hashed, sorted by path.
-pub fn local_files(output: &Path) -> Result<Vec<LocalFile>, String> {
+/// What is known of output files: each one's stamp and SHA-256 when it was last hashed.
+pub type Hashes = BTreeMap<String, (crate::fs::Stamp, String)>;
+
+/// Every file of the output folder but relsite's marker, hashed, sorted by path: a file whose
+/// stamp (size, modification time, inode) is the one in `known` is not read again. Returns the
+/// hashes to keep for the next time too.
+pub fn local_files(output: &Path, known: &Hashes) -> Result<(Vec<LocalFile>, Hashes), String> {
     let mut found = Vec::new();
     for entry in walkdir::WalkDir::new(output).sort_by_file_name() {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -153,19 +158,41 @@ pub fn local_files(output: &Path) -> Result<Vec<LocalFile>, String> {
         }
         found.push((path, entry.path().to_path_buf()));
     }
-    found
+    let hashed: Vec<(LocalFile, Option<crate::fs::Stamp>)> = found
         .into_par_iter()
         .map(|(path, file)| {
+            let before = crate::fs::Stamp::of(&file);
+            if let (Some(stamp), Some((known, sha256))) = (before, known.get(&path))
+                && stamp == *known
+            {
+                let size = stamp.size;
+                let sha256 = sha256.clone();
+                let local = LocalFile {
+                    path,
+                    file,
+                    size,
+                    sha256,
+                };
+                return Ok((local, before));
+            }
             let (size, sha256) =
                 hash_file(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            Ok(LocalFile {
+            // Kept for the next time only when the file did not change while it was read.
+            let after = crate::fs::Stamp::of(&file).filter(|s| Some(*s) == before);
+            let local = LocalFile {
                 path,
                 file,
                 size,
                 sha256,
-            })
+            };
+            Ok((local, after))
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    let hashes = hashed
+        .iter()
+        .filter_map(|(f, stamp)| Some((f.path.clone(), ((*stamp)?, f.sha256.clone()))))
+        .collect();
+    Ok((hashed.into_iter().map(|(f, _)| f).collect(), hashes))
 }
 
 fn hash_file(file: &Path) -> std::io::Result<(u64, String)> {
@@ -686,5 +713,27 @@ mod tests {
         );
         assert_eq!(next.kept, 3);
         assert_eq!(next.record.objects["c/1/C.ipa"].sha256, None);
+    }
+
+    #[test]
+    fn a_file_whose_stamp_is_known_is_not_hashed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.html"), b"a").unwrap();
+        std::fs::write(dir.path().join("b.html"), b"b").unwrap();
+        std::fs::write(dir.path().join(crate::write::MARKER), b"marker").unwrap();
+        let (files, hashes) = local_files(dir.path(), &Hashes::new()).unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a.html", "b.html"], "the marker is not published");
+        assert_eq!(files[0].sha256, crate::text::sha256_hex([&b"a"[..]]));
+        let mut known = hashes.clone();
+        known.get_mut("a.html").unwrap().1 = "known".into();
+        known.get_mut("b.html").unwrap().0.modified_ns += 1;
+        let (files, _) = local_files(dir.path(), &known).unwrap();
+        assert_eq!(files[0].sha256, "known", "taken from what was known");
+        assert_eq!(
+            files[1].sha256,
+            crate::text::sha256_hex([&b"b"[..]]),
+            "hashed again"
+        );
     }
 }

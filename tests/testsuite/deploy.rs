@@ -86,7 +86,7 @@ fn a_new_build_uploads_its_files_and_the_pages_that_list_it() {
     let run = site.run(&["deploy", "-v"]);
     run.assert_ok();
     let uploaded: Vec<&str> = run
-        .stderr
+        .stdout
         .lines()
         .filter_map(|l| l.strip_prefix("uploaded "))
         .map(|l| l.split(' ').next().unwrap_or_default())
@@ -277,7 +277,7 @@ fn a_runner_with_only_the_new_build_keeps_every_published_build() {
     }
     assert!(published.contains_key("com.acme.app/1.0-1/index.html"));
     let uploaded: Vec<&str> = run
-        .stderr
+        .stdout
         .lines()
         .filter_map(|l| l.strip_prefix("uploaded "))
         .map(|l| l.split(' ').next().unwrap_or_default())

@@ -64,7 +64,7 @@ fn deploy(site: &TestSite, garage: &Garage, extra: &[&str]) -> Run {
 }
 
 fn uploaded(run: &Run) -> BTreeSet<String> {
-    run.stderr
+    run.stdout
         .lines()
         .filter_map(|l| l.strip_prefix("uploaded "))
         .map(|l| l.split(' ').next().unwrap_or_default().to_string())
@@ -400,4 +400,74 @@ fn a_deploy_killed_at_any_point_leaves_a_whole_site_and_the_next_one_finishes() 
     for build in ["1.0-1/", "1.1-2/", "1.2-3/"] {
         assert!(app.contains(build), "{build}: {app}");
     }
+}
+
+#[test]
+#[cfg_attr(
+    not(have_garage),
+    ignore = "needs garage on PATH or in ~/.cargo/bin (cargo install garage --locked)"
+)]
+fn bad_credentials_a_missing_bucket_or_no_store_fail_naming_the_target() {
+    let garage = Garage::start();
+    let site = runner(&garage);
+    add_build(&site, "1.0", "1", 0);
+    deploy(&site, &garage, &[]).assert_ok();
+    let before = bucket(&garage);
+    std::fs::remove_dir_all(site.path("releases/1.0")).expect("remove");
+    add_build(&site, "1.1", "2", 0);
+
+    let mut wrong = relsite();
+    wrong
+        .args(["deploy", "--base-url", &garage.base_url(), "--root"])
+        .arg(site.root())
+        .env("AWS_ACCESS_KEY_ID", &garage.key_id)
+        .env("AWS_SECRET_ACCESS_KEY", "0".repeat(64));
+    let run = Run::from(wrong.output().expect("run"));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: s3://localhost"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was deleted"), "{}", run.stderr);
+    assert_eq!(bucket(&garage), before, "nothing changed in the bucket");
+
+    for (yaml, what) in [
+        (
+            format!(
+                "deploy:\n  url: s3://no-such-bucket/\n  endpoint: {}\n  region: garage\n",
+                garage.endpoint
+            ),
+            "s3://no-such-bucket/",
+        ),
+        (
+            format!(
+                "deploy:\n  url: s3://localhost/\n  endpoint: http://127.0.0.1:{}\n  region: garage\n",
+                std::net::TcpListener::bind("127.0.0.1:0")
+                    .expect("port")
+                    .local_addr()
+                    .expect("addr")
+                    .port()
+            ),
+            "s3://localhost/",
+        ),
+    ] {
+        site.config(&format!(
+            "title: T\nbase_url: https://apps.example.com/\n{yaml}"
+        ));
+        let started = std::time::Instant::now();
+        let run = deploy(&site, &garage, &[]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("error: {what}")),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "gave up after {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(bucket(&garage), before, "nothing changed in the bucket");
 }
