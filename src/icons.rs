@@ -111,19 +111,28 @@ impl IconStore {
         Some(self.dir.as_ref()?.join(format!("{key}-{px}.png")))
     }
 
-    /// Every size from the folder, each an intact PNG, kept there and read again when written;
-    /// a missing or damaged one means none.
+    /// Every size from the folder, each an intact PNG; a missing or damaged one means none.
+    /// A run that keeps the folder (and holds its lock, so no other run prunes it) reads them
+    /// again when written; a run that only reads it holds the bytes.
     fn load(&self, key: &str) -> Option<IconSet> {
-        let files = ICON_SIZES
+        let pngs = ICON_SIZES
             .iter()
             .map(|&px| {
                 let file = self.file(key, px)?;
                 let bytes = crate::fs::read_regular(&file).ok()?;
-                is_intact_png(&bytes, px)
-                    .then(|| (px, crate::text::sha256([bytes.as_slice()]), file))
+                is_intact_png(&bytes, px).then_some((px, bytes, file))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(IconSet::kept(files))
+        if !self.writable {
+            return Some(IconSet::from_pngs(
+                pngs.into_iter().map(|(px, bytes, _)| (px, bytes)).collect(),
+            ));
+        }
+        Some(IconSet::kept(
+            pngs.into_iter()
+                .map(|(px, bytes, file)| (px, crate::text::sha256([bytes.as_slice()]), file))
+                .collect(),
+        ))
     }
 
     /// Keeps a rendered set in the folder, returning it as kept there when all of it was.

@@ -155,7 +155,13 @@ pub fn parse(bytes: &[u8], from: &str) -> Result<Vec<PublishedBuild>, Diagnostic
     let mut builds = Vec::with_capacity(index.builds.len());
     for mut build in index.builds {
         let notes = std::mem::take(&mut build.notes);
-        build.notes = Notes::from_published(notes, &build.release)?;
+        build.notes = Notes::from_published(notes, &build.release).map_err(|d| {
+            fail(format!(
+                "the published catalog's notes of {}: {}",
+                build.release.display(),
+                d.message
+            ))
+        })?;
         if build.files.iter().any(|f| !is_plain_path(f)) {
             return Err(fail(format!(
                 "the published catalog names a file outside the site for {}",
@@ -165,6 +171,37 @@ pub fn parse(bytes: &[u8], from: &str) -> Result<Vec<PublishedBuild>, Diagnostic
         builds.push(build);
     }
     Ok(builds)
+}
+
+/// Each build of the index at `file`: its bundle identifier, the SHA-256 of its IPA and its
+/// kept files.
+pub fn builds_files(file: &Path) -> Result<Vec<(String, String, Vec<String>)>, String> {
+    #[derive(Deserialize)]
+    struct Plist {
+        bundle_id: String,
+    }
+    #[derive(Deserialize)]
+    struct Facts {
+        plist: Plist,
+        sha256: String,
+    }
+    #[derive(Deserialize)]
+    struct Build {
+        files: Vec<String>,
+        facts: Facts,
+    }
+    #[derive(Deserialize)]
+    struct Builds {
+        builds: Vec<Build>,
+    }
+    let bytes = crate::fs::read_capped(file, MAX_INDEX_BYTES, "a catalog index")
+        .map_err(|e| e.to_string())?;
+    let index: Builds = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    Ok(index
+        .builds
+        .into_iter()
+        .map(|b| (b.facts.plist.bundle_id, b.facts.sha256, b.files))
+        .collect())
 }
 
 /// The kept files every build of the index at `file` lists.

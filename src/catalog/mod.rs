@@ -303,12 +303,38 @@ fn model_app(
         .into_iter()
         .filter_map(|release| identify(release, options.now, problems))
         .collect();
-    // A build published before and at hand again: the release at hand replaces it.
-    let at_hand: std::collections::HashSet<String> = identified
+    // A build published before and at hand again: the release at hand replaces it (its notes
+    // may differ), but never with another IPA at the same paths, which hosts cache for good.
+    let at_hand: BTreeMap<String, (&str, &std::path::Path)> = identified
         .iter()
         .filter(|i| !i.release.published)
-        .map(|i| version_slug(&i.version, i.build_number.as_deref()))
+        .map(|i| {
+            let slug = version_slug(&i.version, i.build_number.as_deref());
+            (
+                slug,
+                (
+                    i.release.facts.sha256.as_str(),
+                    i.release.source.ipa.as_path(),
+                ),
+            )
+        })
         .collect();
+    let mut replaced_by_another = Vec::new();
+    for i in identified.iter().filter(|i| i.release.published) {
+        let slug = version_slug(&i.version, i.build_number.as_deref());
+        if let Some((sha256, ipa)) = at_hand.get(&slug)
+            && *sha256 != i.release.facts.sha256
+        {
+            replaced_by_another.push(Diagnostic::error(
+                ipa.to_path_buf(),
+                format!(
+                    "is build {slug} of {bundle_id}, published before with another IPA: give this one a new build number (CFBundleVersion), since hosts keep a published IPA for good"
+                ),
+            ));
+        }
+    }
+    let at_hand: std::collections::HashSet<String> = at_hand.into_keys().collect();
+    problems.extend(replaced_by_another);
     identified.retain(|i| {
         !i.release.published
             || !at_hand.contains(&version_slug(&i.version, i.build_number.as_deref()))

@@ -78,8 +78,13 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         consequence: Some("nothing was deleted from the target"),
     };
     let deploy = Deploy::open(&target).map_err(failed)?;
+    let (previous, notice) = deploy.record().map_err(failed)?;
+    if let Some(notice) = notice {
+        ui.notice(notice);
+    }
     if args.from_published {
-        options.published = deploy.published().map_err(failed)?;
+        let recorded = previous.as_ref().is_some_and(|r| !r.objects.is_empty());
+        options.published = deploy.published(recorded).map_err(failed)?;
         ui.detail(format!(
             "{} published in {}",
             plural(options.published.len(), "build"),
@@ -147,10 +152,6 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
             ),
         )));
     }
-    let (previous, notice) = deploy.record().map_err(failed)?;
-    if let Some(notice) = notice {
-        ui.notice(notice);
-    }
     let known = prepared.cache.output_hashes();
     let (files, hashes) = crate::deploy::local_files(&prepared.output_dir, &known)
         .map_err(|why| Failure::unwritten(Diagnostic::error(prepared.output_dir.clone(), why)))?;
@@ -160,6 +161,7 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         ui.notice(format!("{why}: the next deploy hashes every file again"));
     }
     let index = prepared.output_dir.join(crate::published::INDEX_FILE);
+    moved_files(&options.published, &index, &target)?;
     let elsewhere = crate::published::kept_files(&index)
         .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
     let plan = Plan::new(files, previous, &elsewhere);
@@ -220,7 +222,12 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
                 }
             },
         )
-        .map_err(failed)?;
+        .map_err(|e| Failure {
+            diagnostics: Diagnostic::error(None, e.to_string()).into(),
+            consequence: Some(
+                "run `relsite deploy` again to finish: the live site links only to what is up",
+            ),
+        })?;
     bar.finish_and_clear();
     ui.status(format!(
         "deployed to {}: {} in {:.2}s",
@@ -235,6 +242,51 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         ));
     }
     verify(args, &prepared, ui)
+}
+
+/// Refuses a deploy in which a build published before would be listed at other paths than its
+/// published IPA and icons (an app's slug changed, say): its pages would link to files no
+/// runner has, and its files would be deleted.
+fn moved_files(
+    published: &[PublishedBuild],
+    index: &std::path::Path,
+    target: &Target,
+) -> Result<(), Failure> {
+    if published.is_empty() {
+        return Ok(());
+    }
+    let now = crate::published::builds_files(index)
+        .map_err(|why| Failure::unwritten(Diagnostic::error(index.to_path_buf(), why)))?;
+    let mut problems = Vec::new();
+    for build in published {
+        let id = &build.facts.plist.bundle_id;
+        let Some((_, _, files)) = now
+            .iter()
+            .find(|(bundle, sha256, _)| bundle == id && *sha256 == build.facts.sha256)
+        else {
+            continue;
+        };
+        let (mut was, mut is) = (build.files.clone(), files.clone());
+        was.sort();
+        is.sort();
+        if was != is {
+            problems.push(Diagnostic::error(
+                None,
+                format!(
+                    "{}: {} of {id} is published at {}, and would now be at {}: its files stay where they are, so keep the app's slug (apps.{id}.slug) and ipa_base_url as they were",
+                    target.url,
+                    build.release.display(),
+                    was.first().map_or("", String::as_str),
+                    is.first().map_or("", String::as_str),
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::unwritten(problems))
+    }
 }
 
 /// With `--verify`, what `check --deployed` checks, on the site just deployed.

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use target::Target;
 
 use crate::layout::{HEADERS_FILE, NOT_FOUND_PAGE, ROBOTS_FILE};
+use crate::published::INDEX_FILE;
 
 /// The deployment record's name below the prefix.
 pub const RECORD: &str = ".relsite-deploy.json";
@@ -66,13 +67,19 @@ pub enum Stage {
     Manifests,
     /// A build's own page.
     BuildPages,
-    /// App pages, `latest/`, feeds, the catalog and the hosts' files.
-    Pages,
+    /// An app's `latest/` and further list pages.
+    AppSubPages,
+    /// An app's page and feeds, which link to the above.
+    AppPages,
+    /// The catalog page, the site feed, the not-found page and the hosts' files.
+    SitePages,
+    /// `catalog.json`, the catalog's state: once everything it lists is up.
+    Index,
 }
 
 impl Stage {
-    /// The stage of the output file at `path`: a build's files lie at `<app>/<build>/<file>`
-    /// (`latest/` and `page/` hold pages of the app).
+    /// The stage of the output file at `path`: a build's files lie at `<app>/<build>/<file>`;
+    /// `<app>/latest/` and `<app>/page/` hold pages of the app.
     pub fn of(path: &str) -> Stage {
         let parts: Vec<&str> = path.split('/').collect();
         let name = parts.last().copied().unwrap_or_default();
@@ -81,16 +88,31 @@ impl Stage {
                 name,
                 "feed.xml" | "releases.json" | "latest.json" | HEADERS_FILE | ROBOTS_FILE
             );
+        let app_folder = |part: &str| part == "latest" || part == "page";
         match parts.as_slice() {
-            [_, build, _] if *build != "latest" && *build != "page" => match name {
+            [INDEX_FILE] => Stage::Index,
+            [_] if page || name == NOT_FOUND_PAGE => Stage::SitePages,
+            [_, build, _] if !app_folder(build) => match name {
                 "index.html" => Stage::BuildPages,
                 "manifest.plist" => Stage::Manifests,
                 _ => Stage::Files,
             },
-            _ if page || name == NOT_FOUND_PAGE => Stage::Pages,
+            [_, folder, _, ..] if app_folder(folder) && page => Stage::AppSubPages,
+            [_, _] if page => Stage::AppPages,
             _ => Stage::Files,
         }
     }
+
+    /// Every stage, in the order uploads go.
+    pub const ORDER: [Stage; 7] = [
+        Stage::Files,
+        Stage::Manifests,
+        Stage::BuildPages,
+        Stage::AppSubPages,
+        Stage::AppPages,
+        Stage::SitePages,
+        Stage::Index,
+    ];
 }
 
 /// Content type and caching of an object, by its file name: per-build files (IPAs, icons)
@@ -253,20 +275,16 @@ impl Plan {
             }
             record.objects.insert(file.path, object);
         }
+        // Files published before stay recorded as relsite's; a path the catalog lists that no
+        // record has is not claimed, so it is never deleted.
         for path in elsewhere {
             if record.objects.contains_key(path) {
                 continue;
             }
-            let object = previous
-                .as_ref()
-                .and_then(|p| p.objects.get(path))
-                .cloned()
-                .unwrap_or(Object {
-                    sha256: None,
-                    size: 0,
-                });
-            kept += 1;
-            record.objects.insert(path.clone(), object);
+            if let Some(object) = previous.as_ref().and_then(|p| p.objects.get(path)) {
+                kept += 1;
+                record.objects.insert(path.clone(), object.clone());
+            }
         }
         uploads.sort_by(|(a, fa), (b, fb)| a.cmp(b).then_with(|| fa.path.cmp(&fb.path)));
         let mut deletes: Vec<String> = previous
@@ -275,7 +293,8 @@ impl Plan {
             .filter(|key| !record.objects.contains_key(*key))
             .cloned()
             .collect();
-        deletes.sort();
+        // Pages before what they link to: the reverse of the upload order.
+        deletes.sort_by(|a, b| Stage::of(b).cmp(&Stage::of(a)).then_with(|| a.cmp(b)));
         deletes.dedup();
         Plan {
             uploads,
@@ -393,7 +412,8 @@ impl Deploy {
             Ok(_) | Err(_) => Ok((
                 None,
                 Some(format!(
-                    "the deployment record {RECORD} cannot be read: every file is uploaded, and nothing deleted"
+                    "{}: the deployment record {RECORD} cannot be read: every file is uploaded, and nothing deleted",
+                    self.target.url
                 )),
             )),
         }
@@ -401,7 +421,12 @@ impl Deploy {
 
     /// The builds of the catalog published in the target, from its index; none when there is
     /// no index yet (a first deploy).
-    pub fn published(&self) -> Result<Vec<crate::published::PublishedBuild>, DeployError> {
+    /// `recorded`: whether the target's deployment record lists objects; then a missing index
+    /// is an error, not a first deploy.
+    pub fn published(
+        &self,
+        recorded: bool,
+    ) -> Result<Vec<crate::published::PublishedBuild>, DeployError> {
         let key = self.key(crate::published::INDEX_FILE);
         let got = self.runtime.block_on(async {
             let result = self.store.get(&key).await?;
@@ -422,7 +447,16 @@ impl Deploy {
                     ),
                 ));
             }
-            Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(object_store::Error::NotFound { .. }) if !recorded => return Ok(Vec::new()),
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(self.fail(
+                    "cannot start from the published catalog",
+                    format!(
+                        "the deployment record lists objects but there is no {}: a deploy of the builds at hand alone would delete every other build's files; deploy once without --from-published from a folder that holds every build",
+                        crate::published::INDEX_FILE
+                    ),
+                ));
+            }
             Err(e) => return Err(self.fail("cannot read the published catalog", e)),
         };
         let from = format!(
@@ -485,12 +519,7 @@ impl Deploy {
             }
             self.put_record(&claimed)?;
         }
-        for stage in [
-            Stage::Files,
-            Stage::Manifests,
-            Stage::BuildPages,
-            Stage::Pages,
-        ] {
+        for stage in Stage::ORDER {
             let files: Vec<&LocalFile> = plan
                 .uploads
                 .iter()
@@ -548,7 +577,7 @@ impl Deploy {
                             .get_or_insert(self.fail(&format!("cannot upload {}", file.path), why));
                     }
                     Err(e) => {
-                        failed.get_or_insert(self.fail("an upload stopped", e));
+                        failed.get_or_insert(self.fail("an upload task stopped", e));
                     }
                 }
             }
@@ -633,23 +662,26 @@ mod tests {
     fn files_go_up_before_the_pages_that_link_to_them() {
         for (path, stage) in [
             ("com.a/1.0-1/App.ipa", Stage::Files),
-            ("com.a/1.0-1/manifest.plist", Stage::Manifests),
             ("com.a/1.0-1/icon-57.png", Stage::Files),
-            ("style.css", Stage::Files),
+            ("assets/style.css", Stage::Files),
+            ("com.a/1.0-1/manifest.plist", Stage::Manifests),
             ("com.a/1.0-1/index.html", Stage::BuildPages),
-            ("com.a/index.html", Stage::Pages),
-            ("com.a/latest/index.html", Stage::Pages),
-            ("com.a/latest/beta/index.html", Stage::Pages),
-            ("com.a/page/2/index.html", Stage::Pages),
-            ("com.a/feed.xml", Stage::Pages),
-            ("com.a/releases.json", Stage::Pages),
-            ("index.html", Stage::Pages),
-            ("404.html", Stage::Pages),
-            ("feed.xml", Stage::Pages),
-            ("_headers", Stage::Pages),
+            ("com.a/latest/index.html", Stage::AppSubPages),
+            ("com.a/latest/beta/index.html", Stage::AppSubPages),
+            ("com.a/page/2/index.html", Stage::AppSubPages),
+            ("com.a/index.html", Stage::AppPages),
+            ("com.a/feed.xml", Stage::AppPages),
+            ("com.a/releases.json", Stage::AppPages),
+            ("index.html", Stage::SitePages),
+            ("404.html", Stage::SitePages),
+            ("feed.xml", Stage::SitePages),
+            ("_headers", Stage::SitePages),
+            ("robots.txt", Stage::SitePages),
+            ("catalog.json", Stage::Index),
         ] {
             assert_eq!(Stage::of(path), stage, "{path}");
         }
+        assert!(Stage::ORDER.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
@@ -711,8 +743,17 @@ mod tests {
             ["old/gone.html"],
             "published elsewhere, so kept"
         );
-        assert_eq!(next.kept, 3);
-        assert_eq!(next.record.objects["c/1/C.ipa"].sha256, None);
+        assert_eq!(next.kept, 2);
+        assert!(
+            !next.record.objects.contains_key("c/1/C.ipa"),
+            "listed in a catalog but never recorded: not claimed"
+        );
+        let gone = Plan::new(vec![], Some(first.record.clone()), &[]);
+        assert_eq!(
+            gone.deletes,
+            ["index.html", "a/1/A.ipa"],
+            "pages go before their files"
+        );
     }
 
     #[test]

@@ -392,3 +392,58 @@ fn remove_takes_a_published_build_out_from_any_runner() {
     let app = String::from_utf8_lossy(&published["com.acme.app/index.html"]).into_owned();
     assert!(!app.contains("1.0-1/"), "{app}");
 }
+
+#[test]
+fn from_published_refuses_what_would_lose_published_files() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let a = runner(target.path());
+    add_build(&a, "1.0", "1");
+    a.run(&["deploy", "--from-published"]).assert_ok();
+    let before = objects(target.path());
+
+    // Another IPA as the same version and build number: hosts cache the first for good.
+    let b = runner(target.path());
+    b.ipa(
+        "releases/1.0/App.ipa",
+        &IpaBuilder::new("App", "com.acme.app", "1.0", "1").app_file("Other.txt", b"other"),
+    );
+    let run = b.run(&["deploy", "--from-published"]);
+    run.assert_fails_with(
+        "releases/1.0/App.ipa: error: is build 1.0-1 of com.acme.app, published before with another IPA: give this one a new build number (CFBundleVersion), since hosts keep a published IPA for good",
+    );
+
+    // The app's slug changed: the published IPA stays at the old path.
+    let c = runner(target.path());
+    c.config(&format!(
+        "title: Deploys\nbase_url: https://apps.example.com/\napps:\n  com.acme.app:\n    slug: renamed\ndeploy:\n  url: file://{}/site\n",
+        target.path().display()
+    ));
+    add_build(&c, "1.1", "2");
+    let run = c.run(&["deploy", "--from-published"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "releases/1.0/App.ipa of com.acme.app is published at com.acme.app/1.0-1/app.ipa, and would now be at renamed/1.0-1/app.ipa"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // The index is gone but the record lists objects: not a first deploy.
+    std::fs::remove_file(target.path().join("site/catalog.json")).expect("remove");
+    let d = runner(target.path());
+    add_build(&d, "1.1", "2");
+    let run = d.run(&["deploy", "--from-published"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the deployment record lists objects but there is no catalog.json"),
+        "{}",
+        run.stderr
+    );
+    let mut now = objects(target.path());
+    now.remove("site/catalog.json");
+    let mut was = before;
+    was.remove("site/catalog.json");
+    assert_eq!(now, was, "nothing changed in the target");
+}
