@@ -35,7 +35,7 @@ pub enum Command {
     Add(AddArgs),
     /// Build the site into the output folder
     #[command(
-        after_help = "Examples:\n  relsite build\n  relsite build --root example-site\n  relsite build --drafts --output /tmp/preview --base-url https://staging.example.com/"
+        after_help = "Examples:\n  relsite build\n  relsite build --root example-site\n  relsite build --drafts --output /tmp/preview --base-url https://staging.example.com/\n  relsite build --from-published"
     )]
     Build(BuildArgs),
     /// Build the site and upload what changed to the `deploy` target in relsite.yaml
@@ -95,6 +95,11 @@ pub struct BuildArgs {
     /// Write the site here instead of the config's `output_dir` (relative to the current folder)
     #[arg(long, short, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Keep every build of the catalog already published, beside the releases at hand: for a
+    /// runner that holds only the new build. `build` reads it from the base URL (and needs
+    /// `ipa_base_url`), `deploy` from its target
+    #[arg(long)]
+    pub from_published: bool,
 }
 
 #[derive(Debug, Args)]
@@ -107,10 +112,6 @@ pub struct DeployArgs {
     /// Afterwards, fetch every manifest and IPA from the live site as `check --deployed` does
     #[arg(long)]
     pub verify: bool,
-    /// Keep every build of the catalog published in the target, beside the releases at hand:
-    /// for a runner that holds only the new build
-    #[arg(long)]
-    pub from_published: bool,
 }
 
 #[derive(Debug, Args)]

@@ -194,6 +194,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
                 facts,
                 notes,
                 published: false,
+                published_icons: None,
             }),
             (ipa, notes) => diagnostics.extend([ipa.err(), notes.err()].into_iter().flatten()),
         }
@@ -213,6 +214,8 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
             facts: build.facts.clone(),
             notes: build.notes.clone(),
             published: true,
+            published_icons: (!build.icons.is_empty())
+                .then(|| Arc::new(IconSet::from_pngs(build.icons.clone()))),
         });
     }
 

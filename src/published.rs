@@ -121,6 +121,9 @@ pub struct PublishedBuild {
     pub notes: Notes,
     /// Its kept files, by path below the output root.
     pub files: Vec<String>,
+    /// Its icons as published, by size, when they were fetched to be written again.
+    #[serde(skip)]
+    pub icons: Vec<(u32, Vec<u8>)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +205,70 @@ pub fn builds_files(file: &Path) -> Result<Vec<(String, String, Vec<String>)>, S
         .into_iter()
         .map(|b| (b.facts.plist.bundle_id, b.facts.sha256, b.files))
         .collect())
+}
+
+/// The catalog published at `base` (over HTTPS, or HTTP on this machine for a preview), with
+/// each build's icons fetched from where they are published; none when there is no catalog
+/// yet (an answer of 404).
+pub fn fetch(base: &url::Url) -> Result<Vec<PublishedBuild>, Diagnostic> {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .new_agent();
+    let get = |path: &str, limit: u64| -> Result<Option<Vec<u8>>, Diagnostic> {
+        let url = base
+            .join(path)
+            .map_err(|e| Diagnostic::error(PathBuf::from(base.as_str()), e.to_string()))?;
+        let fail = |why: String| Diagnostic::error(PathBuf::from(url.as_str()), why);
+        let mut response = agent
+            .get(url.as_str())
+            .call()
+            .map_err(|e| fail(format!("cannot be fetched: {e}")))?;
+        match response.status().as_u16() {
+            200 => response
+                .body_mut()
+                .with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map(Some)
+                .map_err(|e| fail(format!("cannot be read: {e}"))),
+            404 => Ok(None),
+            status => Err(fail(format!("answers {status}"))),
+        }
+    };
+    let Some(bytes) = get(INDEX_FILE, MAX_INDEX_BYTES)? else {
+        return Ok(Vec::new());
+    };
+    let from = base
+        .join(INDEX_FILE)
+        .map_or_else(|_| base.to_string(), String::from);
+    let mut builds = parse(&bytes, &from)?;
+    for build in &mut builds {
+        for file in &build.files {
+            let Some(px) = crate::layout::ICON_SIZES
+                .iter()
+                .copied()
+                .find(|&px| file.ends_with(&format!("/{}", crate::layout::icon_file(px))))
+            else {
+                continue;
+            };
+            let bytes = get(file, crate::ipa::icon::ICON_CAP)?.ok_or_else(|| {
+                Diagnostic::error(
+                    PathBuf::from(base.join(file).map_or_else(|_| file.clone(), String::from)),
+                    "is listed in the published catalog but not found (404)",
+                )
+            })?;
+            if !crate::ipa::icon::is_intact_png(&bytes, px) {
+                return Err(Diagnostic::error(
+                    PathBuf::from(base.join(file).map_or_else(|_| file.clone(), String::from)),
+                    format!("is not an intact {px}x{px} PNG"),
+                ));
+            }
+            build.icons.push((px, bytes));
+        }
+    }
+    Ok(builds)
 }
 
 /// The kept files every build of the index at `file` lists.

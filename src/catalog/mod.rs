@@ -43,6 +43,9 @@ pub(crate) struct ReadRelease {
     /// Published before and not at hand: its IPA and icons are already where they are
     /// published, and stay there.
     pub published: bool,
+    /// A published build's icons as fetched, to be written again (for a host that takes a
+    /// whole folder per deploy).
+    pub published_icons: Option<Arc<IconSet>>,
 }
 
 #[derive(Debug)]
@@ -457,6 +460,7 @@ fn make_build(
                 notes,
                 entry,
                 published,
+                published_icons,
             },
         version,
         build_number,
@@ -471,7 +475,7 @@ fn make_build(
         built_at,
     } = facts;
     let icons = if published {
-        Arc::new(IconSet::published())
+        published_icons.unwrap_or_else(|| Arc::new(IconSet::published()))
     } else {
         icons.choose(&source.ipa, icon, problems)?
     };

@@ -157,6 +157,7 @@ impl Release {
             notes,
             entry,
             published: self.published,
+            published_icons: None,
         }
     }
 

@@ -11,7 +11,39 @@ use crate::write::{self, Ipas, WriteError};
 
 /// Builds the site.
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<(), Failure> {
-    build(&options(args), ui).map(drop)
+    let mut options = options(args);
+    if args.from_published {
+        options.published = from_published(&options, ui)?;
+    }
+    build(&options, ui).map(drop)
+}
+
+/// The builds of the catalog published at the base URL, with their icons, for a host that takes
+/// a whole folder per deploy: every file must be in the output, and IPAs at `ipa_base_url`.
+fn from_published(
+    options: &Options,
+    ui: &Ui,
+) -> Result<Vec<crate::published::PublishedBuild>, Failure> {
+    let config = crate::config::Config::from_root(&options.root).map_err(Failure::unwritten)?;
+    let base = match &options.base_url {
+        Some(raw) => crate::config::HttpsUrl::parse_preview(raw).map_err(|why| {
+            Failure::unwritten(Diagnostic::error(None, format!("--base-url: {why}")))
+        })?,
+        None => config.base_url.clone(),
+    };
+    if config.ipa_base_url.is_none() {
+        return Err(Failure::unwritten(Diagnostic::error(
+            std::path::PathBuf::from(crate::config::CONFIG_FILE),
+            "`build --from-published` needs `ipa_base_url`: the IPAs of builds not at hand cannot be in the output; with `deploy`, the target keeps them",
+        )));
+    }
+    let published = crate::published::fetch(base.as_url()).map_err(Failure::unwritten)?;
+    ui.detail(format!(
+        "{} published at {}",
+        plural(published.len(), "build"),
+        base
+    ));
+    Ok(published)
 }
 
 /// What `build` (and `deploy`) were asked for.

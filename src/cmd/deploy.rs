@@ -27,10 +27,10 @@ pub fn remove(args: &RemoveArgs, ui: &Ui) -> Result<(), Failure> {
                 no_cache: false,
             },
             output: None,
+            from_published: true,
         },
         dry_run: args.dry_run,
         verify: false,
-        from_published: true,
     };
     deploy(&deploy_args, Some((&args.bundle_id, &args.build)), ui)
 }
@@ -82,7 +82,7 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
     if let Some(notice) = notice {
         ui.notice(notice);
     }
-    if args.from_published {
+    if args.build.from_published {
         let recorded = previous.as_ref().is_some_and(|r| !r.objects.is_empty());
         options.published = deploy.published(recorded).map_err(failed)?;
         ui.detail(format!(

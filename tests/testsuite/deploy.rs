@@ -447,3 +447,98 @@ fn from_published_refuses_what_would_lose_published_files() {
     was.remove("site/catalog.json");
     assert_eq!(now, was, "nothing changed in the target");
 }
+
+/// Serves `dir` over HTTP on loopback, as a folder host would, until dropped.
+struct Served {
+    server: std::process::Child,
+    base: String,
+}
+
+impl Served {
+    fn new(dir: &Path) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let server = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Served {
+            server,
+            base: format!("http://127.0.0.1:{port}/"),
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+#[test]
+fn build_from_published_carries_a_folder_hosts_catalog_and_icons_over() {
+    let config = "title: Pages\nbase_url: https://apps.example.com/\nipa_base_url: https://cdn.example.com/ipas/\n";
+    let a = TestSite::new();
+    a.config(config);
+    add_build(&a, "1.0", "1");
+    a.build().assert_ok();
+    let served = Served::new(&a.path("public"));
+
+    let b = TestSite::new();
+    b.config(config);
+    add_build(&b, "1.1", "2");
+    let run = b.run(&["build", "--from-published", "--base-url", &served.base]);
+    run.assert_ok();
+    let old = a.tree("public");
+    let new = b.tree("public");
+    for file in [
+        "com.acme.app/1.0-1/icon-57.png",
+        "com.acme.app/1.0-1/icon-512.png",
+    ] {
+        assert_eq!(new.get(file), old.get(file), "{file} carried over");
+    }
+    assert!(new.contains_key("com.acme.app/1.0-1/manifest.plist"));
+    assert!(new.contains_key("com.acme.app/1.1-2/index.html"));
+    assert!(
+        !new.keys().any(|k| k.ends_with(".ipa")),
+        "IPAs live at ipa_base_url"
+    );
+    let index = String::from_utf8_lossy(&new["catalog.json"]).into_owned();
+    assert!(index.contains("releases/1.0/App.ipa") && index.contains("releases/1.1/App.ipa"));
+
+    // Without ipa_base_url the IPAs of builds not at hand could not be in the output.
+    let c = TestSite::new();
+    c.config("title: Pages\nbase_url: https://apps.example.com/\n");
+    add_build(&c, "1.1", "2");
+    c.run(&["build", "--from-published", "--base-url", &served.base])
+        .assert_fails_with("relsite.yaml: error: `build --from-published` needs `ipa_base_url`: the IPAs of builds not at hand cannot be in the output; with `deploy`, the target keeps them");
+
+    // Nothing published yet: the build at hand alone.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let nothing = Served::new(empty.path());
+    let run = b.run(&["build", "--from-published", "--base-url", &nothing.base]);
+    run.assert_ok();
+    assert!(!b.path("public/com.acme.app/1.0-1").exists());
+}
