@@ -164,7 +164,14 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
     moved_files(&options.published, &index, &target)?;
     let elsewhere = crate::published::kept_files(&index)
         .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
-    let plan = Plan::new(files, previous, &elsewhere);
+    let no_record = previous.is_none();
+    let mut plan = Plan::new(files, previous, &elsewhere);
+    if no_record && target.etags_are_md5() {
+        // No record: every object at a file's key is compared with the file instead.
+        let remote = deploy.listing().map_err(failed)?;
+        plan.keep_matching(&remote);
+        plan.claim_published(&elsewhere, &remote);
+    }
     let summary = |verb: &str, deleted: &str| {
         format!(
             "{verb} {} ({}), kept {}, {deleted} {}",

@@ -217,6 +217,23 @@ pub fn local_files(output: &Path, known: &Hashes) -> Result<(Vec<LocalFile>, Has
     Ok((hashed.into_iter().map(|(f, _)| f).collect(), hashes))
 }
 
+/// The MD5 of a file's bytes, lowercase hex, as an S3 ETag gives it.
+fn md5_file(file: &Path) -> std::io::Result<String> {
+    use md5::Digest;
+    use std::io::Read;
+    let mut reader = crate::fs::open_regular(file)?;
+    let mut hasher = md5::Md5::new();
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(crate::text::hex(&hasher.finalize()))
+}
+
 fn hash_file(file: &Path) -> std::io::Result<(u64, String)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
@@ -302,6 +319,50 @@ impl Plan {
             deletes,
             previous,
             record,
+        }
+    }
+
+    /// Without a record, compares each file to upload with the object at its key: one of the
+    /// same size whose ETag is the MD5 of the file's bytes is the same, and is kept (and
+    /// recorded). `remote` is the target's listing, by key: size and ETag.
+    pub fn keep_matching(&mut self, remote: &BTreeMap<String, (u64, String)>) {
+        let same: Vec<bool> = self
+            .uploads
+            .par_iter()
+            .map(|(_, file)| {
+                remote.get(&file.path).is_some_and(|(size, etag)| {
+                    *size == file.size
+                        && md5_file(&file.file).is_ok_and(|md5| *etag.trim_matches('"') == md5)
+                })
+            })
+            .collect();
+        let mut same = same.into_iter();
+        let before = self.uploads.len();
+        self.uploads.retain(|_| !same.next().unwrap_or(false));
+        self.kept += before - self.uploads.len();
+    }
+
+    /// Without a record, takes as relsite's the files of published builds that the catalog
+    /// lists and the target holds: the catalog relsite wrote is the only word left on them.
+    pub fn claim_published(
+        &mut self,
+        elsewhere: &[String],
+        remote: &BTreeMap<String, (u64, String)>,
+    ) {
+        for path in elsewhere {
+            if self.record.objects.contains_key(path) {
+                continue;
+            }
+            if let Some((size, _)) = remote.get(path) {
+                self.kept += 1;
+                self.record.objects.insert(
+                    path.clone(),
+                    Object {
+                        sha256: None,
+                        size: *size,
+                    },
+                );
+            }
         }
     }
 
@@ -412,7 +473,7 @@ impl Deploy {
             Ok(_) | Err(_) => Ok((
                 None,
                 Some(format!(
-                    "{}: the deployment record {RECORD} cannot be read: every file is uploaded, and nothing deleted",
+                    "{}: the deployment record {RECORD} cannot be read: every file is compared with the object at its key (uploaded where that cannot be told), and nothing is deleted",
                     self.target.url
                 )),
             )),
@@ -468,6 +529,28 @@ impl Deploy {
             url: self.target.url.to_string(),
             why: d.message,
         })
+    }
+
+    /// Every object below the prefix, by key below it: size and ETag.
+    pub fn listing(&self) -> Result<BTreeMap<String, (u64, String)>, DeployError> {
+        use futures_util::TryStreamExt;
+        let listed: Vec<object_store::ObjectMeta> = self
+            .runtime
+            .block_on(self.store.list(Some(&self.prefix)).try_collect())
+            .map_err(|e| self.fail("cannot list the target", e))?;
+        let prefix = self.prefix.as_ref();
+        Ok(listed
+            .into_iter()
+            .filter_map(|meta| {
+                let key = meta.location.as_ref();
+                let rel = if prefix.is_empty() {
+                    key
+                } else {
+                    key.strip_prefix(prefix)?.strip_prefix('/')?
+                };
+                Some((rel.to_string(), (meta.size, meta.e_tag?)))
+            })
+            .collect())
     }
 
     fn put_record(&self, record: &Record) -> Result<(), DeployError> {

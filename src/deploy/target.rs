@@ -119,6 +119,12 @@ impl Target {
         })
     }
 
+    /// Whether an object's ETag is the MD5 of its bytes when it went up in one request, as S3
+    /// and the stores that speak its API make it.
+    pub fn etags_are_md5(&self) -> bool {
+        self.kind == Kind::S3
+    }
+
     /// Whether objects carry a content type and caching (a local folder has no such thing).
     pub fn has_headers(&self) -> bool {
         self.kind != Kind::Folder

@@ -445,26 +445,16 @@ mod tests {
         assert!(!is_intact_png(&longer, 512), "bytes after IEND");
     }
 
+    /// The 512 px placeholder of an app, decoded.
+    fn drawn(bundle_id: &str, name: &str) -> Rgba {
+        let set = placeholder(bundle_id, name).unwrap();
+        cgbi::decode(set.png(512).unwrap().held().unwrap()).unwrap()
+    }
+
     #[test]
     fn placeholder_colour_follows_the_bundle_id() {
-        let a = cgbi::decode(
-            placeholder("com.a.one", "One")
-                .unwrap()
-                .png(512)
-                .unwrap()
-                .held()
-                .unwrap(),
-        )
-        .unwrap();
-        let b = cgbi::decode(
-            placeholder("com.a.two", "One")
-                .unwrap()
-                .png(512)
-                .unwrap()
-                .held()
-                .unwrap(),
-        )
-        .unwrap();
+        let a = drawn("com.a.one", "One");
+        let b = drawn("com.a.two", "One");
         assert_ne!(a.pixels[..4], b.pixels[..4], "corner colours differ");
         assert_eq!(a.pixels[3], 255, "opaque");
         assert_eq!(
@@ -475,15 +465,7 @@ mod tests {
 
     #[test]
     fn placeholder_draws_the_initial() {
-        let img = cgbi::decode(
-            placeholder("com.a.b", "field")
-                .unwrap()
-                .png(512)
-                .unwrap()
-                .held()
-                .unwrap(),
-        )
-        .unwrap();
+        let img = drawn("com.a.b", "field");
         let centre = ((256 * 512 + 256) * 4) as usize;
         let corner = 0;
         assert_ne!(

@@ -17,6 +17,16 @@ fn site_to(target: &Path) -> TestSite {
     site
 }
 
+/// A site with builds 1.0 (1) and 1.1 (2), deployed to a folder of its own.
+fn deployed_with_two_builds() -> (tempfile::TempDir, TestSite) {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    add_build(&site, "1.1", "2");
+    site.run(&["deploy"]).assert_ok();
+    (target, site)
+}
+
 fn add_build(site: &TestSite, version: &str, build: &str) {
     site.ipa(
         &format!("releases/{version}/App.ipa"),
@@ -116,11 +126,7 @@ fn a_new_build_uploads_its_files_and_the_pages_that_list_it() {
 
 #[test]
 fn a_removed_build_is_deleted_and_foreign_objects_stay() {
-    let target = tempfile::tempdir().expect("temp dir");
-    let site = site_to(target.path());
-    add_build(&site, "1.0", "1");
-    add_build(&site, "1.1", "2");
-    site.run(&["deploy"]).assert_ok();
+    let (target, site) = deployed_with_two_builds();
     let foreign = target
         .path()
         .join("site/com.acme.app/1.0-1/notes-by-hand.txt");
@@ -164,11 +170,7 @@ fn a_dry_run_lists_the_plan_and_changes_nothing() {
 
 #[test]
 fn an_unreadable_record_means_uploading_everything_and_deleting_nothing() {
-    let target = tempfile::tempdir().expect("temp dir");
-    let site = site_to(target.path());
-    add_build(&site, "1.0", "1");
-    add_build(&site, "1.1", "2");
-    site.run(&["deploy"]).assert_ok();
+    let (target, site) = deployed_with_two_builds();
     let record = target.path().join("site/.relsite-deploy.json");
     std::fs::write(&record, b"{not json").expect("damage");
     std::fs::remove_dir_all(site.path("releases/1.0")).expect("remove");
@@ -176,7 +178,7 @@ fn an_unreadable_record_means_uploading_everything_and_deleting_nothing() {
     run.assert_ok();
     assert!(
         run.stderr
-            .contains("cannot be read: every file is uploaded, and nothing deleted"),
+            .contains("cannot be read: every file is compared with the object at its key (uploaded where that cannot be told), and nothing is deleted"),
         "{}",
         run.stderr
     );
@@ -194,11 +196,7 @@ fn an_unreadable_record_means_uploading_everything_and_deleting_nothing() {
 
 #[test]
 fn a_record_of_a_newer_relsite_stops_the_deploy() {
-    let target = tempfile::tempdir().expect("temp dir");
-    let site = site_to(target.path());
-    add_build(&site, "1.0", "1");
-    add_build(&site, "1.1", "2");
-    site.run(&["deploy"]).assert_ok();
+    let (target, site) = deployed_with_two_builds();
     let record = target.path().join("site/.relsite-deploy.json");
     let newer = std::fs::read_to_string(&record)
         .expect("record")

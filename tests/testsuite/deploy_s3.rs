@@ -260,18 +260,48 @@ fn two_runners_share_only_the_bucket() {
         assert_eq!(got.header("cache-control"), Some(cache), "{path}");
     }
 
-    // A build taken out (here: the whole catalog published again without --from-published
-    // from a runner holding only 1.1) deletes its files and nothing foreign.
-    let run = deploy(&b, &garage, &["-v"]);
+    // Without its record, a deploy compares every file with the object at its key.
+    use object_store::ObjectStoreExt;
+    block_on(store(&garage).delete(&".relsite-deploy.json".into())).expect("delete the record");
+    let run = deploy(&b, &garage, &["--from-published"]);
     run.assert_ok();
+    assert!(summary(&run).contains("uploaded 0 files"), "{}", run.stdout);
+    let run = deploy(&b, &garage, &["--from-published"]);
+    assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
+
+    // `remove`, then `keep`, from a runner holding nothing: each deletes its builds' files,
+    // never the foreign object.
+    let c = runner(&garage);
+    let mut remove = relsite();
+    remove
+        .args(["remove", "com.acme.app", "1.0-1", "--root"])
+        .arg(c.root())
+        .envs(garage.env());
+    Run::from(remove.output().expect("run")).assert_ok();
     let left = bucket(&garage);
     assert!(
         !left.keys().any(|k| k.starts_with("com.acme.app/1.0-1/")),
-        "{left:?}"
+        "{:?}",
+        left.keys()
     );
+    assert!(left.contains_key("com.acme.app/1.1-2/app.ipa"));
+    add_build(&c, "1.2", "3", 0);
+    c.config(&format!(
+        "title: Garage builds\nbase_url: https://apps.example.com/\nkeep: 1\n{}",
+        garage.deploy_yaml("")
+    ));
+    deploy(&c, &garage, &["--from-published"]).assert_ok();
+    let left = bucket(&garage);
+    assert!(
+        !left.keys().any(|k| k.starts_with("com.acme.app/1.1-2/")),
+        "{:?}",
+        left.keys()
+    );
+    assert!(left.contains_key("com.acme.app/1.2-3/app.ipa"));
     assert_eq!(
         left.get("not-relsites/keep.txt").map(Vec::as_slice),
-        Some(&b"not relsite's"[..])
+        Some(&b"not relsite's"[..]),
+        "the foreign object survives deploys, remove and keep"
     );
 }
 
