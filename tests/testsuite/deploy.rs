@@ -250,12 +250,20 @@ fn runner(target: &Path) -> TestSite {
     site_to(target)
 }
 
+/// A runner's site with `builds` of com.acme.app, deployed with `--from-published`.
+fn published_by_a_runner(target: &Path, builds: &[(&str, &str)]) -> TestSite {
+    let site = runner(target);
+    for (version, build) in builds {
+        add_build(&site, version, build);
+    }
+    site.run(&["deploy", "--from-published"]).assert_ok();
+    site
+}
+
 #[test]
 fn a_runner_with_only_the_new_build_keeps_every_published_build() {
     let target = tempfile::tempdir().expect("temp dir");
-    let a = runner(target.path());
-    add_build(&a, "1.0", "1");
-    a.run(&["deploy", "--from-published"]).assert_ok();
+    let a = published_by_a_runner(target.path(), &[("1.0", "1")]);
     let first_ipa = std::fs::read(a.path("public/com.acme.app/1.0-1/app.ipa")).expect("ipa");
     drop(a);
 
@@ -302,10 +310,7 @@ fn a_runner_with_only_the_new_build_keeps_every_published_build() {
 #[test]
 fn keep_takes_older_published_builds_out_and_deletes_their_files() {
     let target = tempfile::tempdir().expect("temp dir");
-    let a = runner(target.path());
-    add_build(&a, "1.0", "1");
-    add_build(&a, "1.1", "2");
-    a.run(&["deploy", "--from-published"]).assert_ok();
+    let a = published_by_a_runner(target.path(), &[("1.0", "1"), ("1.1", "2")]);
     drop(a);
     let b = runner(target.path());
     b.config(&format!(
@@ -333,10 +338,7 @@ fn keep_takes_older_published_builds_out_and_deletes_their_files() {
 #[test]
 fn remove_takes_a_published_build_out_from_any_runner() {
     let target = tempfile::tempdir().expect("temp dir");
-    let a = runner(target.path());
-    add_build(&a, "1.0", "1");
-    add_build(&a, "1.1", "2");
-    a.run(&["deploy", "--from-published"]).assert_ok();
+    let a = published_by_a_runner(target.path(), &[("1.0", "1"), ("1.1", "2")]);
     let foreign = target.path().join("site/com.acme.app/1.0-1/mine.txt");
     std::fs::write(&foreign, b"mine").expect("write");
 
@@ -394,9 +396,7 @@ fn remove_takes_a_published_build_out_from_any_runner() {
 #[test]
 fn from_published_refuses_what_would_lose_published_files() {
     let target = tempfile::tempdir().expect("temp dir");
-    let a = runner(target.path());
-    add_build(&a, "1.0", "1");
-    a.run(&["deploy", "--from-published"]).assert_ok();
+    published_by_a_runner(target.path(), &[("1.0", "1")]);
     let before = objects(target.path());
 
     // Another IPA as the same version and build number: hosts cache the first for good.
