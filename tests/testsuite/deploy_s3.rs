@@ -103,26 +103,33 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// Every object in the bucket, by key, with its bytes.
-fn bucket(garage: &Garage) -> BTreeMap<String, Vec<u8>> {
+/// Every object in the bucket, by key, with its bytes, or (when `all` is false) with the bytes
+/// of pages and manifests only.
+fn objects(garage: &Garage, all: bool) -> BTreeMap<String, Vec<u8>> {
     use futures_util::TryStreamExt;
     use object_store::ObjectStoreExt;
     let store = store(garage);
     block_on(async {
         let metas: Vec<_> = store.list(None).try_collect().await.expect("list");
-        let mut all = BTreeMap::new();
+        let mut found = BTreeMap::new();
         for meta in metas {
-            let bytes = store
-                .get(&meta.location)
-                .await
-                .expect("get")
-                .bytes()
-                .await
-                .expect("bytes");
-            all.insert(meta.location.to_string(), bytes.to_vec());
+            let key = meta.location.to_string();
+            let wanted = all || key.ends_with(".html") || key.ends_with(".plist");
+            let bytes = if wanted {
+                let got = store.get(&meta.location).await.expect("get");
+                got.bytes().await.expect("bytes").to_vec()
+            } else {
+                Vec::new()
+            };
+            found.insert(key, bytes);
         }
-        all
+        found
     })
+}
+
+/// Every object in the bucket, by key, with its bytes.
+fn bucket(garage: &Garage) -> BTreeMap<String, Vec<u8>> {
+    objects(garage, true)
 }
 
 fn put_foreign(garage: &Garage, key: &str) {
@@ -305,9 +312,19 @@ fn two_runners_share_only_the_bucket() {
     );
 }
 
-/// Every page and manifest in the bucket links only to objects in it.
-fn assert_links_resolve(garage: &Garage, after: &str) {
-    let objects = bucket(garage);
+/// Every page and manifest below `prefix` in the bucket links only to objects in it.
+fn assert_links_resolve(garage: &Garage, prefix: &str, after: &str) {
+    let objects: BTreeMap<String, Vec<u8>> = objects(garage, false)
+        .into_iter()
+        .filter_map(|(key, bytes)| {
+            let key = if prefix.is_empty() {
+                key
+            } else {
+                key.strip_prefix(&format!("{prefix}/"))?.to_string()
+            };
+            Some((key, bytes))
+        })
+        .collect();
     let base = garage.base_url();
     for (key, bytes) in &objects {
         if !(key.ends_with(".html") || key.ends_with(".plist")) {
@@ -379,19 +396,17 @@ fn a_deploy_killed_at_any_point_leaves_a_whole_site_and_the_next_one_finishes() 
     let garage = Garage::start();
     let a = runner(&garage);
     add_build(&a, "1.0", "1", 1_000_000);
-    deploy(&a, &garage, &["--from-published"]).assert_ok();
-
     let b = runner(&garage);
     add_build(&b, "1.1", "2", 24_000_000);
     add_build(&b, "1.2", "3", 24_000_000);
-    // Built once, so each killed deploy spends its time uploading.
+    // Built once, so each deploy spends its time uploading.
     b.run(&["build", "--base-url", &garage.base_url()])
         .assert_ok();
-    let mut kills = 0;
-    let mut finished = false;
-    for delay_ms in [
-        20, 50, 80, 120, 160, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 1000, 1300,
-    ] {
+    let deploy_to = |site: &TestSite, prefix: &str| {
+        site.config(&format!(
+            "title: Garage builds\nbase_url: https://apps.example.com/\n{}",
+            garage.deploy_yaml(prefix)
+        ));
         let mut command = relsite();
         command
             .args([
@@ -399,36 +414,59 @@ fn a_deploy_killed_at_any_point_leaves_a_whole_site_and_the_next_one_finishes() 
                 "--from-published",
                 "--base-url",
                 &garage.base_url(),
+                "--root",
             ])
-            .arg("--root")
-            .arg(b.root())
+            .arg(site.root())
             .envs(garage.env())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        let mut child = command.spawn().expect("deploy starts");
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        command
+    };
+    // How long runner B's whole deploy takes here, after runner A's: the second time, once B
+    // has hashed its files.
+    let mut whole = std::time::Duration::MAX;
+    for prefix in ["whole1", "whole2"] {
+        assert!(deploy_to(&a, prefix).status().expect("runs").success());
+        let started = std::time::Instant::now();
+        assert!(deploy_to(&b, prefix).status().expect("runs").success());
+        whole = whole.min(started.elapsed());
+    }
+
+    // Each time into a prefix of its own, holding runner A's deploy: B's deploy is killed
+    // a twelfth further into it than the time before.
+    let mut kills = 0;
+    for k in 1..=12u32 {
+        let prefix = format!("kill{k}");
+        assert!(deploy_to(&a, &prefix).status().expect("runs").success());
+        let mut child = deploy_to(&b, &prefix).spawn().expect("deploy starts");
+        std::thread::sleep(whole * k / 13);
         if child.try_wait().expect("wait").is_none() {
             child.kill().expect("SIGKILL");
             kills += 1;
-        } else {
-            finished = true;
         }
         child.wait().expect("reaped");
-        // Each deploy starts from what the killed one left, as a rerun in CI would.
-        assert_links_resolve(&garage, &format!("a kill after {delay_ms} ms"));
+        assert_links_resolve(&garage, &prefix, &format!("a kill {k}/13 into {whole:?}"));
     }
     assert!(
         kills >= 10,
-        "only {kills} deploys were stopped midway (finished: {finished})"
+        "only {kills} of 12 deploys were stopped midway"
     );
-    let run = deploy(&b, &garage, &["--from-published"]);
-    run.assert_ok();
-    assert_links_resolve(&garage, "the deploy after the kills");
-    let run = deploy(&b, &garage, &["--from-published"]);
+
+    // The next deploy finishes the job, and the one after has nothing to do.
+    let captured = |mut command: std::process::Command| {
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        Run::from(command.output().expect("runs"))
+    };
+    captured(deploy_to(&b, "kill12")).assert_ok();
+    assert_links_resolve(&garage, "kill12", "the deploy after the kill");
+    let run = captured(deploy_to(&b, "kill12"));
     assert!(summary(&run).contains("nothing changed"), "{}", run.stdout);
-    let app = String::from_utf8_lossy(&garage.web_get("/com.acme.app/").body).into_owned();
+    let catalog =
+        String::from_utf8_lossy(&bucket(&garage)["kill12/com.acme.app/index.html"]).into_owned();
     for build in ["1.0-1/", "1.1-2/", "1.2-3/"] {
-        assert!(app.contains(build), "{build}: {app}");
+        assert!(catalog.contains(build), "{build}: {catalog}");
     }
 }
 
