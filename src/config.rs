@@ -203,7 +203,7 @@ impl HttpsUrl {
 /// code holds at its error correction), and no host needs more.
 pub const MAX_URL_BYTES: usize = 1024;
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -271,22 +271,6 @@ pub fn fetch(base: &url::Url) -> Result<Vec<PublishedBuild>, Diagnostic> {
     Ok(builds)
 }
 
-/// The kept files every build of the index at `file` lists.
-pub fn kept_files(file: &Path) -> Result<Vec<String>, String> {
-    #[derive(Deserialize)]
-    struct Files {
-        files: Vec<String>,
-    }
-    #[derive(Deserialize)]
-    struct Builds {
-        builds: Vec<Files>,
-    }
-    let bytes = crate::fs::read_capped(file, MAX_INDEX_BYTES, "a catalog index")
-        .map_err(|e| e.to_string())?;
-    let index: Builds = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-    Ok(index.builds.into_iter().flat_map(|b| b.files).collect())
-}
-
 /// A relative path of plain names, as the output's files have.
 fn is_plain_path(path: &str) -> bool {
     !path.is_empty()

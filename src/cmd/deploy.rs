@@ -161,9 +161,13 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         ui.notice(format!("{why}: the next deploy hashes every file again"));
     }
     let index = prepared.output_dir.join(crate::published::INDEX_FILE);
-    moved_files(&options.published, &index, &target)?;
-    let elsewhere = crate::published::kept_files(&index)
+    let indexed = crate::published::builds_files(&index)
         .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
+    moved_files(&options.published, &indexed, &target)?;
+    let elsewhere: Vec<String> = indexed
+        .into_iter()
+        .flat_map(|(_, _, files)| files)
+        .collect();
     let no_record = previous.is_none();
     let mut plan = Plan::new(files, previous, &elsewhere);
     if no_record && target.etags_are_md5() {
@@ -256,14 +260,9 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
 /// runner has, and its files would be deleted.
 fn moved_files(
     published: &[PublishedBuild],
-    index: &std::path::Path,
+    now: &[(String, String, Vec<String>)],
     target: &Target,
 ) -> Result<(), Failure> {
-    if published.is_empty() {
-        return Ok(());
-    }
-    let now = crate::published::builds_files(index)
-        .map_err(|why| Failure::unwritten(Diagnostic::error(index.to_path_buf(), why)))?;
     let mut problems = Vec::new();
     for build in published {
         let id = &build.facts.plist.bundle_id;

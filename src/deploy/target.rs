@@ -208,12 +208,7 @@ fn parse_endpoint(text: &str) -> Result<Url, SettingError> {
             format!("`deploy.endpoint` `{text}` is not a URL ({e})"),
         )
     })?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = crate::config::is_loopback(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
