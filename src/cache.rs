@@ -213,8 +213,8 @@ impl Cache {
         let output = std::fs::canonicalize(output).ok()?;
         let file = crate::fs::open_regular(&output_file(dir, &output)).ok()?;
         let mut reader = std::io::BufReader::new(file);
-        let of = record_header(&mut reader)?;
-        (of == output).then(|| OutputRecord::read_lines(output, reader))?
+        let (of, files) = record_header(&mut reader)?;
+        (of == output).then(|| OutputRecord::read_lines(output, files, reader))?
     }
 
     /// Keeps the record of this write, in a file of its own beside those of other output
@@ -230,6 +230,7 @@ impl Cache {
             relsite: made_by().into(),
             format: FORMAT,
             output: record.output.clone(),
+            files: Some(record.files.len()),
         };
         let name = file.file_name().unwrap_or_default().to_string_lossy();
         write_whole(&outputs, &name, |out| {
@@ -431,13 +432,15 @@ fn output_file(dir: &Path, output: &Path) -> PathBuf {
         .join(format!("{}.json", &digest[..32]))
 }
 
-/// The output folder a record file is of, from its header, if this build of relsite wrote it.
-fn record_header(reader: &mut impl std::io::BufRead) -> Option<PathBuf> {
+/// The output folder a record file is of and how many files it records (when it says), from
+/// its header, if this build of relsite wrote it.
+fn record_header(reader: &mut impl std::io::BufRead) -> Option<(PathBuf, Option<usize>)> {
     use std::io::{BufRead, Read};
     let mut line = String::new();
     reader.take(64 * 1024).read_line(&mut line).ok()?;
     let header: record::Header = serde_json::from_str(&line).ok()?;
-    (header.relsite == made_by() && header.format == FORMAT).then_some(header.output)
+    (header.relsite == made_by() && header.format == FORMAT)
+        .then_some((header.output, header.files))
 }
 
 /// Removes the records in `outputs` of output folders that are gone, by another relsite, or
@@ -455,7 +458,7 @@ fn prune_output_records(outputs: &Path, keep: &Path) {
             .ok()
             .map(std::io::BufReader::new)
             .and_then(|mut reader| record_header(&mut reader))
-            .is_some_and(|output| output.is_dir());
+            .is_some_and(|(output, _)| output.is_dir());
         if !current {
             // Best effort: what stays is pruned again next time.
             let _ = std::fs::remove_file(&path);
@@ -599,9 +602,12 @@ fn write_whole(
 
 /// The entries of the facts file; `Err(None)` when there is none yet, `Err(Some(why))` when it
 /// cannot be trusted.
+///
+/// It is parsed as it is read, never held whole: at catalog scale it is megabytes.
 fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
-    let bytes = match crate::fs::read_regular(file) {
-        Ok(bytes) => bytes,
+    let open = || crate::fs::open_regular(file).map(std::io::BufReader::new);
+    let reader = match open() {
+        Ok(reader) => reader,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
         Err(e) => return Err(Some(format!("cannot read it ({e})"))),
     };
@@ -611,7 +617,7 @@ fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
             made_by()
         ))
     };
-    match serde_json::from_slice::<FactsFile>(&bytes) {
+    match serde_json::from_reader::<_, FactsFile>(reader) {
         Ok(file) if file.relsite == made_by() && file.format == FORMAT => Ok(file.entries),
         Ok(file) => Err(stale(&file.relsite, file.format)),
         Err(e) => {
@@ -621,7 +627,10 @@ fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
                 relsite: String,
                 format: u32,
             }
-            match serde_json::from_slice::<Header>(&bytes) {
+            let header = open()
+                .map_err(serde_json::Error::io)
+                .and_then(serde_json::from_reader::<_, Header>);
+            match header {
                 Ok(h) if h.relsite != made_by() || h.format != FORMAT => {
                     Err(stale(&h.relsite, h.format))
                 }

@@ -181,15 +181,16 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         ui.notice(format!("{why}: the next build reads every IPA again"));
     }
     let mut releases = Vec::with_capacity(read.len() + options.published.len());
+    let entries = crate::spill::Spill::new();
     for read in read {
         match (read.ipa, read.notes) {
             (Ok(facts), Ok(notes)) => releases.push(ReadRelease {
-                entry: crate::published::entry(
+                entry: entries.keep(crate::published::entry(
                     &read.source.ipa,
                     &facts,
                     &notes,
                     config.show_devices,
-                ),
+                )),
                 source: read.source,
                 facts,
                 notes,
@@ -201,12 +202,12 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     }
     for build in &options.published {
         releases.push(ReadRelease {
-            entry: crate::published::entry(
+            entry: entries.keep(crate::published::entry(
                 &build.release,
                 &build.facts,
                 &build.notes,
                 config.show_devices,
-            ),
+            )),
             source: ReleaseSource {
                 ipa: build.release.clone(),
                 notes: None,

@@ -29,6 +29,19 @@ pub type Fingerprint = [u8; 32];
 pub trait Make: Send + Sync + std::fmt::Debug {
     /// The file's bytes; an error is a problem of the site, such as a broken template.
     fn make(&self) -> Result<Vec<u8>, Diagnostic>;
+
+    /// Whether the file lists the whole catalog: it is then written to its file as it is made
+    /// ([`Make::make_to`]), never held whole.
+    fn streams(&self) -> bool {
+        false
+    }
+
+    /// Writes the file's bytes to `out`; a failure to write is reported as a problem too.
+    fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
+        let bytes = self.make()?;
+        out.write_all(&bytes)
+            .map_err(|e| Diagnostic::error(None, e.to_string()))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -194,9 +207,14 @@ impl OutputPlan {
         let failed: Vec<(Diagnostic, String)> = self
             .files
             .par_iter()
-            .filter_map(|(path, file)| match file.bytes() {
-                Some(Err(d)) => Some((d, path.clone())),
-                _ => None,
+            .filter_map(|(path, file)| {
+                match &file.content {
+                    Content::Made(made) if made.streams() => {
+                        made.make_to(&mut std::io::sink()).err()
+                    }
+                    _ => file.bytes()?.err(),
+                }
+                .map(|d| (d, path.clone()))
             })
             .collect();
         made_problems(failed)
@@ -260,12 +278,23 @@ enum Page {
         app: usize,
         n: usize,
     },
-    /// A build, on its own page or one of its app's `latest/` pages at `place`.
+    /// A build, on its own page or one of its app's `latest/` pages.
     Build {
         app: usize,
         build: usize,
-        place: Place,
+        page: BuildPage,
     },
+}
+
+/// Which of a build's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BuildPage {
+    /// Its own, `<app>/<version>/`.
+    Own,
+    /// The app's `latest/`.
+    Latest,
+    /// `latest/<channel>/` of the build's channel.
+    LatestOfChannel,
 }
 
 /// A feed, by what it lists.
@@ -370,15 +399,22 @@ impl Renderer {
                 );
                 (layout.app_page(app, *n), "app.html")
             }
-            Page::Build { app, build, place } => {
+            Page::Build { app, build, page } => {
                 let app = &catalog.apps[*app];
                 let build = &app.builds[*build];
-                let latest = *place != layout.build_page(app, build);
+                let latest = *page != BuildPage::Own;
+                let place = match page {
+                    BuildPage::Own => layout.build_page(app, build),
+                    BuildPage::Latest => layout.latest_page(app, None),
+                    BuildPage::LatestOfChannel => {
+                        layout.latest_page(app, Some(&build.channel_slug()))
+                    }
+                };
                 context.insert("app", &AppCard::new(layout, app, None));
                 context.insert("build", &BuildView::new(layout, app, build, self.options));
                 context.insert("page_url", place.url.as_str());
                 context.insert("latest", &latest);
-                (place.clone(), "build.html")
+                (place, "build.html")
             }
         };
         // `root` climbs from a page to the output root: relative on every page but 404.html,
@@ -465,7 +501,7 @@ impl Renderer {
             if !external {
                 files.insert(0, layout.ipa(app, build).file);
             }
-            (&*build.entry, files)
+            build.entry.read().map(|entry| (entry, files))
         });
         crate::published::write_index(out, builds)
     }
@@ -480,13 +516,21 @@ struct MadeIndex {
 impl Make for MadeIndex {
     fn make(&self) -> Result<Vec<u8>, Diagnostic> {
         let mut bytes = Vec::new();
-        self.renderer.index_to(&mut bytes).map_err(|e| {
+        self.make_to(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
+    fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
+        self.renderer.index_to(out).map_err(|e| {
             Diagnostic::error(
                 None,
                 format!("cannot write {}: {e}", crate::published::INDEX_FILE),
             )
-        })?;
-        Ok(bytes)
+        })
     }
 }
 
@@ -529,6 +573,14 @@ impl Make for MadeFeed {
     fn make(&self) -> Result<Vec<u8>, Diagnostic> {
         self.renderer.feed(self.feed)
     }
+
+    fn streams(&self) -> bool {
+        matches!(self.feed, FeedOf::Site)
+    }
+
+    fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
+        self.renderer.feed_to(self.feed, out)
+    }
 }
 
 /// A build's manifest, made when written.
@@ -537,8 +589,6 @@ struct MadeManifest {
     renderer: Arc<Renderer>,
     app: usize,
     build: usize,
-    /// Its path, for the error no manifest made at planning has.
-    file: String,
 }
 
 impl Make for MadeManifest {
@@ -549,7 +599,10 @@ impl Make for MadeManifest {
         manifest(&catalog.layout, app, build).map_err(|e| {
             Diagnostic::error(
                 build.source.ipa.clone(),
-                format!("cannot write {}: {e}", self.file),
+                format!(
+                    "cannot write {}: {e}",
+                    catalog.layout.manifest(app, build).file
+                ),
             )
         })
     }
@@ -719,18 +772,17 @@ impl Planner {
         }
         let origin = Arc::new(Origin::app("the latest page", app));
         let index = |build: &Build| app.builds.iter().position(|b| std::ptr::eq(b, build));
-        let overall = app.latest().map(|build| (build, None));
+        let overall = app.latest().map(|build| (build, BuildPage::Latest));
         let per_channel = app
             .latest_per_channel()
             .into_iter()
-            .map(|build| (build, Some(build.channel_slug())));
-        for (latest, channel) in overall.into_iter().chain(per_channel) {
+            .map(|build| (build, BuildPage::LatestOfChannel));
+        for (latest, page) in overall.into_iter().chain(per_channel) {
             if let Some(b) = index(latest) {
-                let place = self.layout().latest_page(app, channel.as_deref());
                 let page = Page::Build {
                     app: a,
                     build: b,
-                    place,
+                    page,
                 };
                 self.add_page(page, origin.clone());
             }
@@ -747,12 +799,11 @@ impl Planner {
         kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
     ) {
         let origin = Arc::new(Origin::file(&build.source.ipa));
-        let place = self.layout().build_page(app, build);
         self.add_page(
             Page::Build {
                 app: a,
                 build: b,
-                place,
+                page: BuildPage::Own,
             },
             origin.clone(),
         );
@@ -777,7 +828,6 @@ impl Planner {
                     renderer: Arc::clone(&self.renderer),
                     app: a,
                     build: b,
-                    file: file.clone(),
                 };
                 self.add(file, Content::Made(Arc::new(made)), origin.clone(), print);
             }

@@ -31,7 +31,7 @@ struct Entry<'a> {
 
 /// The index entry of a release, as JSON: its facts (provisioned device UDIDs left out unless
 /// `show_devices`, their number kept) and notes.
-pub fn entry(release: &Path, facts: &IpaFacts, notes: &Notes, show_devices: bool) -> Box<str> {
+pub fn entry(release: &Path, facts: &IpaFacts, notes: &Notes, show_devices: bool) -> String {
     let redacted;
     let facts = match &facts.profile {
         ProfileStatus::Found { profile } if !show_devices && !profile.devices.is_empty() => {
@@ -54,9 +54,7 @@ pub fn entry(release: &Path, facts: &IpaFacts, notes: &Notes, show_devices: bool
     if entry.serialize(&mut json).is_err() {
         return "{}".into();
     }
-    String::from_utf8(out)
-        .unwrap_or_else(|_| "{}".to_string())
-        .into_boxed_str()
+    String::from_utf8(out).unwrap_or_else(|_| "{}".to_string())
 }
 
 /// JSON with every character beyond ASCII escaped (`\u202e`): the index keeps what a build's
@@ -83,17 +81,20 @@ impl serde_json::ser::Formatter for AsciiOnly {
     }
 }
 
-/// The index: entries made by [`entry`], each with the paths of its kept files.
-pub fn write_index<'a>(
+/// The index: entries made by [`entry`], each with the paths of its kept files, written as
+/// they come.
+pub fn write_index<E: AsRef<str>>(
     out: &mut dyn std::io::Write,
-    builds: impl Iterator<Item = (&'a str, Vec<String>)>,
+    builds: impl Iterator<Item = std::io::Result<(E, Vec<String>)>>,
 ) -> std::io::Result<()> {
     write!(
         out,
         "{{\"relsite\":\"{}\",\"format\":{FORMAT},\"builds\":[",
         env!("CARGO_PKG_VERSION")
     )?;
-    for (i, (entry, files)) in builds.enumerate() {
+    for (i, build) in builds.enumerate() {
+        let (entry, files) = build?;
+        let entry = entry.as_ref();
         if i > 0 {
             out.write_all(b",\n")?;
         } else {
@@ -298,7 +299,7 @@ mod tests {
         let mut index = Vec::new();
         write_index(
             &mut index,
-            [(&*entry, vec!["a/1/a.ipa".to_string()])].into_iter(),
+            [Ok((&*entry, vec!["a/1/a.ipa".to_string()]))].into_iter(),
         )
         .unwrap();
         let builds = parse(&index, "catalog.json").unwrap();
@@ -316,7 +317,7 @@ mod tests {
         let udids = |show: bool| {
             let entry = entry(&read.source.ipa, &read.facts, &read.notes, show);
             let mut index = Vec::new();
-            write_index(&mut index, [(&*entry, vec![])].into_iter()).unwrap();
+            write_index(&mut index, [Ok((&*entry, vec![]))].into_iter()).unwrap();
             match &parse(&index, "catalog.json").unwrap()[0].facts.profile {
                 ProfileStatus::Found { profile } => profile.devices.clone(),
                 other => panic!("{other:?}"),
@@ -341,7 +342,11 @@ mod tests {
         let entry = entry(&read.source.ipa, &read.facts, &read.notes, true);
         for bad in ["../x.ipa", "a//b", "/etc/passwd", ""] {
             let mut index = Vec::new();
-            write_index(&mut index, [(&*entry, vec![bad.to_string()])].into_iter()).unwrap();
+            write_index(
+                &mut index,
+                [Ok((&*entry, vec![bad.to_string()]))].into_iter(),
+            )
+            .unwrap();
             assert!(parse(&index, "catalog.json").is_err(), "{bad}");
         }
     }

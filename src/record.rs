@@ -24,6 +24,9 @@ pub struct Header<'a> {
     pub format: u32,
     /// The output folder, resolved.
     pub output: PathBuf,
+    /// How many file lines follow, when the writer said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<usize>,
 }
 
 /// One line per output file.
@@ -80,8 +83,14 @@ impl OutputRecord {
 
     /// Reads the file lines that follow a record's header, for `output`; `None` when any line
     /// cannot be read, or a path is there twice.
-    pub fn read_lines(output: PathBuf, mut reader: impl BufRead) -> Option<OutputRecord> {
-        let mut files = Vec::new();
+    /// `files` is how many lines the header announced, when it did.
+    pub fn read_lines(
+        output: PathBuf,
+        files: Option<usize>,
+        mut reader: impl BufRead,
+    ) -> Option<OutputRecord> {
+        // The count is a hint, bounded so a damaged header cannot reserve much.
+        let mut files = Vec::with_capacity(files.unwrap_or(0).min(1 << 20));
         let mut text = String::new();
         loop {
             text.clear();
@@ -170,7 +179,7 @@ mod tests {
         };
         let mut bytes = Vec::new();
         new.write_lines(&mut bytes).unwrap();
-        let read = OutputRecord::read_lines(PathBuf::from("/out"), &bytes[..]).unwrap();
+        let read = OutputRecord::read_lines(PathBuf::from("/out"), Some(2), &bytes[..]).unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read.get("a/index.html"), Some((&a, stamp(1))));
         assert_eq!(read.get("b \"q\"\n.png"), Some((&b, stamp(2))));
@@ -185,7 +194,7 @@ mod tests {
             )
         };
         let good = line(&"0f".repeat(32));
-        assert!(OutputRecord::read_lines(PathBuf::new(), good.as_bytes()).is_some());
+        assert!(OutputRecord::read_lines(PathBuf::new(), None, good.as_bytes()).is_some());
         for bad in [
             line(&"0F".repeat(32)),
             line(&"0f".repeat(31)),
@@ -193,7 +202,7 @@ mod tests {
             format!("{good}{good}"),
         ] {
             assert!(
-                OutputRecord::read_lines(PathBuf::new(), bad.as_bytes()).is_none(),
+                OutputRecord::read_lines(PathBuf::new(), None, bad.as_bytes()).is_none(),
                 "{bad}"
             );
         }

@@ -369,11 +369,12 @@ fn stage(
     for dir in &dirs {
         fs::create_dir_all(&staging.join(dir))?;
     }
-    let staged: Vec<Result<bool, Staged>> = plan
+    // Boxed: a failure is rare and large, and there is a result per file of the catalog.
+    let staged: Vec<Result<bool, Box<Staged>>> = plan
         .files
         .par_iter()
         .map(|(path, file)| {
-            let kept = stage_file(path, file, output, staging, previous, ipas);
+            let kept = stage_file(path, file, output, staging, previous, ipas).map_err(Box::new);
             progress.inc(1);
             kept
         })
@@ -385,8 +386,10 @@ fn stage(
         match result {
             Ok(true) => kept += 1,
             Ok(false) => written += 1,
-            Err(Staged::Made(d)) => failed.push((d, path.clone())),
-            Err(Staged::Write(e)) => return Err(e),
+            Err(staged) => match *staged {
+                Staged::Made(d) => failed.push((d, path.clone())),
+                Staged::Write(e) => return Err(e),
+            },
         }
     }
     if !failed.is_empty() {
@@ -481,6 +484,13 @@ fn stage_file(
             replace(&dest)?;
             fs::write(&dest, bytes)?;
         }
+        Content::Made(made) if made.streams() => {
+            replace(&dest)?;
+            write_made(made.as_ref(), &dest)?;
+            if same_file(&old, &dest) && keep_old() {
+                return Ok(true);
+            }
+        }
         Content::Made(made) => {
             let bytes = made.make().map_err(Staged::Made)?;
             if same_bytes(&old, &bytes) && keep_old() {
@@ -502,6 +512,48 @@ fn stage_file(
         }
     }
     Ok(false)
+}
+
+/// Writes a file that is made as it is written to `dest`, a new file. A failure to write is
+/// the folder's problem; any other, the site's.
+fn write_made(made: &dyn crate::plan::Make, dest: &Path) -> Result<(), Staged> {
+    /// Keeps the first error of writing, which the maker only reports as text.
+    struct Out {
+        file: std::io::BufWriter<File>,
+        failed: Option<std::io::Error>,
+    }
+    impl std::io::Write for Out {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.file.write(bytes).inspect_err(|e| {
+                self.failed
+                    .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+            })
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.file.flush()
+        }
+    }
+    let failed = |source| {
+        Staged::Write(
+            FsError {
+                action: "write",
+                path: dest.to_path_buf(),
+                source,
+            }
+            .into(),
+        )
+    };
+    let file = fs::create_new(dest).map_err(failed)?;
+    let mut out = Out {
+        file: std::io::BufWriter::new(file),
+        failed: None,
+    };
+    let made = made.make_to(&mut out);
+    if let Some(e) = out.failed.take() {
+        return Err(failed(e));
+    }
+    made.map_err(Staged::Made)?;
+    std::io::Write::flush(&mut out).map_err(failed)
 }
 
 /// Whether `a` and `b` are one file.
@@ -613,6 +665,80 @@ mod tests {
             .unwrap();
         }
         plan
+    }
+
+    /// A file written as it is made, in pieces; `None` fails after the first piece.
+    #[derive(Debug)]
+    struct Streamed(Option<&'static str>);
+
+    impl crate::plan::Make for Streamed {
+        fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+            let mut bytes = Vec::new();
+            self.make_to(&mut bytes)?;
+            Ok(bytes)
+        }
+
+        fn streams(&self) -> bool {
+            true
+        }
+
+        fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
+            out.write_all(b"first,").unwrap();
+            let rest = self
+                .0
+                .ok_or_else(|| Diagnostic::error(None, "the template broke"))?;
+            out.write_all(rest.as_bytes()).unwrap();
+            Ok(())
+        }
+    }
+
+    fn streamed_plan(rest: Option<&'static str>) -> OutputPlan {
+        let mut plan = plan_of(&[("a.html", "A")]);
+        let made = std::sync::Arc::new(Streamed(rest));
+        plan.add(
+            "feed.xml".to_string(),
+            Content::Made(made),
+            crate::plan::Origin::site("the feed").into(),
+            crate::text::sha256([rest.unwrap_or("").as_bytes()]),
+        )
+        .unwrap();
+        plan
+    }
+
+    #[test]
+    fn a_streamed_file_is_written_whole_and_kept_when_its_bytes_are_the_same() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write(&streamed_plan(Some("second")), &out).unwrap();
+        let feed = out.join("feed.xml");
+        assert_eq!(std::fs::read_to_string(&feed).unwrap(), "first,second");
+        let inode = std::fs::metadata(&feed).unwrap().ino();
+        let stats = write(&streamed_plan(Some("second")), &out).unwrap();
+        assert_eq!(stats.written, 0, "{stats:?}");
+        assert_eq!(std::fs::metadata(&feed).unwrap().ino(), inode);
+        write(&streamed_plan(Some("other")), &out).unwrap();
+        assert_eq!(std::fs::read_to_string(&feed).unwrap(), "first,other");
+    }
+
+    #[test]
+    fn a_streamed_file_that_fails_leaves_the_output_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write(&streamed_plan(Some("second")), &out).unwrap();
+        let Err(WriteError::Made(problems)) = write(&streamed_plan(None), &out) else {
+            panic!("a failed file was written");
+        };
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("feed.xml") && problems[0].message.contains("broke"),
+            "{}",
+            problems[0]
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("feed.xml")).unwrap(),
+            "first,second"
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::layout::{Layout, ReservedNames};
 use crate::markdown;
 use crate::notes::{Notes, ReleaseDate};
 use crate::scan::ReleaseSource;
+use crate::spill::Spilled;
 use crate::text::{publishable, publishable_string};
 use crate::urls;
 
@@ -38,8 +39,9 @@ pub(crate) struct ReadRelease {
     pub source: ReleaseSource,
     pub facts: IpaFacts,
     pub notes: Notes,
-    /// What the published catalog index says of it ([`crate::published::entry`]).
-    pub entry: Box<str>,
+    /// What the published catalog index says of it ([`crate::published::entry`]), kept aside
+    /// until the index is written.
+    pub entry: Spilled,
     /// Published before and not at hand: its IPA and icons are already where they are
     /// published, and stay there.
     pub published: bool,
@@ -98,8 +100,8 @@ pub(crate) struct Build {
     /// The icons published with the build: its own, the app's configured one, or a placeholder;
     /// none for a build published before (its icons stay where they are).
     pub icons: Arc<IconSet>,
-    /// What the published catalog index says of it.
-    pub entry: Box<str>,
+    /// What the published catalog index says of it, kept aside until the index is written.
+    pub entry: Spilled,
     /// Published before and not at hand: only its pages and manifest are made again.
     pub published: bool,
 }

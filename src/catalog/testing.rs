@@ -147,7 +147,8 @@ impl Release {
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             built_at: self.built_at,
         };
-        let entry = crate::published::entry(&self.ipa, &facts, &notes, false);
+        let entry = crate::spill::Spill::in_memory()
+            .keep(crate::published::entry(&self.ipa, &facts, &notes, false));
         ReadRelease {
             facts,
             source: ReleaseSource {
