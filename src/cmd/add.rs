@@ -9,8 +9,13 @@ use crate::cli::AddArgs;
 use crate::cmd::Failure;
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
+use crate::catalog::ReadRelease;
+use crate::diag::Severity;
+use crate::icons::IconStore;
 use crate::ipa::IpaArchive;
-use crate::notes::ReleaseDate;
+use crate::notes::{Notes, ReleaseDate};
+use crate::scan::ReleaseSource;
+use crate::spill::Spilled;
 use crate::ui::Ui;
 
 /// The notes file `add` writes; serde_yaml quotes and escapes what needs it.
@@ -72,13 +77,16 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
     }
     let source = &args.ipa;
     let named = |e: &dyn std::fmt::Display| Diagnostic::error(source.clone(), e.to_string());
-    let plist = match IpaArchive::open(source).and_then(|mut a| a.info_plist()) {
-        Ok(plist) => plist,
+    // Read as `build` reads it, so what `build` would refuse is refused here, before it is in
+    // the catalog to fail every later build.
+    let facts = match crate::ipa::read(source, &IconStore::in_memory()) {
+        Ok(facts) => facts,
         Err(e) => {
             problems.push(named(&e));
             return Err(problems);
         }
     };
+    let plist = facts.plist.clone();
     let version = match plist.short_version.clone().or_else(|| plist.build.clone()) {
         Some(version) => version,
         None => {
@@ -93,6 +101,21 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
         Some(b) if *b != version => format!("{} {version} ({b})", plist.bundle_id),
         _ => format!("{} {version}", plist.bundle_id),
     };
+    let release = ReadRelease {
+        source: ReleaseSource {
+            ipa: source.clone(),
+            notes: None,
+        },
+        facts,
+        notes: Notes::default(),
+        entry: Spilled::Held("{}".into()),
+        published: false,
+        published_icons: None,
+    };
+    let (refused, warnings) = crate::catalog::release_problems(release, crate::pipeline::now())
+        .into_iter()
+        .partition::<Vec<_>, _>(|d| d.severity == Severity::Error);
+    problems.extend(refused);
 
     if let Some(existing) = find_duplicate(
         root,
@@ -131,6 +154,9 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
     if !problems.is_empty() {
         return Err(problems);
     }
+    let mut said = crate::diag::Diagnostics::default();
+    said.extend(warnings);
+    ui.report(&said);
 
     let yaml = serde_yaml::to_string(&NotesFile {
         date,

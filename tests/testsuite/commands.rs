@@ -617,3 +617,70 @@ fn init_force_does_not_write_through_links_out_of_the_site() {
         .assert_fails_with(".gitignore: error: is a symbolic link");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
+
+#[test]
+fn add_refuses_each_release_build_refuses_with_builds_message() {
+    use crate::ipa_builder::ProfileSpec;
+    let id = "com.acme.field";
+    let app_store = ProfileSpec {
+        devices: None,
+        ..ProfileSpec::ad_hoc(id)
+    };
+    let other_app = ProfileSpec::ad_hoc("com.acme.other");
+    let signed = |builder: IpaBuilder, profile: &ProfileSpec| builder.profile(&profile.der());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "an App Store build",
+            signed(IpaBuilder::new("Field", id, "1.0", "1"), &app_store).build(),
+        ),
+        (
+            "a profile for another app",
+            signed(IpaBuilder::new("Field", id, "1.0", "1"), &other_app).build(),
+        ),
+        (
+            "a bundle identifier no URL can carry",
+            IpaBuilder::new("Field", "com.acme/field", "1.0", "1").build(),
+        ),
+        (
+            "a version no folder can carry",
+            IpaBuilder::new("Field", id, "1.0/../..", "1").build(),
+        ),
+        ("a file that is not an IPA", b"PK\x03\x04 not a zip".to_vec()),
+    ];
+    for (what, ipa) in cases {
+        let site = TestSite::new();
+        site.file("releases/field/1/Field.ipa", &ipa);
+        let built = site.run(&["build"]);
+        let refusal = built
+            .stderr
+            .lines()
+            .find_map(|l| l.split_once("Field.ipa: error: ").map(|(_, why)| why))
+            .unwrap_or_else(|| panic!("build took {what}:\n{}", built.stderr))
+            .to_string();
+        std::fs::remove_dir_all(site.path("releases/field")).unwrap();
+        site.file("incoming/Field.ipa", &ipa);
+        let added = site.run(&["add", site.path("incoming/Field.ipa").to_str().unwrap()]);
+        added.assert_fails_with(&format!("Field.ipa: error: {refusal}"));
+        assert!(
+            std::fs::read_dir(site.path("releases")).unwrap().next().is_none(),
+            "add wrote something for {what}"
+        );
+    }
+}
+
+#[test]
+fn add_says_what_build_will_warn_about_and_adds_the_build() {
+    let site = TestSite::new();
+    site.file(
+        "incoming/Field.ipa",
+        &IpaBuilder::new("Field", "com.acme.field", "1.0", "1").build(),
+    );
+    let added = site.run(&["add", site.path("incoming/Field.ipa").to_str().unwrap()]);
+    added.assert_ok();
+    assert!(
+        added.stderr.contains("has no embedded.mobileprovision"),
+        "{}",
+        added.stderr
+    );
+    assert!(site.path("releases/com.acme.field/1.0-1/Field.ipa").is_file());
+}
