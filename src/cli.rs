@@ -100,6 +100,9 @@ pub struct BuildArgs {
     /// `ipa_base_url`), `deploy` from its target
     #[arg(long)]
     pub from_published: bool,
+    /// Fail (exit 1, writing nothing) when there is any warning
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +149,9 @@ pub struct CheckArgs {
     /// --deployed; default: 600)
     #[arg(long, value_name = "SECONDS", requires = "deployed", value_parser = seconds)]
     pub deadline: Option<f64>,
+    /// Fail (exit 1) when there is any warning
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// A number of seconds: positive, and at most a day.

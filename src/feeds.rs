@@ -59,8 +59,12 @@ pub struct BuildEntry<'a> {
     pub size: u64,
     pub sha256: &'a str,
     pub minimum_os_version: Option<&'a str>,
-    /// False when the profile expired or the build is not for iOS.
+    /// False when the profile expired, the build has no profile, or it is not for iOS.
     pub installable: bool,
+    /// RFC 3339: when the profile (or its certificate) expires and installs start to fail;
+    /// `null` when unknown. A client compares it with its own clock: a feed is as old as the
+    /// last build.
+    pub expires: Option<String>,
 }
 
 impl<'a> BuildEntry<'a> {
@@ -81,6 +85,11 @@ impl<'a> BuildEntry<'a> {
             sha256: &build.package.sha256,
             minimum_os_version: build.package.minimum_os.as_deref(),
             installable: build.installable(),
+            expires: build
+                .verdict
+                .expires
+                .map(|at| date_of(build, at))
+                .transpose()?,
         })
     }
 }

@@ -44,6 +44,8 @@ pub struct Options {
     pub preview: bool,
     /// The builds of a published catalog to keep beside those at hand.
     pub published: Vec<PublishedBuild>,
+    /// Warnings fail the run (`--strict`).
+    pub strict: bool,
 }
 
 /// How a run uses `.relsite-cache/`.
@@ -262,6 +264,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         diagnostics.extend(crate::hosting::size_warnings(&catalog));
     }
     diagnostics.extend(crate::hosting::enterprise_warnings(&catalog, config.public));
+    diagnostics.extend(catalog::uninstallable_apps(&catalog));
     let plan =
         plan::plan(&catalog, &theme, root, plan_options, &ipa_copies).map_err(|problems| {
             let mut all = diagnostics.clone();
@@ -283,6 +286,20 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         output_dir,
         diagnostics,
     })
+}
+
+/// With `--strict`, a run with warnings fails: the warnings, and an error saying so.
+pub fn strict_failure(strict: bool, diagnostics: &Diagnostics) -> Option<Diagnostics> {
+    let warnings = diagnostics.warning_count();
+    if !strict || warnings == 0 {
+        return None;
+    }
+    let mut all = diagnostics.clone();
+    all.push(Diagnostic::error(
+        None,
+        format!("--strict: {} fail the run", plural(warnings, "warning")),
+    ));
+    Some(all)
 }
 
 /// Puts back the previous site when a build stopped between the two renames of the fallback

@@ -422,6 +422,25 @@ fn prune(
     });
 }
 
+/// A warning for each app of which no build can be installed: every build has expired, has no
+/// profile, or is not for iOS.
+pub(crate) fn uninstallable_apps(catalog: &Catalog) -> Vec<Diagnostic> {
+    catalog
+        .apps
+        .iter()
+        .filter(|app| !app.builds.is_empty() && !app.builds.iter().any(Build::installable))
+        .map(|app| {
+            Diagnostic::warning(
+                app.first_release().map(std::path::Path::to_path_buf),
+                format!(
+                    "no build of app {} can be installed: each has expired, has no provisioning profile or is not for iOS; testers will find nothing to install",
+                    app.bundle_id
+                ),
+            )
+        })
+        .collect()
+}
+
 /// The problems `build` finds in a release on its own (its version, its signing, its
 /// platform), errors and warnings: what `add` checks before it puts a release in place.
 pub(crate) fn release_problems(release: ReadRelease, now: OffsetDateTime) -> Vec<Diagnostic> {

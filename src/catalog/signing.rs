@@ -38,10 +38,14 @@ pub fn check(file: &Path, facts: &IpaFacts, now: OffsetDateTime) -> Signing {
     let mut verdict = Verdict::default();
     let warn = |message: String| Diagnostic::warning(file.to_path_buf(), message);
     let bundle_id = &facts.plist.bundle_id;
+    let mut unsigned = false;
     match &facts.profile {
-        ProfileStatus::Missing => warnings.push(warn(
-            "has no embedded.mobileprovision: an unsigned or simulator build cannot be installed on a device".into(),
-        )),
+        ProfileStatus::Missing => {
+            warnings.push(warn(
+                "has no embedded.mobileprovision: an unsigned or simulator build cannot be installed on a device; it is listed without an install button".into(),
+            ));
+            unsigned = true;
+        }
         ProfileStatus::Unreadable { why } => warnings.push(warn(format!(
             "cannot read its embedded.mobileprovision ({why}): distribution type and expiry are unknown"
         ))),
@@ -94,6 +98,11 @@ pub fn check(file: &Path, facts: &IpaFacts, now: OffsetDateTime) -> Signing {
             "This build is for {}, not for iPhone or iPad: it cannot be installed from Safari.",
             platform_names(platforms)
         ));
+    }
+    if unsigned && verdict.not_installable.is_none() {
+        verdict.not_installable = Some(
+            "This build is not signed for devices (it has no provisioning profile): it cannot be installed on an iPhone or iPad.".into(),
+        );
     }
     Signing {
         verdict: Ok(verdict),
@@ -196,9 +205,11 @@ mod tests {
     }
 
     #[test]
-    fn unsigned_build_is_listed_with_a_warning() {
+    fn unsigned_build_is_listed_with_a_warning_and_not_installable() {
         let (verdict, warnings) = checked(release(ID, "1.0", "1").signed(Signed::Unsigned));
-        assert_eq!(verdict, Verdict::default());
+        assert!(!verdict.expired);
+        let why = verdict.not_installable.expect("a reason");
+        assert!(why.contains("no provisioning profile"), "{why}");
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].contains("has no embedded.mobileprovision"),

@@ -4,13 +4,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::catalog::ReadRelease;
 use crate::catalog::{app_slug, version_slug};
 use crate::cli::AddArgs;
 use crate::cmd::Failure;
 use crate::config::Config;
-use crate::diag::{Diagnostic, display_path};
-use crate::catalog::ReadRelease;
 use crate::diag::Severity;
+use crate::diag::{Diagnostic, display_path};
 use crate::icons::IconStore;
 use crate::ipa::IpaArchive;
 use crate::notes::{Notes, ReleaseDate};

@@ -55,6 +55,7 @@ pub fn options(args: &BuildArgs) -> Options {
         drafts: args.site.drafts,
         preview: false,
         published: Vec::new(),
+        strict: args.strict,
         cache: if args.site.no_cache {
             CacheUse::Off
         } else {
@@ -67,6 +68,9 @@ pub fn options(args: &BuildArgs) -> Options {
 pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     let started = Instant::now();
     let prepared = pipeline::prepare(options, ui).map_err(Failure::unwritten)?;
+    if let Some(failed) = pipeline::strict_failure(options.strict, &prepared.diagnostics) {
+        return Err(Failure::unwritten(failed));
+    }
     ui.report(&prepared.diagnostics);
     let bar = ui.progress(prepared.plan.len() as u64, "Writing");
     let previous = prepared.cache.output_record(&prepared.output_dir);

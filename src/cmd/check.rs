@@ -14,6 +14,7 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         drafts: args.site.drafts,
         preview: false,
         published: Vec::new(),
+        strict: args.strict,
         cache: if args.site.no_cache {
             CacheUse::Off
         } else {
@@ -26,6 +27,9 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         let mut all = prepared.diagnostics.clone();
         all.extend(unmade);
         return Err(Failure::found(all));
+    }
+    if let Some(failed) = pipeline::strict_failure(args.strict, &prepared.diagnostics) {
+        return Err(Failure::found(failed));
     }
     ui.report(&prepared.diagnostics);
     if args.deployed {

@@ -28,6 +28,7 @@ pub fn remove(args: &RemoveArgs, ui: &Ui) -> Result<(), Failure> {
             },
             output: None,
             from_published: true,
+            strict: false,
         },
         dry_run: args.dry_run,
         verify: false,

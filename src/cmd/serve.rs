@@ -72,6 +72,7 @@ pub fn run(args: &ServeArgs, ui: &Ui) -> Result<(), Failure> {
         drafts: args.drafts,
         preview: true,
         published: Vec::new(),
+        strict: false,
         cache: if args.no_cache {
             CacheUse::Off
         } else {

@@ -4,7 +4,7 @@ use crate::ipa_builder::{IpaBuilder, PlistFormat};
 use crate::support::*;
 
 fn field(version: &str, build: &str) -> IpaBuilder {
-    IpaBuilder::new("Field", "com.acme.field", version, build)
+    IpaBuilder::new("Field", "com.acme.field", version, build).signed()
 }
 
 #[test]

@@ -19,7 +19,9 @@ fn a_new_user_follows_the_readme() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(
         work.path().join("some.ipa"),
-        IpaBuilder::new("Some", "com.acme.some", "2.1", "40").build(),
+        IpaBuilder::new("Some", "com.acme.some", "2.1", "40")
+            .signed()
+            .build(),
     )
     .unwrap();
     relsite_in(work.path(), &["init", "demo"]).assert_ok();
@@ -305,7 +307,7 @@ fn serve_rebuilds_when_notes_change_and_stops_cleanly() {
     let site = TestSite::new();
     site.ipa(
         "releases/a/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1").signed(),
     )
     .file("releases/a/A.yaml", b"notes: first words\n");
     let mut child = relsite()
@@ -645,7 +647,10 @@ fn add_refuses_each_release_build_refuses_with_builds_message() {
             "a version no folder can carry",
             IpaBuilder::new("Field", id, "1.0/../..", "1").build(),
         ),
-        ("a file that is not an IPA", b"PK\x03\x04 not a zip".to_vec()),
+        (
+            "a file that is not an IPA",
+            b"PK\x03\x04 not a zip".to_vec(),
+        ),
     ];
     for (what, ipa) in cases {
         let site = TestSite::new();
@@ -662,7 +667,10 @@ fn add_refuses_each_release_build_refuses_with_builds_message() {
         let added = site.run(&["add", site.path("incoming/Field.ipa").to_str().unwrap()]);
         added.assert_fails_with(&format!("Field.ipa: error: {refusal}"));
         assert!(
-            std::fs::read_dir(site.path("releases")).unwrap().next().is_none(),
+            std::fs::read_dir(site.path("releases"))
+                .unwrap()
+                .next()
+                .is_none(),
             "add wrote something for {what}"
         );
     }
@@ -682,5 +690,8 @@ fn add_says_what_build_will_warn_about_and_adds_the_build() {
         "{}",
         added.stderr
     );
-    assert!(site.path("releases/com.acme.field/1.0-1/Field.ipa").is_file());
+    assert!(
+        site.path("releases/com.acme.field/1.0-1/Field.ipa")
+            .is_file()
+    );
 }

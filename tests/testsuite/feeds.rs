@@ -438,3 +438,82 @@ fn a_not_found_page_links_home_from_any_depth() {
         "{page}"
     );
 }
+
+/// 2024-06-01, when [`ProfileSpec::ad_hoc`] profiles are valid.
+const IN_2024: u64 = 1_717_200_000;
+
+#[test]
+fn a_build_without_a_profile_is_listed_without_install_and_not_installable_in_every_feed() {
+    let site = TestSite::new();
+    let id = "com.acme.field";
+    site.file(
+        "releases/field/2.0/Field.ipa",
+        &IpaBuilder::new("Field", id, "2.0", "20").build(),
+    );
+    site.file(
+        "releases/field/1.0/Field.ipa",
+        &IpaBuilder::new("Field", id, "1.0", "10")
+            .profile(&ProfileSpec::ad_hoc(id).der())
+            .build(),
+    );
+    let built = site.run_at(&["build"], Some(IN_2024));
+    built.assert_ok();
+    assert!(
+        built
+            .stderr
+            .contains("releases/field/2.0/Field.ipa: warning: has no embedded.mobileprovision"),
+        "{}",
+        built.stderr
+    );
+    let page = site.read(&format!("public/{id}/2.0-20/index.html"));
+    assert!(install_links(&page).is_empty(), "{page}");
+    assert!(page.contains("no provisioning profile"), "{page}");
+    let releases: serde_json::Value =
+        serde_json::from_str(&site.read(&format!("public/{id}/releases.json"))).unwrap();
+    let flags: Vec<&serde_json::Value> = releases["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["installable"])
+        .collect();
+    assert_eq!(flags, [false, true], "{releases:#}");
+    assert_eq!(releases["builds"][0]["expires"], serde_json::Value::Null);
+    assert_eq!(releases["builds"][1]["expires"], "2024-12-31T00:00:00Z");
+    assert_valid(
+        "releases.schema.json",
+        site.read(&format!("public/{id}/releases.json")).as_bytes(),
+    );
+    let latest: serde_json::Value =
+        serde_json::from_str(&site.read(&format!("public/{id}/latest.json"))).unwrap();
+    assert_eq!(latest["latest"]["version"], "1.0", "{latest:#}");
+    assert_eq!(latest["latest"]["installable"], true);
+    let latest_page = site.read(&format!("public/{id}/latest/index.html"));
+    assert_eq!(install_links(&latest_page).len(), 1, "{latest_page}");
+}
+
+#[test]
+fn strict_fails_on_warnings_and_writes_nothing() {
+    let site = TestSite::new();
+    site.file(
+        "releases/field/1.0/Field.ipa",
+        &IpaBuilder::new("Field", "com.acme.field", "1.0", "1").build(),
+    );
+    site.run(&["build"]).assert_ok();
+    let before = tree(&site.path("public"));
+    site.file(
+        "releases/field/2.0/Field.ipa",
+        &IpaBuilder::new("Field", "com.acme.field", "2.0", "2").build(),
+    );
+    for command in [&["build", "--strict"][..], &["check", "--strict"]] {
+        let run = site.run(command);
+        run.assert_fails_with("error: --strict: 5 warnings fail the run");
+        assert!(
+            run.stderr
+                .contains("no build of app com.acme.field can be installed"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(tree(&site.path("public")), before, "a strict failure wrote");
+    site.run(&["check"]).assert_ok();
+}

@@ -281,4 +281,20 @@ impl IpaBuilder {
     pub fn profile(self, profile: &[u8]) -> Self {
         self.app_file("embedded.mobileprovision", profile)
     }
+
+    /// Signs the build for devices: an ad-hoc profile for its bundle identifier that lasts
+    /// until 2100, so it installs whenever a test runs.
+    pub fn signed(self) -> Self {
+        let bundle_id = self
+            .info
+            .get("CFBundleIdentifier")
+            .and_then(Value::as_string)
+            .unwrap_or_default()
+            .to_string();
+        let profile = ProfileSpec {
+            expires: std::time::UNIX_EPOCH + std::time::Duration::from_secs(4_102_444_800),
+            ..ProfileSpec::ad_hoc(&bundle_id)
+        };
+        self.profile(&profile.der())
+    }
 }

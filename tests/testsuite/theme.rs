@@ -12,7 +12,7 @@ fn site_with_theme(name: &str) -> TestSite {
     site.config(&format!("title: T\nbase_url: {BASE_URL}\ntheme: {name}\n"));
     site.ipa(
         "releases/a/A.ipa",
-        &IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+        &IpaBuilder::new("A", "com.acme.a", "1.0", "1").signed(),
     );
     site
 }

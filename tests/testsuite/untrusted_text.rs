@@ -170,21 +170,27 @@ fn names_from_files_reach_the_terminal_escaped() {
     }
 }
 
-/// `add` reports the build it copied by its bundle identifier and file name, both from the IPA.
+/// `add` reports the build it copied by its bundle identifier and file name, both from the IPA,
+/// and refuses an identifier no URL can carry, showing it escaped.
 #[test]
 fn a_status_line_shows_names_from_the_ipa_escaped() {
     let site = TestSite::new();
     let work = tempfile::tempdir().unwrap();
     let ipa = work.path().join("F\u{1b}[8m.ipa");
-    std::fs::write(
-        &ipa,
-        IpaBuilder::new("F", "com.acme.f\u{1b}]0;title\u{7}", "1.0", "1").build(),
-    )
-    .unwrap();
+    std::fs::write(&ipa, IpaBuilder::new("F", "com.acme.f", "1.0", "1").build()).unwrap();
     let run = site.run(&["add", ipa.to_str().unwrap()]);
     run.assert_ok();
     assert_eq!(
         run.stdout,
-        "added com.acme.f\\u{1b}]0;title\\u{7} 1.0 (1) as releases/com.acme.f-0-title/1.0-1/F\\u{1b}[8m.ipa with notes releases/com.acme.f-0-title/1.0-1/F\\u{1b}[8m.yaml\n"
+        "added com.acme.f 1.0 (1) as releases/com.acme.f/1.0-1/F\\u{1b}[8m.ipa with notes releases/com.acme.f/1.0-1/F\\u{1b}[8m.yaml\n"
     );
+    let bad = work.path().join("G.ipa");
+    std::fs::write(
+        &bad,
+        IpaBuilder::new("G", "com.acme.g\u{1b}]0;title\u{7}", "1.0", "1").build(),
+    )
+    .unwrap();
+    let run = site.run(&["add", bad.to_str().unwrap()]);
+    run.assert_fails_with("error: CFBundleIdentifier `com.acme.g\\u{1b}]0;title\\u{7}` is not a valid bundle identifier");
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
 }
