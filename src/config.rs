@@ -64,6 +64,9 @@ pub struct Config {
     /// Per-channel settings, by channel name.
     #[serde(default)]
     pub channels: BTreeMap<String, ChannelSettings>,
+    /// The channel an app's `latest/` presents; default: `stable`.
+    #[serde(default)]
+    pub default_channel: Option<String>,
     /// `base_url`, checked.
     #[serde(skip, default = "HttpsUrl::placeholder")]
     pub base_url: HttpsUrl,
@@ -93,6 +96,8 @@ pub struct AppSettings {
     pub icon: Option<PathBuf>,
     /// `keep` for this app's channels.
     pub keep: Option<usize>,
+    /// The channel this app's `latest/` presents, overriding the site's `default_channel`.
+    pub default_channel: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,7 +107,20 @@ pub struct ChannelSettings {
     pub keep: Option<usize>,
 }
 
+/// The channel `latest/` presents when the config names none.
+pub const DEFAULT_CHANNEL: &str = "stable";
+
 impl Config {
+    /// The channel the `latest/` of the app `bundle_id` presents: the app's setting, else the
+    /// site's, else `stable`.
+    pub fn default_channel(&self, bundle_id: &str) -> &str {
+        self.apps
+            .get(bundle_id)
+            .and_then(|a| a.default_channel.as_deref())
+            .or(self.default_channel.as_deref())
+            .unwrap_or(DEFAULT_CHANNEL)
+    }
+
     /// How many builds of `channel` of the app `bundle_id` are published, `None` for all: the
     /// channel's setting, else the app's, else the site's.
     pub fn keep(&self, bundle_id: &str, channel: &str) -> Option<usize> {

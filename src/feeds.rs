@@ -430,7 +430,8 @@ mod tests {
         ]);
         let (layout, app) = (&catalog.layout, &catalog.apps[0]);
         let latest = parsed(latest_json(layout, app));
-        assert_eq!(latest["latest"]["version"], "2.0");
+        // The default channel's (stable), though an installable beta is newer.
+        assert_eq!(latest["latest"]["version"], "1.0");
         assert_eq!(latest["latest"]["installable"], true);
         let channels = latest["channels"].as_object().unwrap();
         let versions: Vec<(&str, &str)> = channels

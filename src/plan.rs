@@ -1075,7 +1075,8 @@ mod tests {
             panic!("three builds")
         };
         for (place, build) in [
-            (layout.latest_page(app, None), newest),
+            // `latest/` is the default channel's (stable), though a beta is newer.
+            (layout.latest_page(app, None), stable),
             (layout.latest_page(app, Some("beta")), newest),
             (layout.latest_page(app, Some("stable")), stable),
         ] {

@@ -67,6 +67,8 @@ pub(crate) struct App {
     /// Path segment of the app below the output root.
     pub slug: String,
     pub description_html: Option<String>,
+    /// The channel `latest/` presents first.
+    pub default_channel: String,
     /// Newest first.
     pub builds: Vec<Build>,
 }
@@ -147,9 +149,14 @@ impl App {
         self.builds.iter().map(|b| b.source.ipa.as_path()).min()
     }
 
-    /// The build `latest/` presents: the newest that can be installed, else the newest.
+    /// The build `latest/` presents: the newest of the default channel that can be installed,
+    /// else the newest of any channel that can, else the newest.
     pub fn latest(&self) -> Option<&Build> {
-        newest_installable(self.builds.iter())
+        let default = urls::slugify(&self.default_channel, "c");
+        self.builds
+            .iter()
+            .find(|b| b.installable() && b.channel_slug() == default)
+            .or_else(|| newest_installable(self.builds.iter()))
     }
 
     /// The channels, each with the build its `latest/<channel>/` presents, newest first.
@@ -374,6 +381,7 @@ fn model_app(
         description_html: settings
             .and_then(|s| s.description.as_deref())
             .map(markdown::to_html),
+        default_channel: publishable(config.default_channel(&bundle_id)).into_owned(),
         bundle_id,
         name,
         slug,
@@ -692,6 +700,28 @@ mod tests {
         let latest = only_app(&catalog).latest().unwrap();
         assert_eq!(latest.slug, "1.0-1");
         assert!(latest.installable());
+    }
+
+    #[test]
+    fn latest_is_the_default_channels_newest_installable_build() {
+        let releases = || {
+            vec![
+                release(ID, "3.0", "1").notes("channel: beta\n"),
+                release(ID, "2.0", "1").signed(expired()),
+                release(ID, "1.5", "1").notes("channel: nightly\n"),
+                release(ID, "1.0", "1"),
+            ]
+        };
+        let (catalog, _) = modelled(releases());
+        assert_eq!(only_app(&catalog).latest().unwrap().slug, "1.0-1");
+        let (catalog, _) = modelled_with(&config("default_channel: nightly\n"), false, releases());
+        assert_eq!(only_app(&catalog).latest().unwrap().slug, "1.5-1");
+        let both = format!("default_channel: nightly\napps:\n  {ID}:\n    default_channel: beta\n");
+        let (catalog, _) = modelled_with(&config(&both), false, releases());
+        assert_eq!(only_app(&catalog).latest().unwrap().slug, "3.0-1");
+        // A channel with no build to install gives way to the newest installable of any.
+        let (catalog, _) = modelled_with(&config("default_channel: rc\n"), false, releases());
+        assert_eq!(only_app(&catalog).latest().unwrap().slug, "3.0-1");
     }
 
     #[test]

@@ -40,6 +40,16 @@ base_url: https://builds.example.invalid/
 # Let search engines index the site (in-house apps must not be found publicly).
 # public: false
 
+# The channel whose newest installable build each app's latest/ presents.
+# default_channel: stable
+
+# Publish only the newest builds of each channel of each app (a channel's newest installable
+# build is always published); per channel under `channels`.
+# keep: 20
+# channels:
+#   beta:
+#     keep: 5
+
 # Per-app settings, by bundle identifier.
 # apps:
 #   com.example.field:
@@ -47,6 +57,14 @@ base_url: https://builds.example.invalid/
 #     slug: field              # URL segment (default: the bundle identifier)
 #     description: Survey app  # Markdown shown on the app page
 #     icon: icons/field.png    # for apps whose icons live only in Assets.car
+#     keep: 10                 # `keep` for this app's channels
+#     default_channel: beta    # the channel this app's latest/ presents
+
+# Where `relsite deploy` uploads the site; credentials come from the environment only.
+# deploy:
+#   url: s3://my-bucket/builds
+#   endpoint: https://ACCOUNT.r2.cloudflarestorage.com   # S3-compatible stores
+#   region: auto
 "#;
 
 /// What goes in releases/.

@@ -93,7 +93,7 @@ fn json_feeds_validate_against_their_schemas() {
     let latest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("tidetime/latest.json")).unwrap())
             .unwrap();
-    assert_eq!(latest["latest"]["build"], "411");
+    assert_eq!(latest["latest"]["build"], "410", "the default channel's");
     assert_eq!(latest["channels"]["stable"]["build"], "410");
     assert_eq!(latest["channels"]["beta"]["build"], "411");
     let install = latest["latest"]["install_url"].as_str().unwrap();
@@ -162,7 +162,8 @@ fn latest_pages_present_the_newest_build_with_a_working_link() {
     );
     assert_eq!(
         link_of("tidetime/latest/index.html"),
-        link_of("tidetime/3.1.0-411/index.html")
+        link_of("tidetime/3.1.0-410/index.html"),
+        "the stable channel's newest, though a beta is newer"
     );
     assert_eq!(
         link_of("tidetime/latest/beta/index.html"),
@@ -516,4 +517,58 @@ fn strict_fails_on_warnings_and_writes_nothing() {
     }
     assert_eq!(tree(&site.path("public")), before, "a strict failure wrote");
     site.run(&["check"]).assert_ok();
+}
+
+#[test]
+fn latest_is_the_default_channels_newest_build_and_says_its_channel() {
+    let site = TestSite::new();
+    let id = "com.acme.field";
+    let build = |version: &str, channel: &str| {
+        site.ipa(
+            &format!("releases/field/{version}/Field.ipa"),
+            &IpaBuilder::new("Field", id, version, "1").signed(),
+        )
+        .file(
+            &format!("releases/field/{version}/Field.yaml"),
+            format!("channel: {channel}\n").as_bytes(),
+        );
+    };
+    build("3.0", "beta");
+    build("2.0", "stable");
+    build("1.0", "nightly");
+    site.run(&["build"]).assert_ok();
+    let latest = |path: &str| {
+        let page = site.read(&format!("public/{id}/{path}index.html"));
+        let link = install_links(&page).pop().expect("an install link");
+        (manifest_url_of(&link), page)
+    };
+    let (manifest, page) = latest("latest/");
+    assert!(manifest.ends_with("/2.0-1/manifest.plist"), "{manifest}");
+    assert!(
+        page.contains("The latest build of the stable channel."),
+        "{page}"
+    );
+    let (manifest, page) = latest("latest/beta/");
+    assert!(manifest.ends_with("/3.0-1/manifest.plist"), "{manifest}");
+    assert!(
+        page.contains("The latest build of the beta channel."),
+        "{page}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&site.read(&format!("public/{id}/latest.json"))).unwrap();
+    assert_eq!(json["latest"]["version"], "2.0");
+
+    site.config(&format!(
+        "title: T\nbase_url: {BASE_URL}\ndefault_channel: beta\napps:\n  {id}:\n    default_channel: nightly\n"
+    ));
+    site.run(&["build"]).assert_ok();
+    let (manifest, page) = latest("latest/");
+    assert!(manifest.ends_with("/1.0-1/manifest.plist"), "{manifest}");
+    assert!(
+        page.contains("The latest build of the nightly channel."),
+        "{page}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&site.read(&format!("public/{id}/latest.json"))).unwrap();
+    assert_eq!(json["latest"]["version"], "1.0");
 }
