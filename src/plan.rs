@@ -447,7 +447,7 @@ impl Renderer {
     fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
         let (place, template, mut context) = self.page(page);
         if let Page::Build { .. } = page {
-            let svg = qr_svg(place.url.as_str()).map_err(|e| {
+            let svg = crate::render::qr::svg(place.url.as_str(), 200).map_err(|e| {
                 Diagnostic::error(
                     None,
                     format!("cannot draw the QR code of {}: {e}", place.url),
@@ -883,23 +883,6 @@ impl Planner {
 /// The file a path names, through any symlinks, so a copy is never of a link.
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// A QR code of `url` as inline SVG, dark modules on white so phones read it in dark mode too.
-fn qr_svg(url: &str) -> Result<String, qrcode::types::QrError> {
-    use qrcode::render::svg;
-    let svg = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M)?
-        .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .dark_color(svg::Color("#000000"))
-        .light_color(svg::Color("#ffffff"))
-        .quiet_zone(true)
-        .build();
-    // The renderer starts with an XML declaration, which has no place inside HTML.
-    Ok(match svg.find("<svg") {
-        Some(start) => svg[start..].to_string(),
-        None => svg,
-    })
 }
 
 fn manifest(layout: &Layout, app: &App, build: &Build) -> Result<Vec<u8>, plist::Error> {

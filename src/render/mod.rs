@@ -8,6 +8,7 @@
 //! (symlinks followed, never out of it), each within its cap, and all of them read once, here,
 //! so what is published is what was checked.
 
+pub mod qr;
 pub mod views;
 
 use std::collections::BTreeMap;

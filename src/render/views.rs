@@ -54,6 +54,13 @@ pub struct BuildCard<'a> {
     pub expired: bool,
     /// Why the build cannot be installed from Safari, if it cannot.
     pub not_installable: Option<&'a str>,
+    /// Whether it can be installed, as of the build.
+    pub installable: bool,
+    /// RFC 3339: when its profile (or certificate) expires, for pages to judge with the
+    /// viewer's clock.
+    pub expires: Option<String>,
+    /// A QR code of its page, on the rows that offer it in one tap (each channel's newest).
+    pub qr_svg: Option<String>,
 }
 
 impl<'a> BuildCard<'a> {
@@ -75,8 +82,28 @@ impl<'a> BuildCard<'a> {
             install_link: layout.install_link(app, build),
             expired: build.verdict.expired,
             not_installable: build.verdict.not_installable.as_deref(),
+            installable: build.installable(),
+            expires: build.verdict.expires.and_then(rfc3339),
+            qr_svg: None,
         }
     }
+
+    /// The card of a build offered in one tap: an install button, and on a computer a QR code
+    /// of its page.
+    pub fn one_tap(layout: &Layout, app: &'a App, build: &'a Build) -> Self {
+        let mut card = BuildCard::new(layout, app, build);
+        if card.installable {
+            let page = layout.build_page(app, build).url;
+            card.qr_svg = super::qr::svg(page.as_str(), 160).ok();
+        }
+        card
+    }
+}
+
+/// A time as RFC 3339, for scripts and feeds.
+fn rfc3339(at: time::OffsetDateTime) -> Option<String> {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 /// An app as listed on the catalog page and headed on its own pages.
@@ -117,7 +144,7 @@ impl<'a> AppCard<'a> {
             channels: app
                 .latest_per_channel()
                 .into_iter()
-                .map(|b| BuildCard::new(layout, app, b))
+                .map(|b| BuildCard::one_tap(layout, app, b))
                 .collect(),
             build_count: app.builds.len(),
         }
@@ -142,6 +169,17 @@ pub struct BuildView<'a> {
     pub platforms: Vec<&'a str>,
     pub sha256: &'a str,
     pub profile: Option<ProfileView<'a>>,
+    /// The newest build of its channel, when this one is older.
+    pub newer: Option<NewerBuild<'a>>,
+}
+
+/// The build an older one's page points to.
+#[derive(Debug, Serialize)]
+pub struct NewerBuild<'a> {
+    pub version: &'a str,
+    pub build_number: Option<&'a str>,
+    /// Its page, relative to the output root.
+    pub path: String,
 }
 
 /// The provisioning profile's facts, as the build page shows them.
@@ -205,8 +243,24 @@ impl<'a> BuildView<'a> {
             platforms: package.platforms.iter().map(String::as_str).collect(),
             sha256: &package.sha256,
             profile,
+            newer: app
+                .latest_per_channel()
+                .into_iter()
+                .find(|b| b.channel_slug() == build.channel_slug())
+                .filter(|newest| newest.installable() && newer_than(app, newest, build))
+                .map(|newest| NewerBuild {
+                    version: &newest.version,
+                    build_number: newest.build_number.as_deref(),
+                    path: layout.build_page(app, newest).href,
+                }),
         }
     }
+}
+
+/// Whether `a` is listed before (is newer than) `b` in `app`, newest first.
+fn newer_than(app: &App, a: &Build, b: &Build) -> bool {
+    let at = |x: &Build| app.builds.iter().position(|y| std::ptr::eq(x, y));
+    matches!((at(a), at(b)), (Some(a), Some(b)) if a < b)
 }
 
 /// A distribution type in words.

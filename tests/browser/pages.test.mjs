@@ -78,10 +78,12 @@ after(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-/** Opens `path` on a device; returns the page and the console errors and failed requests seen. */
-async function open(device, path, options = {}) {
+/** Opens `path` on a device; returns the page and the console errors and failed requests seen.
+ * `clock` sets the page's clock (a Date) before it loads. */
+async function open(device, path, options = {}, clock = undefined) {
   const context = await browser.newContext({ ...devices[device], ...options });
   const page = await context.newPage();
+  if (clock) await page.clock.install({ time: clock });
   const problems = [];
   page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
@@ -195,5 +197,79 @@ test("pages have landmarks, labelled images and a keyboard path to Install", asy
     reached = await page.evaluate(() => document.activeElement?.classList.contains("install-button"));
   }
   assert.ok(reached, "Tab reaches the Install link");
+  await context.close();
+});
+
+// The example's field 1.10.1 (205) profile expires at 2036-01-01T00:00:00Z.
+const EXPIRES = Date.parse("2036-01-01T00:00:00Z");
+const DAY = 86400000;
+
+test("catalog and app pages install each channel's newest build in one tap on an iPhone", async () => {
+  for (const path of ["", "field/"]) {
+    const { page, problems, context } = await open("iphone", path);
+    const button = page.locator(".one-tap a.install-button").first();
+    assert.ok(await button.isVisible(), `${path}: an install button`);
+    assert.equal(await button.getAttribute("href"), INSTALL, `${path}: field's newest stable build`);
+    assert.equal(await page.locator(".row-qr").first().isVisible(), false, `${path}: no QR code on a phone`);
+    await page.screenshot({ path: join(artifacts, `one-tap-${path ? "app" : "catalog"}-iphone.png`), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test("catalog and app pages offer a QR code of the build page on a computer", async () => {
+  for (const path of ["", "field/"]) {
+    const { page, context } = await open("desktop", path);
+    assert.equal(await page.locator(".one-tap a.install-button").first().isVisible(), false, `${path}: no button`);
+    await page.locator(".row-qr summary").first().click();
+    const qr = page.locator(".row-qr .qr-code svg").first();
+    assert.ok(await qr.isVisible(), `${path}: the QR code opens`);
+    assert.equal(decodeQr(await qr.screenshot()), `${BASE}${BUILD_PATH}`, path);
+    await context.close();
+  }
+});
+
+test("an older build's page names the newer build of its channel", async () => {
+  const { page, context } = await open("iphone", "field/1.10.0-200/");
+  const newer = page.locator(".newer a");
+  assert.match(await newer.textContent(), /1\.10\.1 \(205\)/);
+  await newer.click();
+  assert.equal(new URL(page.url()).pathname, `/${BUILD_PATH}`);
+  const { page: newest, context: other } = await open("iphone", BUILD_PATH);
+  assert.equal(await newest.locator(".newer").count(), 0, "the newest names none");
+  await context.close();
+  await other.close();
+});
+
+test("after the profile expires, by the viewer's clock, Install is disabled and says expired", async () => {
+  for (const path of [BUILD_PATH, "", "field/"]) {
+    const { page, problems, context } = await open("iphone", path, {}, new Date(EXPIRES + DAY));
+    const panel = path === BUILD_PATH ? page.locator(".install-panel") : page.locator(".build-row[data-expires]").first();
+    assert.equal(await panel.locator("a.install-button").count(), 0, `${path}: no install link`);
+    const off = panel.locator(".install-button.disabled");
+    assert.equal(await off.getAttribute("aria-disabled"), "true", path);
+    assert.match(await off.textContent(), /expired/i, path);
+    if (path === BUILD_PATH) {
+      assert.match(await panel.locator(".expiry").textContent(), /has expired/, path);
+      await page.screenshot({ path: join(artifacts, "expired-build-iphone.png"), fullPage: true });
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test("ten days before the profile expires, the page counts the days", async () => {
+  const { page, context } = await open("iphone", BUILD_PATH, {}, new Date(EXPIRES - 10 * DAY));
+  assert.equal(await page.locator(".install-panel a.install-button").getAttribute("href"), INSTALL);
+  assert.match(await page.locator(".install-panel .expiry").textContent(), /Expires in 10 days/);
+  await context.close();
+  const { page: early, context: other } = await open("iphone", BUILD_PATH, {}, new Date(EXPIRES - 40 * DAY));
+  assert.equal(await early.locator(".install-panel .expiry").isVisible(), false, "no countdown 40 days before");
+  await other.close();
+});
+
+test("without scripts, the build-time state stands after the expiry", async () => {
+  const { page, context } = await open("iphone", BUILD_PATH, { javaScriptEnabled: false }, new Date(EXPIRES + DAY));
+  assert.equal(await page.locator(".install-panel a.install-button").getAttribute("href"), INSTALL);
   await context.close();
 });
