@@ -46,40 +46,97 @@ pub struct Notes {
 }
 
 impl Notes {
-    /// Parses a notes file's text; an empty file is notes with nothing set.
+    /// Parses a notes file's text; an empty file is notes with nothing set. Returns the first
+    /// problem; [`Notes::parse_all`] returns every one.
     pub fn parse(text: &str, file: &Path) -> Result<Notes, Diagnostic> {
+        Notes::parse_all(text, file).map_err(|mut all| all.swap_remove(0))
+    }
+
+    /// Parses a notes file's text, returning every problem of the file (at least one) when it
+    /// cannot be used: each key that cannot be read, and each value that cannot be published.
+    pub fn parse_all(text: &str, file: &Path) -> Result<Notes, Vec<Diagnostic>> {
         if text.trim().is_empty() {
             return Ok(Notes::default());
         }
-        let notes: Notes = crate::yaml::from_str(text).map_err(|problem| {
-            Diagnostic::error(file.to_path_buf(), problem.message).at(problem.location)
-        })?;
-        notes.checked(|key: &str, message: String| {
-            Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, &[key]))
-        })
+        let checked = |notes: Notes| {
+            notes.checked(|key: &str, message: String| {
+                Diagnostic::error(file.to_path_buf(), message).at(yaml_key_location(text, &[key]))
+            })
+        };
+        match crate::yaml::from_str::<Notes>(text) {
+            Ok(notes) => checked(notes),
+            Err(first) => {
+                let first = Diagnostic::error(file.to_path_buf(), first.message).at(first.location);
+                let Ok(serde_yaml::Value::Mapping(keys)) =
+                    crate::yaml::from_str::<serde_yaml::Value>(text)
+                else {
+                    return Err(vec![first]);
+                };
+                // Each key on its own: those that read are checked together, each that does
+                // not is a problem. The first is as serde found it, with its exact place.
+                let mut problems = Vec::new();
+                let mut readable = serde_yaml::Mapping::new();
+                for (key, value) in keys {
+                    let mut one = serde_yaml::Mapping::new();
+                    one.insert(key.clone(), value.clone());
+                    match serde_yaml::from_value::<Notes>(serde_yaml::Value::Mapping(one)) {
+                        Ok(_) => {
+                            readable.insert(key, value);
+                        }
+                        Err(e) if problems.is_empty() => {
+                            drop(e);
+                            problems.push(first.clone());
+                        }
+                        Err(e) => {
+                            let name = key.as_str().unwrap_or_default();
+                            let (message, _) = crate::diag::yaml_problem(&e);
+                            problems.push(
+                                Diagnostic::error(file.to_path_buf(), message)
+                                    .at(yaml_key_location(text, &[name])),
+                            );
+                        }
+                    }
+                }
+                if problems.is_empty() {
+                    problems.push(first);
+                }
+                let rest = serde_yaml::from_value::<Notes>(serde_yaml::Value::Mapping(readable));
+                if let Ok(Err(more)) = rest.map(checked) {
+                    problems.extend(more);
+                }
+                Err(problems)
+            }
+        }
     }
 
     /// Notes as a published catalog carries them, checked as a notes file is; `file` names
-    /// where they come from in errors.
+    /// where they come from in errors. Returns the first problem.
     pub fn from_published(notes: Notes, file: &Path) -> Result<Notes, Diagnostic> {
-        notes.checked(|key: &str, message: String| {
-            Diagnostic::error(file.to_path_buf(), format!("notes `{key}`: {message}"))
-        })
+        notes
+            .checked(|key: &str, message: String| {
+                Diagnostic::error(file.to_path_buf(), format!("notes `{key}`: {message}"))
+            })
+            .map_err(|mut all| all.swap_remove(0))
     }
 
-    /// What serde cannot check: the date, and names and lengths relsite publishes.
+    /// What serde cannot check: the date, and names and lengths relsite publishes. Returns
+    /// every problem.
     fn checked(
         mut self,
         problem: impl Fn(&str, String) -> Diagnostic,
-    ) -> Result<Notes, Diagnostic> {
+    ) -> Result<Notes, Vec<Diagnostic>> {
+        let mut problems = Vec::new();
         let notes = &mut self;
         if let Some(raw) = &notes.date_text {
-            notes.date = Some(ReleaseDate::parse(raw).map_err(|why| problem("date", why))?);
+            match ReleaseDate::parse(raw) {
+                Ok(date) => notes.date = Some(date),
+                Err(why) => problems.push(problem("date", why)),
+            }
         }
         if let Some(channel) = &mut notes.channel {
             *channel = channel.trim().to_string();
             if channel.is_empty() {
-                return Err(problem("channel", "`channel` must not be empty".into()));
+                problems.push(problem("channel", "`channel` must not be empty".into()));
             }
         }
         for (key, value, most) in [
@@ -87,7 +144,7 @@ impl Notes {
             ("title", &notes.title, MAX_TITLE_BYTES),
         ] {
             if let Some(value) = value.as_ref().filter(|v| v.len() > most) {
-                return Err(problem(
+                problems.push(problem(
                     key,
                     format!(
                         "`{key}` is {} bytes long, more than the {most} relsite publishes",
@@ -96,25 +153,30 @@ impl Notes {
                 ));
             }
         }
-        if let Some(markdown) = &notes.notes {
-            crate::markdown::check_length("`notes`", markdown)
-                .map_err(|why| problem("notes", why))?;
+        if let Some(markdown) = &notes.notes
+            && let Err(why) = crate::markdown::check_length("`notes`", markdown)
+        {
+            problems.push(problem("notes", why));
         }
         if notes.version.as_ref().is_some_and(|v| v.trim().is_empty()) {
-            return Err(problem("version", "`version` must not be empty".into()));
+            problems.push(problem("version", "`version` must not be empty".into()));
         }
-        Ok(self)
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems)
+        }
     }
 
     /// Reads the notes at `root/file`: a regular file inside the site of at most
-    /// [`MAX_NOTES_BYTES`].
-    pub fn from_file(root: &Path, file: &Path) -> Result<Notes, Diagnostic> {
+    /// [`MAX_NOTES_BYTES`]. Returns every problem of the file.
+    pub fn from_file(root: &Path, file: &Path) -> Result<Notes, Vec<Diagnostic>> {
         let text = crate::fs::in_site(root, file)
             .and_then(|path| {
                 crate::fs::read_capped_to_string(&path, MAX_NOTES_BYTES, "a notes file")
             })
-            .map_err(|e| Diagnostic::error(file.to_path_buf(), e.to_string()))?;
-        Notes::parse(&text, file)
+            .map_err(|e| vec![Diagnostic::error(file.to_path_buf(), e.to_string())])?;
+        Notes::parse_all(&text, file)
     }
 
     pub fn channel(&self) -> &str {
@@ -197,6 +259,31 @@ mod tests {
                 "releases/a/A.yaml:2:1: error: unknown field `chanel`, expected one of"
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported() {
+        let text =
+            "notes: hi\nchanel: beta\ndate: last tuesday\ndraft: maybe\ntitle: ''\nversion: ' '\n";
+        let all = Notes::parse_all(text, Path::new("releases/a/A.yaml")).unwrap_err();
+        let all: Vec<String> = all.iter().map(ToString::to_string).collect();
+        assert_eq!(all.len(), 4, "{all:#?}");
+        assert!(
+            all[0].starts_with("releases/a/A.yaml:2:1: error: unknown field `chanel`"),
+            "{all:#?}"
+        );
+        assert!(
+            all[1].starts_with("releases/a/A.yaml:4:8: error: ") && all[1].contains("bool"),
+            "{all:#?}"
+        );
+        assert!(
+            all[2].starts_with("releases/a/A.yaml:3:7: error: `last tuesday` is not a date"),
+            "{all:#?}"
+        );
+        assert!(
+            all[3].starts_with("releases/a/A.yaml:6:10: error: `version` must not be empty"),
+            "{all:#?}"
         );
     }
 

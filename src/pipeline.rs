@@ -199,7 +199,10 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
                 published: false,
                 published_icons: None,
             }),
-            (ipa, notes) => diagnostics.extend([ipa.err(), notes.err()].into_iter().flatten()),
+            (ipa, notes) => {
+                diagnostics.extend(ipa.err());
+                diagnostics.extend(notes.err().into_iter().flatten());
+            }
         }
     }
     for build in &options.published {
@@ -362,7 +365,7 @@ struct Read {
     /// The IPA's stamp before it was read, when it could be taken.
     stamp: Option<Stamp>,
     ipa: Result<IpaFacts, Diagnostic>,
-    notes: Result<Notes, Diagnostic>,
+    notes: Result<Notes, Vec<Diagnostic>>,
     from_cache: bool,
 }
 

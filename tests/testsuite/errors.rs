@@ -359,3 +359,22 @@ fn an_output_folder_holding_a_configured_icon_is_refused() {
         .assert_fails_with("must be a folder of its own");
     assert!(site.path("icons/app.png").exists());
 }
+
+#[test]
+fn every_problem_of_a_notes_file_is_reported_in_one_run() {
+    let site = TestSite::new();
+    site.ipa(
+        "releases/a/A.ipa",
+        &crate::ipa_builder::IpaBuilder::new("A", "com.acme.a", "1.0", "1"),
+    )
+    .file(
+        "releases/a/A.yaml",
+        b"chanel: beta\ndate: last tuesday\ndraft: maybe\nversion: ' '\n",
+    );
+    let run = site.run(&["build"]);
+    run.assert_fails_with("releases/a/A.yaml:1:1: error: unknown field `chanel`")
+        .assert_fails_with("releases/a/A.yaml:2:7: error: `last tuesday` is not a date")
+        .assert_fails_with("releases/a/A.yaml:3:8: error: ")
+        .assert_fails_with("releases/a/A.yaml:4:10: error: `version` must not be empty")
+        .assert_fails_with("error: found 4 problems, nothing was written");
+}
