@@ -250,7 +250,7 @@ impl Site {
             return html(503, NO_BUILD_PAGE);
         }
         let Some(file) = resolve(&self.output, &path) else {
-            return Response::text(404, "not found\n");
+            return self.not_found();
         };
         let kind = content_type(&file);
         if kind.starts_with("text/html") {
@@ -264,6 +264,14 @@ impl Site {
                 content_type: kind,
                 body: Body::File(f, length),
             },
+            Err(_) => self.not_found(),
+        }
+    }
+
+    /// The theme's 404 page, as a host serves it for a missing path; plain text without one.
+    fn not_found(&self) -> Response {
+        match std::fs::read_to_string(self.output.join("404.html")) {
+            Ok(page) => html(404, &page),
             Err(_) => Response::text(404, "not found\n"),
         }
     }

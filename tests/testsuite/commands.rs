@@ -325,6 +325,11 @@ fn serve_rebuilds_when_notes_change_and_stops_cleanly() {
         }
     };
     let page = format!("{address}com.acme.a/1.0-1/");
+    let missing = get(&format!("{address}com.acme.a/9.9-9/")).expect("an answer");
+    assert!(
+        missing.contains("<h1>Not found</h1>"),
+        "the theme's 404 page: {missing}"
+    );
     let first = get(&page).expect("the page is served");
     assert!(first.contains("first words"));
     assert!(
