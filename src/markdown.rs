@@ -4,7 +4,7 @@
 //! is made [`crate::text::publishable`] first, so neither HTML nor text carries a control
 //! character into a page, feed or JSON.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 /// The longest Markdown text relsite renders, in bytes. Release notes and descriptions take a
 /// few kilobytes; rendering is linear in the text, but each build's notes land on several pages
@@ -53,11 +53,37 @@ pub fn to_html(markdown: &str) -> String {
             title,
             id,
         }),
+        // Notes and descriptions sit below the page's own headings (`h1`, then `h2` sections).
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: below_page_headings(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => {
+            Event::End(TagEnd::Heading(below_page_headings(level)))
+        }
         other => other,
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, events);
     out
+}
+
+/// A heading of notes two levels down: `#` becomes `h3`, below the page's `h1` and its `h2`
+/// sections; `h5` and `h6` stay `h6`.
+fn below_page_headings(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
 }
 
 /// The text of the notes without markup, for feeds and plain-text consumers.
@@ -110,10 +136,22 @@ mod tests {
     #[test]
     fn renders_commonmark_with_tables_strikethrough_and_tasks() {
         let html = to_html("# Fixes\n\n- [x] done\n- ~~old~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
-        assert!(html.contains("<h1>Fixes</h1>"));
+        assert!(
+            html.contains("<h3>Fixes</h3>"),
+            "below the page's headings: {html}"
+        );
         assert!(html.contains("checkbox"));
         assert!(html.contains("<del>old</del>"));
         assert!(html.contains("<table>"));
+    }
+
+    #[test]
+    fn headings_sit_two_levels_below_their_markdown_level() {
+        let html = to_html("# a\n## b\n### c\n#### d\n###### e\n");
+        assert_eq!(
+            html,
+            "<h3>a</h3>\n<h4>b</h4>\n<h5>c</h5>\n<h6>d</h6>\n<h6>e</h6>\n"
+        );
     }
 
     #[test]

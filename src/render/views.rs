@@ -165,6 +165,8 @@ pub struct BuildView<'a> {
     pub size: String,
     pub size_bytes: u64,
     pub minimum_os: Option<&'a str>,
+    /// The system `minimum_os` is of, as Apple names it: `iOS`, `tvOS`, `watchOS`…
+    pub os_name: &'static str,
     pub devices: Option<String>,
     pub platforms: Vec<&'a str>,
     pub sha256: &'a str,
@@ -239,6 +241,7 @@ impl<'a> BuildView<'a> {
             size: human_size(package.size),
             size_bytes: package.size,
             minimum_os: package.minimum_os.as_deref(),
+            os_name: os_name(&package.platforms),
             devices: device_families(&package.device_families),
             platforms: package.platforms.iter().map(String::as_str).collect(),
             sha256: &package.sha256,
@@ -261,6 +264,21 @@ impl<'a> BuildView<'a> {
 fn newer_than(app: &App, a: &Build, b: &Build) -> bool {
     let at = |x: &Build| app.builds.iter().position(|y| std::ptr::eq(x, y));
     matches!((at(a), at(b)), (Some(a), Some(b)) if a < b)
+}
+
+/// The system a build with these `CFBundleSupportedPlatforms` runs on; iOS when none says.
+pub fn os_name(platforms: &[String]) -> &'static str {
+    platforms
+        .iter()
+        .find_map(|p| match p.as_str() {
+            "iPhoneOS" | "iPhoneSimulator" => Some("iOS"),
+            "AppleTVOS" | "AppleTVSimulator" => Some("tvOS"),
+            "WatchOS" | "WatchSimulator" => Some("watchOS"),
+            "XROS" | "XRSimulator" => Some("visionOS"),
+            "MacOSX" => Some("macOS"),
+            _ => None,
+        })
+        .unwrap_or("iOS")
 }
 
 /// A distribution type in words.
@@ -323,6 +341,15 @@ mod tests {
         assert_eq!(human_size(1_500), "1.5 KB");
         assert_eq!(human_size(48_300_000), "48 MB");
         assert_eq!(human_size(2_100_000_000), "2.1 GB");
+    }
+
+    #[test]
+    fn the_required_system_is_named_by_the_platform() {
+        let of = |p: &[&str]| os_name(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(of(&["iPhoneOS"]), "iOS");
+        assert_eq!(of(&["AppleTVOS"]), "tvOS");
+        assert_eq!(of(&["XROS"]), "visionOS");
+        assert_eq!(of(&[]), "iOS");
     }
 
     #[test]

@@ -273,3 +273,14 @@ test("without scripts, the build-time state stands after the expiry", async () =
   assert.equal(await page.locator(".install-panel a.install-button").getAttribute("href"), INSTALL);
   await context.close();
 });
+
+test("dates say how long ago they were by the viewer's clock", async () => {
+  const { page, context } = await open("desktop", "field/", {}, new Date("2024-04-28T12:00:00Z"));
+  const row = page.locator(".build-row").first();
+  assert.equal(await row.locator("time").textContent(), "2024-04-25");
+  assert.equal(await row.locator(".ago").textContent(), " (3 days ago)");
+  await context.close();
+  const { page: off, context: other } = await open("desktop", "field/", { javaScriptEnabled: false });
+  assert.equal(await off.locator(".ago").count(), 0, "the date alone without scripts");
+  await other.close();
+});
