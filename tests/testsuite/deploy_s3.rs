@@ -418,37 +418,58 @@ fn a_deploy_killed_at_any_point_leaves_a_whole_site_and_the_next_one_finishes() 
             ])
             .arg(site.root())
             .envs(garage.env())
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null());
         command
     };
-    // How long runner B's whole deploy takes here, after runner A's: the second time, once B
-    // has hashed its files.
-    let mut whole = std::time::Duration::MAX;
-    for prefix in ["whole1", "whole2"] {
-        assert!(deploy_to(&a, prefix).status().expect("runs").success());
-        let started = std::time::Instant::now();
-        assert!(deploy_to(&b, prefix).status().expect("runs").success());
-        whole = whole.min(started.elapsed());
-    }
+    // A deploy not on a terminal says each file as it is uploaded or deleted: how far it got.
+    let said = |line: &str| line.starts_with("uploaded ") || line.starts_with("deleted ");
+    let whole = {
+        assert!(deploy_to(&a, "whole").status().expect("runs").success());
+        let out = deploy_to(&b, "whole").output().expect("runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| said(l))
+            .count()
+    };
+    assert!(
+        whole >= 13,
+        "a deploy of {whole} files is too short to stop in twelve places"
+    );
 
     // Each time into a prefix of its own, holding runner A's deploy: B's deploy is killed
-    // a twelfth further into it than the time before.
+    // a twelfth further through its files than the time before, the first while its IPAs are
+    // still going up, the last with its deletions and record still to come.
     let mut kills = 0;
-    for k in 1..=12u32 {
+    for k in 1..=12usize {
         let prefix = format!("kill{k}");
         assert!(deploy_to(&a, &prefix).status().expect("runs").success());
         let mut child = deploy_to(&b, &prefix).spawn().expect("deploy starts");
-        std::thread::sleep(whole * k / 13);
+        let stop_after = whole * k / 13;
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().expect("piped")));
+        let mut seen = 0;
+        while seen < stop_after {
+            match lines.next() {
+                Some(Ok(line)) if said(&line) => seen += 1,
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
         if child.try_wait().expect("wait").is_none() {
             child.kill().expect("SIGKILL");
             kills += 1;
         }
         child.wait().expect("reaped");
-        assert_links_resolve(&garage, &prefix, &format!("a kill {k}/13 into {whole:?}"));
+        assert_links_resolve(
+            &garage,
+            &prefix,
+            &format!("a kill after {seen} of {whole} files"),
+        );
     }
     assert!(
-        kills >= 10,
+        kills >= 11,
         "only {kills} of 12 deploys were stopped midway"
     );
 
