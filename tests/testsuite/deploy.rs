@@ -540,3 +540,19 @@ fn build_from_published_carries_a_folder_hosts_catalog_and_icons_over() {
     run.assert_ok();
     assert!(!b.path("public/com.acme.app/1.0-1").exists());
 }
+
+#[test]
+fn strict_stops_a_deploy_with_warnings_before_anything_is_uploaded() {
+    let target = tempfile::tempdir().expect("temp dir");
+    let site = site_to(target.path());
+    add_build(&site, "1.0", "1");
+    let run = site.run(&["deploy", "--strict"]);
+    run.assert_fails_with("error: --strict: ")
+        .assert_fails_with("has no embedded.mobileprovision");
+    assert!(
+        objects(target.path()).is_empty(),
+        "a strict failure uploaded"
+    );
+    site.run(&["deploy"]).assert_ok();
+    assert!(!objects(target.path()).is_empty());
+}
