@@ -248,42 +248,52 @@ pub fn is_intact_png(bytes: &[u8], px: u32) -> bool {
     false
 }
 
-/// A square placeholder: the name's initial on a colour derived from the bundle identifier.
+/// DejaVu Sans Bold, reduced to the digits and the letters A–Z (`assets/fonts/LICENSE`).
+const INITIALS_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold-initials.ttf");
+
+/// A square placeholder: the name's initial (a letter A–Z or a digit, else none) drawn smooth
+/// in white on a colour derived from the bundle identifier.
 pub fn placeholder(bundle_id: &str, name: &str) -> Result<IconSet, PngError> {
-    const GRID: u32 = 64;
+    use ab_glyph::{Font, FontRef, PxScale};
+    const SIDE: u32 = 512;
     let (r, g, b) = colour_for(bundle_id);
-    let mut pixels = Vec::with_capacity((GRID * GRID * 4) as usize);
-    for _ in 0..GRID * GRID {
+    let mut pixels = Vec::with_capacity((SIDE * SIDE * 4) as usize);
+    for _ in 0..SIDE * SIDE {
         pixels.extend_from_slice(&[r, g, b, 255]);
     }
-    if let Some(glyph) = name
+    let initial = name
         .chars()
-        .find(|c| c.is_alphanumeric())
-        .and_then(|c| glyph(c.to_ascii_uppercase()))
-    {
-        // 5×7 glyph drawn at 6 grid cells a dot, centred.
-        let dot = 6;
-        let left = (GRID - 5 * dot) / 2;
-        let top = (GRID - 7 * dot) / 2;
-        for (row, bits) in glyph.iter().enumerate() {
-            for col in 0..5u32 {
-                if bits & (0b10000 >> col) == 0 {
-                    continue;
-                }
-                for y in 0..dot {
-                    for x in 0..dot {
-                        let px = left + col * dot + x;
-                        let py = top + row as u32 * dot + y;
-                        let i = ((py * GRID + px) * 4) as usize;
-                        pixels[i..i + 3].copy_from_slice(&[255, 255, 255]);
-                    }
-                }
+        .find(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase());
+    let font = FontRef::try_from_slice(INITIALS_FONT).ok();
+    let outlined = initial.zip(font).and_then(|(c, font)| {
+        let glyph = font
+            .glyph_id(c)
+            .with_scale(PxScale::from(SIDE as f32 * 0.72));
+        font.outline_glyph(glyph)
+    });
+    if let Some(outline) = outlined {
+        // Centred on its own bounds, whatever the letter's shape.
+        let bounds = outline.px_bounds();
+        let left = ((SIDE as f32 - bounds.width()) / 2.0).round() as i64;
+        let top = ((SIDE as f32 - bounds.height()) / 2.0).round() as i64;
+        let side = i64::from(SIDE);
+        outline.draw(|x, y, coverage| {
+            let (px, py) = (left + i64::from(x), top + i64::from(y));
+            if !(0..side).contains(&px) || !(0..side).contains(&py) {
+                return;
             }
-        }
+            let i = ((py * side + px) * 4) as usize;
+            let coverage = coverage.clamp(0.0, 1.0);
+            for (channel, base) in pixels[i..i + 3].iter_mut().zip([r, g, b]) {
+                let blended = f32::from(base) + (255.0 - f32::from(base)) * coverage;
+                *channel = blended.round() as u8;
+            }
+        });
     }
     IconSet::from_image(&Rgba {
-        width: GRID,
-        height: GRID,
+        width: SIDE,
+        height: SIDE,
         pixels,
     })
 }
@@ -309,49 +319,6 @@ fn colour_for(bundle_id: &str) -> (u8, u8, u8) {
     let m = l - c / 2.0;
     let to_byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
     (to_byte(r), to_byte(g), to_byte(b))
-}
-
-/// Rows of a 5×7 bitmap font for A–Z and 0–9, high bit on the left.
-fn glyph(c: char) -> Option<[u8; 7]> {
-    Some(match c {
-        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
-        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
-        'D' => [0x1E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1E],
-        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
-        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
-        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
-        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
-        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
-        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
-        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
-        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
-        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
-        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
-        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
-        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
-        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
-        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
-        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
-        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
-        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
-        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
-        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
-        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
-        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
-        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
-        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
-        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -475,6 +442,18 @@ mod tests {
         assert!(
             placeholder("com.a.b", "版本").is_ok(),
             "no glyph: a plain square"
+        );
+    }
+
+    #[test]
+    fn the_initial_is_smooth_not_blocky() {
+        // A round letter: its edge crosses pixels at every angle.
+        let img = drawn("com.a.b", "sonar");
+        let edges: std::collections::BTreeSet<u8> = img.pixels.chunks(4).map(|p| p[0]).collect();
+        assert!(
+            edges.len() > 32,
+            "anti-aliased edges give many shades between the colour and white: {}",
+            edges.len()
         );
     }
 }
