@@ -449,14 +449,6 @@ pub(crate) fn uninstallable_apps(catalog: &Catalog) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The problems `build` finds in a release on its own (its version, its signing, its
-/// platform), errors and warnings: what `add` checks before it puts a release in place.
-pub(crate) fn release_problems(release: ReadRelease, now: OffsetDateTime) -> Vec<Diagnostic> {
-    let mut problems = Vec::new();
-    identify(release, now, &mut problems);
-    problems
-}
-
 /// Names the release's version and judges its signing; a release that cannot be published is
 /// reported and left out.
 fn identify(

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::catalog::ReadRelease;
+use crate::catalog::{ModelOptions, ReadRelease};
 use crate::catalog::{app_slug, version_slug};
 use crate::cli::AddArgs;
 use crate::cmd::Failure;
@@ -13,6 +13,7 @@ use crate::diag::Severity;
 use crate::diag::{Diagnostic, display_path};
 use crate::icons::IconStore;
 use crate::ipa::IpaArchive;
+use crate::layout::ReservedNames;
 use crate::notes::{Notes, ReleaseDate};
 use crate::scan::ReleaseSource;
 use crate::spill::Spilled;
@@ -79,7 +80,8 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
     let named = |e: &dyn std::fmt::Display| Diagnostic::error(source.clone(), e.to_string());
     // Read as `build` reads it, so what `build` would refuse is refused here, before it is in
     // the catalog to fail every later build.
-    let facts = match crate::ipa::read(source, &IconStore::in_memory()) {
+    let icons = IconStore::in_memory();
+    let facts = match crate::ipa::read(source, &icons) {
         Ok(facts) => facts,
         Err(e) => {
             problems.push(named(&e));
@@ -101,18 +103,29 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
         Some(b) if *b != version => format!("{} {version} ({b})", plist.bundle_id),
         _ => format!("{} {version}", plist.bundle_id),
     };
+    // The notes as `build` will read them, for the checks of the channel and the like.
+    let notes = NotesFile {
+        date: date.clone(),
+        channel: args.channel.as_deref().map(str::trim),
+        draft: args.draft,
+        notes: notes_text.clone(),
+    };
+    let notes = serde_yaml::to_string(&notes)
+        .ok()
+        .and_then(|yaml| Notes::parse(&yaml, source).ok())
+        .unwrap_or_default();
     let release = ReadRelease {
         source: ReleaseSource {
             ipa: source.clone(),
             notes: None,
         },
         facts,
-        notes: Notes::default(),
+        notes,
         entry: Spilled::Held("{}".into()),
         published: false,
         published_icons: None,
     };
-    let (refused, warnings) = crate::catalog::release_problems(release, crate::pipeline::now())
+    let (refused, warnings) = release_problems(root, &config, release, &icons)
         .into_iter()
         .partition::<Vec<_>, _>(|d| d.severity == Severity::Error);
     problems.extend(refused);
@@ -217,6 +230,29 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
         return Err(problems);
     }
     Ok((ipa_rel, notes_rel, what))
+}
+
+/// What `build` finds wrong with the release as the only one of the catalog: every check of a
+/// release (its version, signing, platform, icon) and of the names it takes (its app's and
+/// channel's against relsite's own and the theme's). A draft is checked as if published.
+fn release_problems(
+    root: &Path,
+    config: &Config,
+    release: ReadRelease,
+    icons: &IconStore,
+) -> Vec<Diagnostic> {
+    // The theme's own problems are `build`'s to report; here only its names count.
+    let theme = crate::render::Theme::load(root, config.theme.as_deref()).ok();
+    let reserved = ReservedNames::new(theme.iter().flat_map(crate::render::Theme::static_origins));
+    let options = ModelOptions {
+        base_url: config.base_url.as_url(),
+        drafts: true,
+        now: crate::pipeline::now(),
+        configured_icons: &std::collections::BTreeMap::new(),
+        icons,
+        reserved: &reserved,
+    };
+    crate::catalog::model(config, vec![release], &options).1
 }
 
 /// What a run of `add` has made so far: its staging folder and the folders that did not exist

@@ -656,6 +656,10 @@ fn add_refuses_each_release_build_refuses_with_builds_message() {
             "a file that is not an IPA",
             b"PK\x03\x04 not a zip".to_vec(),
         ),
+        (
+            "an app whose folder would be the theme's `assets`",
+            IpaBuilder::new("Assets", "assets", "1.0", "1").build(),
+        ),
     ];
     for (what, ipa) in cases {
         let site = TestSite::new();
