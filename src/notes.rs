@@ -10,6 +10,9 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::diag::{Diagnostic, yaml_key_location};
 
+/// The most keys of one notes file that are each reported as unreadable; more are counted.
+const MAX_KEY_PROBLEMS: usize = 20;
+
 /// The default release channel.
 pub const DEFAULT_CHANNEL: &str = "stable";
 
@@ -73,8 +76,11 @@ impl Notes {
                     return Err(vec![first]);
                 };
                 // Each key on its own: those that read are checked together, each that does
-                // not is a problem. The first is as serde found it, with its exact place.
+                // not is a problem. The first is as serde found it, with its exact place. The
+                // keys are indexed once, and a file of thousands of bad keys says the first few.
+                let index = crate::diag::YamlKeys::index(text);
                 let mut problems = Vec::new();
+                let mut unreadable = 0;
                 let mut readable = serde_yaml::Mapping::new();
                 for (key, value) in keys {
                     let mut one = serde_yaml::Mapping::new();
@@ -83,19 +89,30 @@ impl Notes {
                         Ok(_) => {
                             readable.insert(key, value);
                         }
-                        Err(e) if problems.is_empty() => {
-                            drop(e);
+                        Err(_) if problems.is_empty() => {
+                            unreadable += 1;
                             problems.push(first.clone());
                         }
+                        Err(_) if problems.len() >= MAX_KEY_PROBLEMS => unreadable += 1,
                         Err(e) => {
+                            unreadable += 1;
                             let name = key.as_str().unwrap_or_default();
                             let (message, _) = crate::diag::yaml_problem(&e);
                             problems.push(
                                 Diagnostic::error(file.to_path_buf(), message)
-                                    .at(yaml_key_location(text, &[name])),
+                                    .at(index.locate(&[name])),
                             );
                         }
                     }
+                }
+                if unreadable > problems.len() {
+                    problems.push(Diagnostic::error(
+                        file.to_path_buf(),
+                        format!(
+                            "{} cannot be read either",
+                            crate::text::plural(unreadable - problems.len(), "more key")
+                        ),
+                    ));
                 }
                 if problems.is_empty() {
                     problems.push(first);
@@ -285,6 +302,20 @@ mod tests {
             all[3].starts_with("releases/a/A.yaml:6:10: error: `version` must not be empty"),
             "{all:#?}"
         );
+    }
+
+    #[test]
+    fn thousands_of_bad_keys_are_counted_not_each_reported() {
+        let text: String = (0..50_000).map(|i| format!("k{i}: 1\n")).collect();
+        let started = std::time::Instant::now();
+        let all = Notes::parse_all(&text, Path::new("releases/a/A.yaml")).unwrap_err();
+        assert_eq!(all.len(), MAX_KEY_PROBLEMS + 1);
+        assert!(
+            all[MAX_KEY_PROBLEMS].message == "49980 more keys cannot be read either",
+            "{}",
+            all[MAX_KEY_PROBLEMS]
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]

@@ -268,6 +268,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     }
     diagnostics.extend(crate::hosting::enterprise_warnings(&catalog, config.public));
     diagnostics.extend(catalog::uninstallable_apps(&catalog));
+    diagnostics.extend(catalog::default_channel_warnings(&config, &catalog));
     let plan =
         plan::plan(&catalog, &theme, root, plan_options, &ipa_copies).map_err(|problems| {
             let mut all = diagnostics.clone();
@@ -291,9 +292,24 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     })
 }
 
-/// With `--strict`, a run with warnings fails: the warnings, and an error saying so.
-pub fn strict_failure(strict: bool, diagnostics: &Diagnostics) -> Option<Diagnostics> {
-    let warnings = diagnostics.warning_count();
+/// With `--strict`, a run with warnings fails: the warnings, and an error saying so. Warnings
+/// about builds published before and not at hand (`published`, such as one whose profile has
+/// since expired) do not count: this run cannot change them, and `relsite remove` can.
+pub fn strict_failure(
+    strict: bool,
+    diagnostics: &Diagnostics,
+    published: &[PublishedBuild],
+) -> Option<Diagnostics> {
+    let warnings = diagnostics
+        .sorted()
+        .into_iter()
+        .filter(|d| d.severity == crate::diag::Severity::Warning)
+        .filter(|d| {
+            d.file
+                .as_ref()
+                .is_none_or(|file| !published.iter().any(|b| b.release == *file))
+        })
+        .count();
     if !strict || warnings == 0 {
         return None;
     }
@@ -333,7 +349,7 @@ pub fn now() -> OffsetDateTime {
 }
 
 /// Reads and converts the `icon` of each app's settings; a missing or broken file is an error.
-fn load_configured_icons(
+pub(crate) fn load_configured_icons(
     root: &Path,
     config: &Config,
     store: &IconStore,

@@ -771,7 +771,7 @@ impl Planner {
             );
         }
         let origin = Arc::new(Origin::app("the latest page", app));
-        let index = |build: &Build| app.builds.iter().position(|b| std::ptr::eq(b, build));
+        let index = |build: &Build| app.index_of(build);
         let overall = app.latest().map(|build| (build, BuildPage::Latest));
         let per_channel = app
             .latest_per_channel()

@@ -487,8 +487,20 @@ fn stage_file(
         Content::Made(made) if made.streams() => {
             replace(&dest)?;
             write_made(made.as_ref(), &dest)?;
-            if same_file(&old, &dest) && keep_old() {
-                return Ok(true);
+            // The same bytes as the output's: its file is kept, linked in over the new one in
+            // one rename, so a link that cannot be made leaves the new file in place.
+            if same_file(&old, &dest) {
+                let link = dest.with_file_name(format!(
+                    ".{}.relsite-link",
+                    dest.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                let _ = std::fs::remove_file(&link);
+                if std::fs::hard_link(&old, &link).is_ok() {
+                    if std::fs::rename(&link, &dest).is_ok() {
+                        return Ok(true);
+                    }
+                    let _ = std::fs::remove_file(&link);
+                }
             }
         }
         Content::Made(made) => {

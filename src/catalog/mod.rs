@@ -71,6 +71,9 @@ pub(crate) struct App {
     pub default_channel: String,
     /// Newest first.
     pub builds: Vec<Build>,
+    /// The index in `builds` of each channel's build for `latest/<channel>/`, newest first:
+    /// found once, for the pages of every build that ask.
+    latest_of_channels: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -163,31 +166,47 @@ impl App {
     /// Channels that differ only in case or punctuation (`Beta`, `beta`) are one channel: they
     /// share a `latest/` path.
     pub fn latest_per_channel(&self) -> Vec<&Build> {
-        let mut channels: Vec<String> = Vec::new();
-        for build in &self.builds {
-            let slug = build.channel_slug();
-            if !channels.contains(&slug) {
-                channels.push(slug);
-            }
-        }
-        let mut latest: Vec<(usize, &Build)> = channels
+        self.latest_of_channels
             .iter()
-            .filter_map(|c| {
-                let of_channel = self
-                    .builds
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.channel_slug() == *c);
-                of_channel
-                    .clone()
-                    .find(|(_, b)| b.installable())
-                    .or_else(|| of_channel.clone().next())
-            })
-            .collect();
-        // Builds are newest first, so their position orders the channels.
-        latest.sort_by_key(|(i, _)| *i);
-        latest.into_iter().map(|(_, b)| b).collect()
+            .map(|&i| &self.builds[i])
+            .collect()
     }
+
+    /// Where `build` (one of this app's) is in `builds`, newest first.
+    pub fn index_of(&self, build: &Build) -> Option<usize> {
+        let start = self.builds.as_ptr() as usize;
+        let at = build as *const Build as usize;
+        let i = at.checked_sub(start)? / std::mem::size_of::<Build>().max(1);
+        self.builds
+            .get(i)
+            .filter(|b| std::ptr::eq(*b, build))
+            .map(|_| i)
+    }
+}
+
+/// For each channel (by slug, in the order of `builds`), the index of its newest installable
+/// build, else its newest; newest first.
+fn latest_of_channels(builds: &[Build]) -> Vec<usize> {
+    let slugs: Vec<String> = builds.iter().map(Build::channel_slug).collect();
+    let mut channels: Vec<&str> = Vec::new();
+    for slug in &slugs {
+        if !channels.contains(&slug.as_str()) {
+            channels.push(slug);
+        }
+    }
+    let mut latest: Vec<usize> = channels
+        .iter()
+        .filter_map(|c| {
+            let mut of_channel = (0..builds.len()).filter(|&i| slugs[i] == *c);
+            of_channel
+                .clone()
+                .find(|&i| builds[i].installable())
+                .or_else(|| of_channel.next())
+        })
+        .collect();
+    // Builds are newest first, so their position orders the channels.
+    latest.sort_unstable();
+    latest
 }
 
 /// The first installable build of `builds` (newest first), else the first.
@@ -385,6 +404,7 @@ fn model_app(
         bundle_id,
         name,
         slug,
+        latest_of_channels: latest_of_channels(&builds),
         builds,
     })
 }
@@ -428,6 +448,49 @@ fn prune(
         }
         keep
     });
+}
+
+/// A warning for a `default_channel` no build is in, a typo most likely: per app for an app's
+/// own setting, once for the site's when no app has a build in it. `latest/` then presents
+/// the newest installable build of any channel.
+pub(crate) fn default_channel_warnings(config: &Config, catalog: &Catalog) -> Vec<Diagnostic> {
+    let has = |app: &App, channel: &str| {
+        let slug = urls::slugify(channel, "c");
+        app.builds.iter().any(|b| b.channel_slug() == slug)
+    };
+    let warn = |key: String, channel: &str, whose: String| {
+        Diagnostic::warning(
+            std::path::PathBuf::from(crate::config::CONFIG_FILE),
+            format!(
+                "`{key}: {channel}`: no build of {whose} is in that channel; latest/ presents the newest installable build of any channel"
+            ),
+        )
+    };
+    let mut problems: Vec<Diagnostic> = catalog
+        .apps
+        .iter()
+        .filter_map(|app| {
+            let own = config
+                .apps
+                .get(&app.bundle_id)?
+                .default_channel
+                .as_deref()?;
+            (!has(app, own)).then(|| {
+                warn(
+                    format!("apps.{}.default_channel", app.bundle_id),
+                    own,
+                    format!("app {}", app.bundle_id),
+                )
+            })
+        })
+        .collect();
+    if let Some(site) = config.default_channel.as_deref()
+        && !catalog.apps.is_empty()
+        && !catalog.apps.iter().any(|app| has(app, site))
+    {
+        problems.push(warn("default_channel".into(), site, "any app".into()));
+    }
+    problems
 }
 
 /// A warning for each app of which no build can be installed: every build has expired, has no
@@ -714,6 +777,55 @@ mod tests {
         // A channel with no build to install gives way to the newest installable of any.
         let (catalog, _) = modelled_with(&config("default_channel: rc\n"), false, releases());
         assert_eq!(only_app(&catalog).latest().unwrap().slug, "3.0-1");
+    }
+
+    #[test]
+    fn a_default_channel_no_build_is_in_is_warned_about() {
+        let releases = || {
+            vec![
+                release(ID, "1.0", "1"),
+                release(ID, "2.0", "1").notes("channel: beta\n"),
+            ]
+        };
+        let warned = |extra: &str| {
+            let config = config(extra);
+            let (catalog, _) = modelled_with(&config, false, releases());
+            default_channel_warnings(&config, &catalog)
+                .into_iter()
+                .map(|d| d.message)
+                .collect::<Vec<_>>()
+        };
+        assert!(warned("").is_empty());
+        assert!(
+            warned("default_channel: Beta\n").is_empty(),
+            "as a path segment"
+        );
+        let typo = warned("default_channel: stabel\n");
+        assert_eq!(typo.len(), 1, "{typo:?}");
+        assert!(
+            typo[0].starts_with("`default_channel: stabel`: no build of any app"),
+            "{typo:?}"
+        );
+        let own = warned(&format!("apps:\n  {ID}:\n    default_channel: nightly\n"));
+        assert!(
+            own[0].starts_with(&format!("`apps.{ID}.default_channel: nightly`")),
+            "{own:?}"
+        );
+    }
+
+    #[test]
+    fn a_build_knows_its_place_in_its_app() {
+        let (catalog, _) = modelled(vec![
+            release(ID, "1.0", "1"),
+            release(ID, "3.0", "1"),
+            release(ID, "2.0", "1"),
+        ]);
+        let app = only_app(&catalog);
+        for (i, build) in app.builds.iter().enumerate() {
+            assert_eq!(app.index_of(build), Some(i));
+        }
+        let (other, _) = modelled(vec![release(ID, "1.0", "1")]);
+        assert_eq!(app.index_of(&only_app(&other).builds[0]), None);
     }
 
     #[test]

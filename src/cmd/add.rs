@@ -110,10 +110,22 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
         draft: args.draft,
         notes: notes_text.clone(),
     };
-    let notes = serde_yaml::to_string(&notes)
-        .ok()
-        .and_then(|yaml| Notes::parse(&yaml, source).ok())
-        .unwrap_or_default();
+    let notes = match serde_yaml::to_string(&notes).map(|yaml| Notes::parse_all(&yaml, source)) {
+        Ok(Ok(notes)) => notes,
+        Ok(Err(found)) => {
+            problems.extend(found.into_iter().map(|d| {
+                Diagnostic::error(None, format!("the notes it would write: {}", d.message))
+            }));
+            Notes::default()
+        }
+        Err(e) => {
+            problems.push(Diagnostic::error(
+                None,
+                format!("the notes it would write: {e}"),
+            ));
+            Notes::default()
+        }
+    };
     let release = ReadRelease {
         source: ReleaseSource {
             ipa: source.clone(),
@@ -244,15 +256,21 @@ fn release_problems(
     // The theme's own problems are `build`'s to report; here only its names count.
     let theme = crate::render::Theme::load(root, config.theme.as_deref()).ok();
     let reserved = ReservedNames::new(theme.iter().flat_map(crate::render::Theme::static_origins));
+    let mut problems = Vec::new();
+    let mut configured = crate::diag::Diagnostics::default();
+    let configured_icons =
+        crate::pipeline::load_configured_icons(root, config, icons, &mut configured);
+    problems.extend(configured.sorted().into_iter().cloned());
     let options = ModelOptions {
         base_url: config.base_url.as_url(),
         drafts: true,
         now: crate::pipeline::now(),
-        configured_icons: &std::collections::BTreeMap::new(),
+        configured_icons: &configured_icons,
         icons,
         reserved: &reserved,
     };
-    crate::catalog::model(config, vec![release], &options).1
+    problems.extend(crate::catalog::model(config, vec![release], &options).1);
+    problems
 }
 
 /// What a run of `add` has made so far: its staging folder and the folders that did not exist

@@ -68,7 +68,9 @@ pub fn options(args: &BuildArgs) -> Options {
 pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     let started = Instant::now();
     let prepared = pipeline::prepare(options, ui).map_err(Failure::unwritten)?;
-    if let Some(failed) = pipeline::strict_failure(options.strict, &prepared.diagnostics) {
+    if let Some(failed) =
+        pipeline::strict_failure(options.strict, &prepared.diagnostics, &options.published)
+    {
         return Err(Failure::unwritten(failed));
     }
     ui.report(&prepared.diagnostics);

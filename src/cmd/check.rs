@@ -28,7 +28,7 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         all.extend(unmade);
         return Err(Failure::found(all));
     }
-    if let Some(failed) = pipeline::strict_failure(args.strict, &prepared.diagnostics) {
+    if let Some(failed) = pipeline::strict_failure(args.strict, &prepared.diagnostics, &[]) {
         return Err(Failure::found(failed));
     }
     ui.report(&prepared.diagnostics);

@@ -261,9 +261,11 @@ pub fn placeholder(bundle_id: &str, name: &str) -> Result<IconSet, PngError> {
     for _ in 0..SIDE * SIDE {
         pixels.extend_from_slice(&[r, g, b, 255]);
     }
+    // The name's first letter or digit, when the font has it: never a later one instead.
     let initial = name
         .chars()
-        .find(char::is_ascii_alphanumeric)
+        .find(|c| c.is_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase());
     let font = FontRef::try_from_slice(INITIALS_FONT).ok();
     let outlined = initial.zip(font).and_then(|(c, font)| {
@@ -439,10 +441,14 @@ mod tests {
             img.pixels[centre..centre + 3],
             img.pixels[corner..corner + 3]
         );
-        assert!(
-            placeholder("com.a.b", "版本").is_ok(),
-            "no glyph: a plain square"
-        );
+        for name in ["版本", "Éclair", "東京 Metro"] {
+            let img = drawn("com.a.b", name);
+            assert_eq!(
+                img.pixels[centre..centre + 3],
+                img.pixels[corner..corner + 3],
+                "{name}: no letter but its first, so a plain square"
+            );
+        }
     }
 
     #[test]

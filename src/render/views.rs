@@ -262,8 +262,7 @@ impl<'a> BuildView<'a> {
 
 /// Whether `a` is listed before (is newer than) `b` in `app`, newest first.
 fn newer_than(app: &App, a: &Build, b: &Build) -> bool {
-    let at = |x: &Build| app.builds.iter().position(|y| std::ptr::eq(x, y));
-    matches!((at(a), at(b)), (Some(a), Some(b)) if a < b)
+    matches!((app.index_of(a), app.index_of(b)), (Some(a), Some(b)) if a < b)
 }
 
 /// The system a build with these `CFBundleSupportedPlatforms` runs on; iOS when none says.
