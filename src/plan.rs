@@ -366,7 +366,7 @@ impl Renderer {
                 let apps: Vec<AppCard<'_>> = catalog
                     .apps
                     .iter()
-                    .map(|a| AppCard::new(layout, a, a.description_html.as_deref()))
+                    .map(|a| AppCard::offering(layout, a, a.description_html.as_deref()))
                     .collect();
                 context.insert("apps", &apps);
                 (layout.catalog_page(), "catalog.html")
@@ -385,7 +385,7 @@ impl Renderer {
                     .collect();
                 context.insert(
                     "app",
-                    &AppCard::new(layout, app, app.description_html.as_deref()),
+                    &AppCard::offering(layout, app, app.description_html.as_deref()),
                 );
                 context.insert("builds", &builds);
                 context.insert(

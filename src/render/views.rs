@@ -127,6 +127,19 @@ pub struct AppCard<'a> {
 }
 
 impl<'a> AppCard<'a> {
+    /// The card of the catalog page and of the app's own pages: each channel's newest build
+    /// offered in one tap, with a QR code of its page.
+    pub fn offering(layout: &Layout, app: &'a App, description_html: Option<&'a str>) -> Self {
+        let mut card = AppCard::new(layout, app, description_html);
+        card.channels = app
+            .latest_per_channel()
+            .into_iter()
+            .map(|b| BuildCard::one_tap(layout, app, b))
+            .collect();
+        card
+    }
+
+    /// The card as a build page heads with it: no QR codes, which that page never shows.
     pub fn new(layout: &Layout, app: &'a App, description_html: Option<&'a str>) -> Self {
         AppCard {
             slug: &app.slug,
@@ -144,7 +157,7 @@ impl<'a> AppCard<'a> {
             channels: app
                 .latest_per_channel()
                 .into_iter()
-                .map(|b| BuildCard::one_tap(layout, app, b))
+                .map(|b| BuildCard::new(layout, app, b))
                 .collect(),
             build_count: app.builds.len(),
         }
