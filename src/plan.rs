@@ -17,7 +17,7 @@ use crate::feeds;
 use crate::ipa::IconSet;
 use crate::layout::{AppFeed, Layout, MANIFEST_DISPLAY_ICON, PAGE_ICON, Place};
 use crate::manifest::{Manifest, ManifestIcons};
-use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
+use crate::render::views::{AppCard, BuildCard, BuildView, Qr, SiteView};
 use crate::render::{StaticFile, Theme};
 use crate::text::{plural, sha256};
 
@@ -355,8 +355,8 @@ impl Renderer {
         &self.catalog.layout
     }
 
-    /// The page's file, template and data, all but its QR code (made from its URL).
-    fn page(&self, page: &Page) -> (Place, &'static str, PageData) {
+    /// The page's file, template and data, with its QR codes drawn or described as `qr` says.
+    fn page(&self, page: &Page, qr: Qr) -> Result<(Place, &'static str, PageData), Diagnostic> {
         let catalog = &*self.catalog;
         let layout = self.layout();
         let mut context = PageData::default();
@@ -366,7 +366,7 @@ impl Renderer {
                 let apps: Vec<AppCard<'_>> = catalog
                     .apps
                     .iter()
-                    .map(|a| AppCard::offering(layout, a, a.description_html.as_deref()))
+                    .map(|a| AppCard::offering(layout, a, a.description_html.as_deref(), qr))
                     .collect();
                 context.insert("apps", &apps);
                 (layout.catalog_page(), "catalog.html")
@@ -385,7 +385,7 @@ impl Renderer {
                     .collect();
                 context.insert(
                     "app",
-                    &AppCard::offering(layout, app, app.description_html.as_deref()),
+                    &AppCard::offering(layout, app, app.description_html.as_deref(), qr),
                 );
                 context.insert("builds", &builds);
                 context.insert(
@@ -414,6 +414,15 @@ impl Renderer {
                 context.insert("build", &BuildView::new(layout, app, build, self.options));
                 context.insert("page_url", place.url.as_str());
                 context.insert("latest", &latest);
+                if qr == Qr::Draw {
+                    let svg = crate::render::qr::svg(place.url.as_str(), 200).map_err(|e| {
+                        Diagnostic::error(
+                            None,
+                            format!("cannot draw the QR code of {}: {e}", place.url),
+                        )
+                    })?;
+                    context.insert("qr_svg", &svg);
+                }
                 (place, "build.html")
             }
         };
@@ -424,14 +433,14 @@ impl Renderer {
             _ => place.root(),
         };
         context.insert("root", &root);
-        (place, template, context)
+        Ok((place, template, context))
     }
 
     /// A digest of everything the page is made from: this build of relsite, the theme and the
     /// page's data.
     /// Returns the page's file too, from the same look at its data.
     fn page_fingerprint(&self, page: &Page) -> Result<(String, Fingerprint), Diagnostic> {
-        let (place, template, context) = self.page(page);
+        let (place, template, context) = self.page(page, Qr::Describe)?;
         let data = context
             .describe()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
@@ -445,16 +454,7 @@ impl Renderer {
     }
 
     fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
-        let (place, template, mut context) = self.page(page);
-        if let Page::Build { .. } = page {
-            let svg = crate::render::qr::svg(place.url.as_str(), 200).map_err(|e| {
-                Diagnostic::error(
-                    None,
-                    format!("cannot draw the QR code of {}: {e}", place.url),
-                )
-            })?;
-            context.insert("qr_svg", &svg);
-        }
+        let (_, template, context) = self.page(page, Qr::Draw)?;
         Ok(self.theme.render(template, &context.context)?.into_bytes())
     }
 

@@ -89,15 +89,28 @@ impl<'a> BuildCard<'a> {
     }
 
     /// The card of a build offered in one tap: an install button, and on a computer a QR code
-    /// of its page.
-    pub fn one_tap(layout: &Layout, app: &'a App, build: &'a Build) -> Self {
+    /// of its page, drawn or described as `qr` says.
+    pub fn one_tap(layout: &Layout, app: &'a App, build: &'a Build, qr: Qr) -> Self {
         let mut card = BuildCard::new(layout, app, build);
         if card.installable {
             let page = layout.build_page(app, build).url;
-            card.qr_svg = super::qr::svg(page.as_str(), 160).ok();
+            card.qr_svg = match qr {
+                Qr::Draw => super::qr::svg(page.as_str(), 160).ok(),
+                Qr::Describe => Some(format!("qr:{page}")),
+            };
         }
         card
     }
+}
+
+/// What a card holds for a QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qr {
+    /// The code itself, as SVG: for rendering.
+    Draw,
+    /// The address it encodes, which decides it: for a page's fingerprint, without the work
+    /// of drawing it.
+    Describe,
 }
 
 /// A time as RFC 3339, for scripts and feeds.
@@ -129,12 +142,17 @@ pub struct AppCard<'a> {
 impl<'a> AppCard<'a> {
     /// The card of the catalog page and of the app's own pages: each channel's newest build
     /// offered in one tap, with a QR code of its page.
-    pub fn offering(layout: &Layout, app: &'a App, description_html: Option<&'a str>) -> Self {
+    pub fn offering(
+        layout: &Layout,
+        app: &'a App,
+        description_html: Option<&'a str>,
+        qr: Qr,
+    ) -> Self {
         let mut card = AppCard::new(layout, app, description_html);
         card.channels = app
             .latest_per_channel()
             .into_iter()
-            .map(|b| BuildCard::one_tap(layout, app, b))
+            .map(|b| BuildCard::one_tap(layout, app, b, qr))
             .collect();
         card
     }
