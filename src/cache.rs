@@ -47,6 +47,11 @@ fn icons_dir(cache: &Path) -> PathBuf {
 /// so publishing one costs no second read, and never a link to a file someone may overwrite.
 const IPAS_DIR: &str = "ipas";
 
+/// The name of the kept copy of the IPA with `sha256`, in the folder of kept copies.
+pub fn ipa_copy_name(sha256: &str) -> String {
+    format!("{sha256}.ipa")
+}
+
 /// Changes whenever what the cache holds changes meaning.
 const FORMAT: u32 = 1;
 
@@ -230,7 +235,7 @@ impl Cache {
             relsite: made_by().into(),
             format: FORMAT,
             output: record.output.clone(),
-            files: Some(record.files.len()),
+            files: Some(record.len()),
         };
         let name = file.file_name().unwrap_or_default().to_string_lossy();
         write_whole(&outputs, &name, |out| {
@@ -289,8 +294,13 @@ impl Cache {
 
     /// Where the copy of the IPA with `sha256` is kept, when the cache keeps copies.
     pub fn ipa_copy(&self, sha256: &str) -> Option<PathBuf> {
+        Some(self.ipa_copies()?.join(ipa_copy_name(sha256)))
+    }
+
+    /// The folder of the IPA copies the cache keeps, when it keeps them.
+    pub fn ipa_copies(&self) -> Option<PathBuf> {
         let dir = self.dir.as_ref().filter(|_| self.keep_copies)?;
-        Some(dir.join(IPAS_DIR).join(format!("{sha256}.ipa")))
+        Some(dir.join(IPAS_DIR))
     }
 
     /// What went wrong keeping the cache, for notes after the read stage.
@@ -655,16 +665,20 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"bytes");
     }
 
-    fn record(output: &std::path::Path, print: &[u8; 32]) -> super::NewRecord<'static> {
+    fn record(output: &std::path::Path, print: &[u8; 32]) -> super::NewRecord {
         let stamp = crate::fs::Stamp {
             size: 1,
             modified_ns: 2,
             inode: 3,
         };
-        let print: &'static [u8; 32] = Box::leak(Box::new(*print));
         super::NewRecord {
             output: output.canonicalize().unwrap(),
-            files: vec![("index.html", print, stamp)],
+            catalog: vec![crate::record::NewEntry {
+                key: crate::record::key("index.html"),
+                fingerprint: *print,
+                stamp,
+            }],
+            parts: Vec::new(),
         }
     }
 

@@ -262,24 +262,23 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         public: config.public,
         external_ipas: config.ipa_base_url.is_some(),
     };
-    let ipa_copies = |sha256: &str| cache.ipa_copy(sha256).filter(|c| c.is_file());
     if !plan_options.external_ipas {
         diagnostics.extend(crate::hosting::size_warnings(&catalog));
     }
     diagnostics.extend(crate::hosting::enterprise_warnings(&catalog, config.public));
     diagnostics.extend(catalog::uninstallable_apps(&catalog));
     diagnostics.extend(catalog::default_channel_warnings(&config, &catalog));
-    let plan =
-        plan::plan(&catalog, &theme, root, plan_options, &ipa_copies).map_err(|problems| {
+    let plan = plan::plan(&catalog, &theme, root, plan_options, cache.ipa_copies()).map_err(
+        |problems| {
             let mut all = diagnostics.clone();
             all.extend(problems);
             all
-        })?;
+        },
+    )?;
     ui.detail(format!(
-        "planned {} for {} and {} in {:.2}s",
-        plural(plan.len(), "file"),
-        plural(catalog.apps.len(), "app"),
-        plural(catalog.build_count(), "build"),
+        "planned {} of the catalog and {} of its apps in {:.2}s",
+        plural(plan.site.len(), "file"),
+        plural(plan.parts.len(), "part"),
         started.elapsed().as_secs_f64()
     ));
     Ok(Prepared {

@@ -31,7 +31,7 @@ pub trait Make: Send + Sync + std::fmt::Debug {
     fn make(&self) -> Result<Vec<u8>, Diagnostic>;
 
     /// Whether the file lists the whole catalog: it is then written to its file as it is made
-    /// ([`Make::make_to`]), never held whole.
+    /// ([`Make::make_to`]), never held whole. Its fingerprint is then its bytes' digest.
     fn streams(&self) -> bool {
         false
     }
@@ -123,13 +123,13 @@ impl PlannedFile {
     }
 }
 
-/// Every output file, by path below the output root (with `/`), sorted.
+/// Output files, by path below the output root (with `/`), sorted.
 #[derive(Debug, Default)]
-pub struct OutputPlan {
+pub struct PlannedFiles {
     pub files: BTreeMap<String, PlannedFile>,
 }
 
-impl OutputPlan {
+impl PlannedFiles {
     /// Adds a file; a path planned twice is an error naming both origins, reported on the
     /// site file of either.
     pub fn add(
@@ -202,10 +202,9 @@ impl OutputPlan {
     }
 
     /// Makes every file that is made when written, in parallel, keeping none: what `check`
-    /// does instead of writing. Returns every problem, as [`made_problems`] reports them.
-    pub fn verify(&self) -> Vec<Diagnostic> {
-        let failed: Vec<(Diagnostic, String)> = self
-            .files
+    /// does instead of writing. Returns each failure with its file's path.
+    pub fn unmade(&self) -> Vec<(Diagnostic, String)> {
+        self.files
             .par_iter()
             .filter_map(|(path, file)| {
                 match &file.content {
@@ -216,8 +215,7 @@ impl OutputPlan {
                 }
                 .map(|d| (d, path.clone()))
             })
-            .collect();
-        made_problems(failed)
+            .collect()
     }
 }
 
@@ -355,6 +353,20 @@ impl Renderer {
         &self.catalog.layout
     }
 
+    /// A digest of what every app's files are made from besides the app: this build of
+    /// relsite, the theme, the site's options, what pages say of the site, and the layout.
+    fn settings_input(&self) -> Fingerprint {
+        let site = serde_json::to_vec(&SiteView::new(&self.catalog, !self.options.public))
+            .unwrap_or_default();
+        sha256([
+            env!("RELSITE_BUILD").as_bytes(),
+            self.theme.fingerprint.as_bytes(),
+            format!("{:?}", self.options).as_bytes(),
+            &site,
+            format!("{:?}", self.catalog.layout).as_bytes(),
+        ])
+    }
+
     /// The page's file, template and data, with its QR codes drawn or described as `qr` says.
     fn page(&self, page: &Page, qr: Qr) -> Result<(Place, &'static str, PageData), Diagnostic> {
         let catalog = &*self.catalog;
@@ -363,9 +375,10 @@ impl Renderer {
         context.insert("site", &SiteView::new(catalog, !self.options.public));
         let (place, template) = match page {
             Page::Catalog => {
+                // In parallel: drawing each app's QR codes is most of the page's work.
                 let apps: Vec<AppCard<'_>> = catalog
                     .apps
-                    .iter()
+                    .par_iter()
                     .map(|a| AppCard::offering(layout, a, a.description_html.as_deref(), qr))
                     .collect();
                 context.insert("apps", &apps);
@@ -630,56 +643,300 @@ impl Make for MadeIcon {
     }
 }
 
-/// What the plan is being filled with: files so far and problems.
-struct Planner {
+/// Builds of an app planned and written together, at most: a part of the site.
+pub const BUILDS_PER_PART: usize = 50;
+
+/// The site's files, planned in parts so that a catalog's files are never all held at once: the
+/// catalog's own files (its pages, feeds, index, theme and host files), planned at once, and each
+/// app's, in parts of up to [`BUILDS_PER_PART`] builds, planned when written
+/// ([`OutputPlan::files_of`]).
+#[derive(Debug)]
+pub struct OutputPlan {
+    /// The catalog's own files.
+    pub site: PlannedFiles,
+    /// The apps' parts, app by app.
+    pub parts: Vec<Part>,
+    /// `None` for a site of no parts.
+    planner: Option<PartPlanner>,
+}
+
+/// Some of an app's files: the first part has the app's pages and feeds, and each its builds'.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// Names the part in the output record: the bundle identifier and the part's number.
+    pub name: String,
+    /// A digest of everything the part's files are made from: the app as modelled (each of its
+    /// builds, and so what its pages say of the others), the site's settings, the theme and this
+    /// build of relsite. A part with the input of the last write has the files it had.
+    pub input: Fingerprint,
+    app: usize,
+    builds: std::ops::Range<usize>,
+    /// Whether the part has the app's own pages and feeds.
+    app_files: bool,
+}
+
+impl Part {
+    /// How many builds the part has, for progress.
+    pub fn build_count(&self) -> usize {
+        self.builds.len()
+    }
+}
+
+/// What a part's files are planned with.
+#[derive(Debug)]
+struct PartPlanner {
     renderer: Arc<Renderer>,
     root: PathBuf,
-    plan: OutputPlan,
+    /// Where relsite keeps its own copies of IPAs, by SHA-256, when it keeps them.
+    kept_copies: Option<PathBuf>,
+}
+
+/// What files are being planned into: files so far and problems.
+struct Planner<'p> {
+    renderer: Arc<Renderer>,
+    root: &'p Path,
+    kept_copies: Option<&'p Path>,
+    plan: PlannedFiles,
     problems: Vec<Diagnostic>,
 }
 
-/// Plans the whole site: pages, manifests, IPAs, icons, theme files and host files.
-/// `kept_copy` gives relsite's own copy of the IPA with a SHA-256, where it keeps one.
+/// Plans the site: its own files now, and its apps' in parts to plan when written.
+/// `kept_copies` is where relsite keeps its own copies of IPAs, by SHA-256, when it keeps them.
 pub fn plan(
     catalog: &Arc<Catalog>,
     theme: &Arc<Theme>,
     root: &Path,
     options: PlanOptions,
-    kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
+    kept_copies: Option<PathBuf>,
 ) -> Result<OutputPlan, Vec<Diagnostic>> {
-    let mut planner = Planner {
+    let planner = PartPlanner {
         renderer: Arc::new(Renderer {
             catalog: Arc::clone(catalog),
             theme: Arc::clone(theme),
             options,
         }),
         root: root.to_path_buf(),
-        plan: OutputPlan::default(),
-        problems: Vec::new(),
+        kept_copies,
     };
-    planner.site_files();
-    for (a, app) in catalog.apps.iter().enumerate() {
-        planner.app(a, app);
-        for (b, build) in app.builds.iter().enumerate() {
-            planner.build(a, app, b, build, kept_copy);
+    let mut site = planner.planner();
+    site.site_files();
+    site.theme_files(theme);
+    site.host_files();
+    let Planner {
+        plan: site,
+        mut problems,
+        ..
+    } = site;
+    problems.extend(site.folder_clashes());
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let settings = planner.renderer.settings_input();
+    let parts = catalog
+        .apps
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(a, app)| {
+            let input = app_input(&settings, app);
+            let count = app.builds.len().div_ceil(BUILDS_PER_PART).max(1);
+            (0..count).map(move |n| {
+                let start = n * BUILDS_PER_PART;
+                Part {
+                    name: format!("{}#{n}", app.bundle_id),
+                    input,
+                    app: a,
+                    builds: start..app.builds.len().min(start + BUILDS_PER_PART),
+                    app_files: n == 0,
+                }
+            })
+        })
+        .collect();
+    Ok(OutputPlan {
+        site,
+        parts,
+        planner: Some(planner),
+    })
+}
+
+impl OutputPlan {
+    /// A site of `files` alone.
+    #[cfg(test)]
+    pub fn of_files(files: PlannedFiles) -> OutputPlan {
+        OutputPlan {
+            site: files,
+            parts: Vec::new(),
+            planner: None,
         }
     }
-    planner.theme_files(theme);
-    planner.host_files();
-    let Planner {
-        plan, mut problems, ..
-    } = planner;
-    problems.extend(plan.folder_clashes());
-    if problems.is_empty() {
-        Ok(plan)
-    } else {
-        Err(problems)
+
+    /// Plans the files of `part`, with the problems found planning them.
+    pub fn files_of(&self, part: &Part) -> (PlannedFiles, Vec<Diagnostic>) {
+        let Some(planner) = &self.planner else {
+            return (PlannedFiles::default(), Vec::new());
+        };
+        let mut planner = planner.planner();
+        planner.part(part);
+        (planner.plan, planner.problems)
+    }
+
+    /// Plans every file of the site at once, each after those it came after before the site
+    /// was planned in parts: two files at one path, or a file at another's folder, are problems
+    /// naming both. Holds the whole site: for tests, and to report the clashes a write or
+    /// check finds by the paths' digests.
+    pub fn whole(&self) -> Result<PlannedFiles, Vec<Diagnostic>> {
+        let Some(planner) = &self.planner else {
+            return Ok(PlannedFiles {
+                files: self.site.files.clone(),
+            });
+        };
+        let theme = &planner.renderer.theme;
+        let mut planner = planner.planner();
+        planner.site_files();
+        for part in &self.parts {
+            planner.part(part);
+        }
+        planner.theme_files(theme);
+        planner.host_files();
+        let Planner {
+            plan, mut problems, ..
+        } = planner;
+        problems.extend(plan.folder_clashes());
+        if problems.is_empty() {
+            Ok(plan)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Plans and makes every file, part by part, keeping none: what `check` does instead of
+    /// writing. Returns how many files the site has, or every problem.
+    pub fn verify(&self) -> Result<usize, Vec<Diagnostic>> {
+        let mut claims = Claims::default();
+        let mut problems = Vec::new();
+        let mut unmade = self.site.unmade();
+        claims.claim_all(&self.site);
+        for part in &self.parts {
+            let (files, planned) = self.files_of(part);
+            problems.extend(planned);
+            unmade.extend(files.unmade());
+            claims.claim_all(&files);
+        }
+        if claims.clash() {
+            problems.extend(self.whole().err().unwrap_or_default());
+        }
+        problems.extend(made_problems(unmade));
+        if problems.is_empty() {
+            Ok(claims.len())
+        } else {
+            Err(problems)
+        }
     }
 }
 
-impl Planner {
+/// The paths a site's files take, by digest ([`crate::record::key`]), to find two files at one
+/// path, or a file at another's folder, without holding the paths.
+#[derive(Debug, Default)]
+pub struct Claims {
+    files: Vec<u128>,
+    folders: std::collections::HashSet<u128>,
+}
+
+impl Claims {
+    /// Takes the path of a file.
+    pub fn claim(&mut self, path: &str) {
+        self.files.push(crate::record::key(path));
+        let mut folder = path;
+        while let Some((parent, _)) = folder.rsplit_once('/') {
+            if !self.folders.insert(crate::record::key(parent)) {
+                break;
+            }
+            folder = parent;
+        }
+    }
+
+    /// Takes the paths of `files`.
+    pub fn claim_all(&mut self, files: &PlannedFiles) {
+        for path in files.files.keys() {
+            self.claim(path);
+        }
+    }
+
+    /// Takes the claims of another set of files.
+    pub fn merge(&mut self, other: Claims) {
+        self.files.extend(other.files);
+        self.folders.extend(other.folders);
+    }
+
+    /// Whether two files took one path, or a file took another's folder.
+    pub fn clash(&mut self) -> bool {
+        self.files.sort_unstable();
+        self.files.windows(2).any(|w| w[0] == w[1])
+            || self.files.iter().any(|f| self.folders.contains(f))
+    }
+
+    /// How many files took a path.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether a file took `key`, once [`Claims::clash`] has sorted them.
+    pub fn has(&self, key: u128) -> bool {
+        self.files.binary_search(&key).is_ok()
+    }
+
+    /// Whether `key` is a folder of a file.
+    pub fn has_folder(&self, key: u128) -> bool {
+        self.folders.contains(&key)
+    }
+}
+
+impl PartPlanner {
+    fn planner(&self) -> Planner<'_> {
+        Planner {
+            renderer: Arc::clone(&self.renderer),
+            root: &self.root,
+            kept_copies: self.kept_copies.as_deref(),
+            plan: PlannedFiles::default(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// Writes into a SHA-256 what is formatted into it.
+struct DigestFmt(sha2::Sha256);
+
+impl std::fmt::Write for DigestFmt {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        sha2::Digest::update(&mut self.0, text.as_bytes());
+        Ok(())
+    }
+}
+
+/// The input of an app's parts: the site's settings, then the app as modelled, written out by
+/// its `Debug`, which names every field of the model, so that none can be left out.
+fn app_input(settings: &Fingerprint, app: &App) -> Fingerprint {
+    use std::fmt::Write;
+    let mut digest = DigestFmt(sha2::Digest::new_with_prefix(settings));
+    // Writing into a digest cannot fail.
+    let _ = write!(digest, "{app:?}");
+    sha2::Digest::finalize(digest.0).into()
+}
+
+impl Planner<'_> {
     fn layout(&self) -> &Layout {
         &self.renderer.catalog.layout
+    }
+
+    /// The files of an app's part.
+    fn part(&mut self, part: &Part) {
+        let renderer = Arc::clone(&self.renderer);
+        let app = &renderer.catalog.apps[part.app];
+        if part.app_files {
+            self.app(part.app, app);
+        }
+        for b in part.builds.clone() {
+            self.build(part.app, app, b, &app.builds[b]);
+        }
     }
 
     /// Adds a file; a path planned twice is a problem naming both origins.
@@ -790,14 +1047,7 @@ impl Planner {
     }
 
     /// A build's page, manifest, icons and IPA.
-    fn build(
-        &mut self,
-        a: usize,
-        app: &App,
-        b: usize,
-        build: &Build,
-        kept_copy: &dyn Fn(&str) -> Option<PathBuf>,
-    ) {
+    fn build(&mut self, a: usize, app: &App, b: usize, build: &Build) {
         let origin = Arc::new(Origin::file(&build.source.ipa));
         self.add_page(
             Page::Build {
@@ -837,7 +1087,10 @@ impl Planner {
             )),
         }
         if !self.renderer.options.external_ipas && !build.published {
-            let content = match kept_copy(&build.package.sha256) {
+            let kept = self
+                .kept_copies
+                .map(|dir| dir.join(crate::cache::ipa_copy_name(&build.package.sha256)));
+            let content = match kept.filter(|copy| copy.is_file()) {
                 Some(source) => Content::Ipa { source, kept: true },
                 None => Content::Ipa {
                     source: canonical(&self.root.join(&build.source.ipa)),
@@ -917,25 +1170,32 @@ mod tests {
         Arc::new(Theme::load(Path::new(ROOT), None).expect("the built-in theme loads"))
     }
 
-    fn planned(catalog: &Arc<Catalog>, options: PlanOptions) -> OutputPlan {
-        plan(catalog, &theme(), Path::new(ROOT), options, &|_| None)
-            .unwrap_or_else(|problems| panic!("{problems:?}"))
+    fn planned(catalog: &Arc<Catalog>, options: PlanOptions) -> PlannedFiles {
+        plan_whole(catalog, options).unwrap_or_else(|problems| panic!("{problems:?}"))
     }
 
-    fn bytes(plan: &OutputPlan, file: &str) -> Arc<[u8]> {
+    /// Every file of the site, planned at once.
+    fn plan_whole(
+        catalog: &Arc<Catalog>,
+        options: PlanOptions,
+    ) -> Result<PlannedFiles, Vec<Diagnostic>> {
+        plan(catalog, &theme(), Path::new(ROOT), options, None)?.whole()
+    }
+
+    fn bytes(plan: &PlannedFiles, file: &str) -> Arc<[u8]> {
         match plan.files.get(file).and_then(PlannedFile::bytes) {
             Some(Ok(bytes)) => bytes,
             other => panic!("{file}: {other:?}"),
         }
     }
 
-    fn text(plan: &OutputPlan, file: &str) -> String {
+    fn text(plan: &PlannedFiles, file: &str) -> String {
         String::from_utf8(bytes(plan, file).to_vec()).expect("UTF-8")
     }
 
     /// Whether the page at `place` links to `build`'s own page.
     fn links_to(
-        plan: &OutputPlan,
+        plan: &PlannedFiles,
         place: &Place,
         app: &App,
         build: &Build,
@@ -1073,7 +1333,7 @@ mod tests {
 
     #[test]
     fn a_path_planned_twice_is_an_error_naming_both_origins_on_the_file_of_either() {
-        let mut plan = OutputPlan::default();
+        let mut plan = PlannedFiles::default();
         let one = || Content::Bytes(b"one".as_slice().into());
         let ipa = Origin::file(Path::new("releases/a.ipa"));
         plan.add("a/index.html".into(), one(), ipa.clone().into(), [1; 32])
@@ -1100,14 +1360,8 @@ mod tests {
         // and the plan does not rely on it.
         let (catalog, problems) = modelled(vec![release(ID, "latest", "latest")]);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        let problems = plan(
-            &catalog,
-            &theme(),
-            Path::new(ROOT),
-            PlanOptions::default(),
-            &|_| None,
-        )
-        .expect_err("two pages at com.e.field/latest/");
+        let problems = plan_whole(&catalog, PlanOptions::default())
+            .expect_err("two pages at com.e.field/latest/");
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             messages,
@@ -1123,13 +1377,7 @@ mod tests {
         // Atom feed is a file; the model refuses the name, and the plan does not rely on it.
         let (catalog, problems) = modelled(vec![release(ID, "feed.xml", "feed.xml")]);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        let planned = plan(
-            &catalog,
-            &theme(),
-            Path::new(ROOT),
-            PlanOptions::default(),
-            &|_| None,
-        );
+        let planned = plan_whole(&catalog, PlanOptions::default());
         let problems = planned.expect_err("a file and a folder at one path");
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(

@@ -1,9 +1,12 @@
 //! The record of a write: each output file's fingerprint and stamp, so that the next build
-//! knows which files are still what it would write without reading them.
+//! knows which files are still what it would write without reading them, and the input of each
+//! part of the site (see [`crate::plan::Part`]), so that it need not even plan a part whose
+//! input is the same and whose files nobody touched.
 //!
-//! A record is a file of JSON lines: a header naming the output folder, then one line per output
-//! file, `{"path":…,"fingerprint":…,"stamp":{…}}`. Read back, a record keeps a fixed-size entry
-//! per file, keyed by a digest of its path, so that a catalog's record costs little memory.
+//! A record is a file of JSON lines: a header naming the output folder, the lines of the
+//! catalog's own files, then each part's line, `{"part":…,"input":…}`, followed by the lines of
+//! its files, `{"key":…,"fingerprint":…,"stamp":{…}}`. A file is named by a digest of its path
+//! ([`key`]), so that a catalog's record costs little memory and disk.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
@@ -29,35 +32,62 @@ pub struct Header<'a> {
     pub files: Option<usize>,
 }
 
+/// The line that starts a part.
+#[derive(Debug, Serialize, Deserialize)]
+struct PartLine<'a> {
+    #[serde(borrow)]
+    part: Cow<'a, str>,
+    #[serde(borrow)]
+    input: Cow<'a, str>,
+}
+
 /// One line per output file.
 #[derive(Debug, Serialize, Deserialize)]
 struct Line<'a> {
     #[serde(borrow)]
-    path: Cow<'a, str>,
+    key: Cow<'a, str>,
     #[serde(borrow)]
     fingerprint: Cow<'a, str>,
     stamp: Stamp,
 }
 
-/// What the last write left in an output folder: each file's fingerprint and stamp.
+/// What the last write left in an output folder: each file's fingerprint and stamp, and each
+/// part's input.
 #[derive(Debug, Default)]
 pub struct OutputRecord {
     /// The output folder, resolved.
     pub output: PathBuf,
     /// By key, sorted.
     files: Vec<Entry>,
+    /// In the order written.
+    parts: Vec<RecordedPart>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    key: u128,
-    fingerprint: Fingerprint,
-    stamp: Stamp,
+/// A part as the last write recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedPart {
+    pub name: String,
+    pub input: Fingerprint,
+    /// How many files it had.
+    pub files: usize,
 }
 
-/// A digest of a path, standing for it in a record read back. Two paths with one key would
-/// only make a file look unchanged if its stamp, inode included, were the other file's.
-fn key(path: &str) -> u128 {
+/// A file as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub key: u128,
+    pub fingerprint: Fingerprint,
+    pub stamp: Stamp,
+    /// The index of its part in the record, or [`CATALOG`] for the catalog's own files.
+    pub part: u32,
+}
+
+/// The part of the catalog's own files.
+pub const CATALOG: u32 = u32::MAX;
+
+/// A digest of a path, standing for it in a record. Two paths with one key would only make a
+/// file look unchanged if its stamp, inode included, were the other file's.
+pub fn key(path: &str) -> u128 {
     let half = |salt: u8| {
         let mut hasher = std::hash::DefaultHasher::new();
         salt.hash(&mut hasher);
@@ -75,15 +105,29 @@ impl OutputRecord {
 
     /// The fingerprint and stamp recorded for `path`.
     pub fn get(&self, path: &str) -> Option<(&Fingerprint, Stamp)> {
-        let key = key(path);
-        let at = self.files.binary_search_by_key(&key, |e| e.key).ok()?;
-        let entry = &self.files[at];
+        let entry = self.entry(key(path))?;
         Some((&entry.fingerprint, entry.stamp))
     }
 
-    /// Reads the file lines that follow a record's header, for `output`; `None` when any line
-    /// cannot be read, or a path is there twice.
-    /// `files` is how many lines the header announced, when it did.
+    /// The file recorded with `key`.
+    pub fn entry(&self, key: u128) -> Option<&Entry> {
+        let at = self.files.binary_search_by_key(&key, |e| e.key).ok()?;
+        Some(&self.files[at])
+    }
+
+    /// The recorded parts, in order: an entry's `part` indexes them.
+    pub fn parts(&self) -> &[RecordedPart] {
+        &self.parts
+    }
+
+    /// How many of the catalog's own files it records.
+    pub fn catalog_files(&self) -> usize {
+        self.files.len() - self.parts.iter().map(|p| p.files).sum::<usize>()
+    }
+
+    /// Reads the lines that follow a record's header, for `output`; `None` when any line cannot
+    /// be read, or a path is there twice. `files` is how many file lines the header announced,
+    /// when it did.
     pub fn read_lines(
         output: PathBuf,
         files: Option<usize>,
@@ -91,17 +135,35 @@ impl OutputRecord {
     ) -> Option<OutputRecord> {
         // The count is a hint, bounded so a damaged header cannot reserve much.
         let mut files = Vec::with_capacity(files.unwrap_or(0).min(1 << 20));
+        let mut parts: Vec<RecordedPart> = Vec::new();
         let mut text = String::new();
         loop {
             text.clear();
             if reader.read_line(&mut text).ok()? == 0 {
                 break;
             }
+            if text.starts_with("{\"part\":") {
+                let line: PartLine = serde_json::from_str(&text).ok()?;
+                parts.push(RecordedPart {
+                    name: line.part.into_owned(),
+                    input: from_hex(&line.input)?,
+                    files: 0,
+                });
+                continue;
+            }
             let line: Line = serde_json::from_str(&text).ok()?;
+            let part = match parts.last_mut() {
+                Some(part) => {
+                    part.files += 1;
+                    u32::try_from(parts.len() - 1).ok()?
+                }
+                None => CATALOG,
+            };
             files.push(Entry {
-                key: key(&line.path),
+                key: key_from_hex(&line.key)?,
                 fingerprint: from_hex(&line.fingerprint)?,
                 stamp: line.stamp,
+                part,
             });
         }
         files.sort_unstable_by_key(|e| e.key);
@@ -109,32 +171,74 @@ impl OutputRecord {
             return None;
         }
         files.shrink_to_fit();
-        Some(OutputRecord { output, files })
+        Some(OutputRecord {
+            output,
+            files,
+            parts,
+        })
     }
 }
 
-/// The record of a write being made: each file by the plan's path and fingerprint.
-#[derive(Debug)]
-pub struct NewRecord<'p> {
-    /// The output folder, resolved.
-    pub output: PathBuf,
-    pub files: Vec<(&'p str, &'p Fingerprint, Stamp)>,
+/// A file of a write being made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewEntry {
+    pub key: u128,
+    pub fingerprint: Fingerprint,
+    pub stamp: Stamp,
 }
 
-impl NewRecord<'_> {
-    /// Writes the file lines that follow the header.
+/// The record of a write being made.
+#[derive(Debug, Default)]
+pub struct NewRecord {
+    /// The output folder, resolved.
+    pub output: PathBuf,
+    /// The catalog's own files.
+    pub catalog: Vec<NewEntry>,
+    /// Each part's name, input and files, in order.
+    pub parts: Vec<(String, Fingerprint, Vec<NewEntry>)>,
+}
+
+impl NewRecord {
+    /// How many files it records.
+    pub fn len(&self) -> usize {
+        self.catalog.len() + self.parts.iter().map(|(_, _, f)| f.len()).sum::<usize>()
+    }
+
+    /// Writes the lines that follow the header.
     pub fn write_lines(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        for (path, fingerprint, stamp) in &self.files {
-            let line = Line {
-                path: Cow::Borrowed(path),
-                fingerprint: Cow::Owned(crate::text::hex(&fingerprint[..])),
-                stamp: *stamp,
+        let files = |out: &mut dyn Write, entries: &[NewEntry]| -> std::io::Result<()> {
+            for entry in entries {
+                let line = Line {
+                    key: Cow::Owned(format!("{:032x}", entry.key)),
+                    fingerprint: Cow::Owned(crate::text::hex(&entry.fingerprint[..])),
+                    stamp: entry.stamp,
+                };
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        };
+        files(out, &self.catalog)?;
+        for (name, input, entries) in &self.parts {
+            let line = PartLine {
+                part: Cow::Borrowed(name),
+                input: Cow::Owned(crate::text::hex(&input[..])),
             };
             serde_json::to_writer(&mut *out, &line)?;
             out.write_all(b"\n")?;
+            files(out, entries)?;
         }
         Ok(())
     }
+}
+
+/// A key as [`NewRecord::write_lines`] writes it: 32 lowercase hex digits.
+fn key_from_hex(text: &str) -> Option<u128> {
+    let lower = |d: u8| d.is_ascii_digit() || (b'a'..=b'f').contains(&d);
+    if text.len() != 32 || !text.bytes().all(lower) {
+        return None;
+    }
+    u128::from_str_radix(text, 16).ok()
 }
 
 /// Lowercase hex of 32 bytes, as [`crate::text::hex`] writes it.
@@ -167,39 +271,80 @@ mod tests {
         }
     }
 
+    fn entry(path: &str, fingerprint: Fingerprint, inode: u64) -> NewEntry {
+        NewEntry {
+            key: key(path),
+            fingerprint,
+            stamp: stamp(inode),
+        }
+    }
+
     #[test]
     fn a_record_reads_back_as_written() {
-        let (a, b) = ([1; 32], [0xab; 32]);
+        let (a, b, c) = ([1; 32], [0xab; 32], [7; 32]);
         let new = NewRecord {
             output: PathBuf::from("/out"),
-            files: vec![
-                ("a/index.html", &a, stamp(1)),
-                ("b \"q\"\n.png", &b, stamp(2)),
+            catalog: vec![entry("index.html", a, 1)],
+            parts: vec![
+                (
+                    "com.e.a#0".to_string(),
+                    [9; 32],
+                    vec![entry("a/index.html", a, 2), entry("b \"q\"\n.png", b, 3)],
+                ),
+                ("com.e.b#0".to_string(), [8; 32], vec![]),
+                ("com.e.c#0".to_string(), [0; 32], vec![entry("c", c, 4)]),
             ],
         };
+        assert_eq!(new.len(), 4);
         let mut bytes = Vec::new();
         new.write_lines(&mut bytes).unwrap();
-        let read = OutputRecord::read_lines(PathBuf::from("/out"), Some(2), &bytes[..]).unwrap();
-        assert_eq!(read.len(), 2);
-        assert_eq!(read.get("a/index.html"), Some((&a, stamp(1))));
-        assert_eq!(read.get("b \"q\"\n.png"), Some((&b, stamp(2))));
-        assert_eq!(read.get("c"), None);
+        let read = OutputRecord::read_lines(PathBuf::from("/out"), Some(4), &bytes[..]).unwrap();
+        assert_eq!(read.len(), 4);
+        assert_eq!(read.catalog_files(), 1);
+        assert_eq!(read.get("index.html"), Some((&a, stamp(1))));
+        assert_eq!(read.get("a/index.html"), Some((&a, stamp(2))));
+        assert_eq!(read.get("b \"q\"\n.png"), Some((&b, stamp(3))));
+        assert_eq!(read.get("c"), Some((&c, stamp(4))));
+        assert_eq!(read.get("d"), None);
+        assert_eq!(read.entry(key("index.html")).unwrap().part, CATALOG);
+        assert_eq!(read.entry(key("b \"q\"\n.png")).unwrap().part, 0);
+        assert_eq!(read.entry(key("c")).unwrap().part, 2);
+        let parts: Vec<(&str, Fingerprint, usize)> = read
+            .parts()
+            .iter()
+            .map(|p| (p.name.as_str(), p.input, p.files))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("com.e.a#0", [9; 32], 2),
+                ("com.e.b#0", [8; 32], 0),
+                ("com.e.c#0", [0; 32], 1)
+            ]
+        );
     }
 
     #[test]
     fn a_damaged_record_is_not_read() {
-        let line = |print: &str| {
+        let line = |key: &str, print: &str| {
             format!(
-                "{{\"path\":\"a\",\"fingerprint\":\"{print}\",\"stamp\":{{\"size\":1,\"modified_ns\":2,\"inode\":3}}}}\n"
+                "{{\"key\":\"{key}\",\"fingerprint\":\"{print}\",\"stamp\":{{\"size\":1,\"modified_ns\":2,\"inode\":3}}}}\n"
             )
         };
-        let good = line(&"0f".repeat(32));
+        let k = "0a".repeat(16);
+        let good = line(&k, &"0f".repeat(32));
         assert!(OutputRecord::read_lines(PathBuf::new(), None, good.as_bytes()).is_some());
+        let part = format!("{{\"part\":\"p#0\",\"input\":\"{}\"}}\n", "01".repeat(32));
+        let parted = format!("{part}{good}");
+        assert!(OutputRecord::read_lines(PathBuf::new(), None, parted.as_bytes()).is_some());
         for bad in [
-            line(&"0F".repeat(32)),
-            line(&"0f".repeat(31)),
+            line(&k, &"0F".repeat(32)),
+            line(&k, &"0f".repeat(31)),
+            line(&"0A".repeat(16), &"0f".repeat(32)),
+            line(&"0a".repeat(15), &"0f".repeat(32)),
             good[..good.len() - 5].to_string(),
             format!("{good}{good}"),
+            format!("{{\"part\":\"p#0\",\"input\":\"{}\"}}\n", "01".repeat(31)),
         ] {
             assert!(
                 OutputRecord::read_lines(PathBuf::new(), None, bad.as_bytes()).is_none(),

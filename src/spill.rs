@@ -30,7 +30,8 @@ pub enum Spilled {
 impl std::fmt::Debug for Spilled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Spilled::File { offset, len, .. } => write!(f, "Spilled({len} bytes at {offset})"),
+            // Not where: the same text may be kept elsewhere by another run.
+            Spilled::File { len, .. } => write!(f, "Spilled({len} bytes)"),
             Spilled::Held(text) => write!(f, "Held({text:?})"),
         }
     }

@@ -17,9 +17,11 @@
 //!
 //! A record of the last write (each file's fingerprint and stamp) says which files are unchanged
 //! without making or reading them; when every file is, the output is left alone altogether.
-//! Pages are rendered here, as they are written, a few at a time.
+//! It also keeps the input of each part of the site ([`crate::plan::Part`]): a part whose input
+//! is the same, and whose files are all still as written, is linked from the output without
+//! being planned. The other parts are planned, rendered and written a few at a time, so a
+//! catalog's files are never all planned at once.
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -29,8 +31,8 @@ use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
 use crate::fs::{self, FsError, Stamp};
-use crate::plan::{Content, OutputPlan, PlannedFile, made_problems};
-use crate::record::{NewRecord, OutputRecord};
+use crate::plan::{Claims, Content, OutputPlan, PlannedFile, PlannedFiles, made_problems};
+use crate::record::{self, Entry, NewEntry, NewRecord, OutputRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -90,6 +92,8 @@ pub const MARKER_TEXT: &[u8] =
 pub struct WriteStats {
     pub written: usize,
     pub unchanged: usize,
+    /// Parts of apps kept as the last write left them, without being planned.
+    pub parts_kept: usize,
 }
 
 /// Where the staging and retired copies of `output` live: hidden siblings on the same filesystem.
@@ -105,18 +109,20 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 }
 
 /// Writes the plan to `output`, replacing what was there only once all of it is written, and
-/// advancing `progress` by one for each file. A symlinked output folder is written through: the
-/// link stays, its target is replaced. `previous` is the record of the last write, when known.
+/// advancing `progress` by one for the catalog's own files and one for each build. A symlinked
+/// output folder is written through: the link stays, its target is replaced. `previous` is the
+/// record of the last write, when known: a part whose input it recorded, and whose files are
+/// all still there as it recorded them, is kept without being planned.
 /// Returns what was written and the record of this write, `None` when it wrote nothing and
 /// `previous` stands.
-pub fn write_site<'p>(
-    plan: &'p OutputPlan,
+pub fn write_site(
+    plan: &OutputPlan,
     output: &Path,
     previous: Option<&OutputRecord>,
     ipas: Ipas,
     progress: &ProgressBar,
     waiting: &dyn Fn(String),
-) -> Result<(WriteStats, Option<NewRecord<'p>>), WriteError> {
+) -> Result<(WriteStats, Option<NewRecord>), WriteError> {
     let given = output;
     let resolved = resolve(given)?;
     let output = resolved.as_path();
@@ -143,18 +149,21 @@ pub fn write_site<'p>(
     }
     refuse_others(output)?;
     let resolved_output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
-    if let Some(previous) = previous.filter(|r| r.output == resolved_output)
-        && plan.files.len() == previous.len()
+    let previous = previous.filter(|r| r.output == resolved_output);
+    let survey = previous.map(|r| Survey::of(output, r, plan));
+    if let (Some(previous), Some(survey)) = (previous, &survey)
+        && survey.keeps_everything(previous, plan)
         && plan
+            .site
             .files
             .par_iter()
             .all(|(path, file)| unchanged(previous, output, path, file))
-        && holds_only(output, plan)
     {
-        progress.inc(plan.len() as u64);
+        progress.inc(progress_len(plan));
         let stats = WriteStats {
             written: 0,
-            unchanged: plan.len(),
+            unchanged: previous.len(),
+            parts_kept: plan.parts.len(),
         };
         return Ok((stats, None));
     }
@@ -166,8 +175,7 @@ pub fn write_site<'p>(
     }
     fs::create_dir_all(&staging)?;
 
-    let previous = previous.filter(|r| r.output == resolved_output);
-    let stats = stage(plan, output, &staging, previous, ipas, progress)?;
+    let (stats, mut record) = stage(plan, output, &staging, previous.zip(survey), ipas, progress)?;
 
     pause_point("exchange");
     if output.exists() {
@@ -175,20 +183,18 @@ pub fn write_site<'p>(
     } else {
         fs::rename(&staging, output)?;
     }
-    let resolved_output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
-    let files = plan
-        .files
-        .par_iter()
-        .filter_map(|(path, file)| {
-            let stamp = Stamp::of(&output.join(path))?;
-            Some((path.as_str(), &file.fingerprint, stamp))
-        })
-        .collect();
-    let record = NewRecord {
-        output: resolved_output,
-        files,
-    };
+    record.output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
     Ok((stats, Some(record)))
+}
+
+/// How far a write of `plan` advances its progress: one for the catalog's own files, and one
+/// for each build.
+pub fn progress_len(plan: &OutputPlan) -> u64 {
+    1 + plan
+        .parts
+        .iter()
+        .map(|p| p.build_count() as u64)
+        .sum::<u64>()
 }
 
 /// The folder `output` names: itself, or through a symlink its target, which may be missing
@@ -252,24 +258,110 @@ pub fn restore_interrupted(output: &Path) -> Result<Option<PathBuf>, WriteError>
     Ok(restore(&output, &retired)?.then_some(retired))
 }
 
-/// Whether the files in `output` are exactly the planned ones: a file put there by hand goes
-/// with the next write, so a build that changes nothing must not keep it either.
-fn holds_only(output: &Path, plan: &OutputPlan) -> bool {
-    let mut found = 0;
-    for entry in walkdir::WalkDir::new(output).min_depth(1) {
-        let Ok(entry) = entry else { return false };
-        if entry.file_type().is_dir() {
-            continue;
+/// The previous output as it is now, against the record of the write that made it.
+struct Survey {
+    /// The files of each recorded part still there as recorded, with their paths.
+    kept: Vec<Vec<(String, Entry)>>,
+    /// Whether each recorded part has every file it had, as it had it.
+    intact: Vec<bool>,
+    /// Which recorded part each planned part is, when it is the same: same name, same input,
+    /// and intact.
+    same: Vec<Option<usize>>,
+    /// Whether the output holds a file the record does not, or one that changed since.
+    strays: bool,
+}
+
+impl Survey {
+    /// Looks at every file of `output`, whose last write `record` is.
+    fn of(output: &Path, record: &OutputRecord, plan: &OutputPlan) -> Survey {
+        let parts = record.parts();
+        let mut kept: Vec<Vec<(String, Entry)>> = vec![Vec::new(); parts.len()];
+        let mut broken = vec![false; parts.len()];
+        let mut strays = false;
+        for entry in walkdir::WalkDir::new(output).min_depth(1) {
+            let Ok(entry) = entry else {
+                strays = true;
+                continue;
+            };
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            let rel = match entry.path().strip_prefix(output) {
+                Ok(rel) => crate::diag::display_path(rel),
+                Err(_) => {
+                    strays = true;
+                    continue;
+                }
+            };
+            let Some(recorded) = record.entry(record::key(&rel)) else {
+                strays = true;
+                continue;
+            };
+            let as_recorded = entry.file_type().is_file()
+                && entry
+                    .metadata()
+                    .ok()
+                    .and_then(|m| Stamp::of_metadata(&m))
+                    .is_some_and(|stamp| stamp == recorded.stamp);
+            let part = usize::try_from(recorded.part)
+                .ok()
+                .filter(|&p| p < parts.len());
+            match (as_recorded, part) {
+                (true, Some(p)) => kept[p].push((rel, *recorded)),
+                (true, None) => {}
+                (false, Some(p)) => {
+                    broken[p] = true;
+                    strays = true;
+                }
+                (false, None) => strays = true,
+            }
         }
-        let Ok(rel) = entry.path().strip_prefix(output) else {
-            return false;
-        };
-        if !plan.files.contains_key(&crate::diag::display_path(rel)) {
-            return false;
+        let intact: Vec<bool> = parts
+            .iter()
+            .zip(&kept)
+            .zip(&broken)
+            .map(|((part, kept), broken)| !broken && kept.len() == part.files)
+            .collect();
+        let by_name: std::collections::HashMap<&str, usize> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
+        let same: Vec<Option<usize>> = plan
+            .parts
+            .iter()
+            .map(|part| {
+                let &i = by_name.get(part.name.as_str())?;
+                (intact[i] && parts[i].input == part.input).then_some(i)
+            })
+            .collect();
+        // Only the same parts' files are linked: the paths of the others need not be held.
+        let mut linked = vec![false; parts.len()];
+        for &i in same.iter().flatten() {
+            linked[i] = true;
         }
-        found += 1;
+        for (files, linked) in kept.iter_mut().zip(linked) {
+            if !linked {
+                *files = Vec::new();
+            }
+        }
+        Survey {
+            kept,
+            intact,
+            same,
+            strays,
+        }
     }
-    found == plan.files.len()
+
+    /// Whether the output is all that `plan` would write but for the catalog's own files: every
+    /// part the same, no part gone, no file added or changed.
+    fn keeps_everything(&self, record: &OutputRecord, plan: &OutputPlan) -> bool {
+        !self.strays
+            && self.intact.iter().all(|&intact| intact)
+            && self.same.iter().all(Option::is_some)
+            && plan.parts.len() == record.parts().len()
+            && plan.site.len() == record.catalog_files()
+    }
 }
 
 /// Puts the folder `staging` at `output` and the output's folder at `staging`. On Linux this is
@@ -346,69 +438,222 @@ fn lock(path: &Path, output: &Path, waiting: &dyn Fn(String)) -> Result<fs::Lock
     })?)
 }
 
-/// Makes `staging` hold exactly the plan: what the last two builds left there is pruned, kept
-/// when it is still the output's file, and replaced otherwise.
+/// What staging one set of files came to.
+#[derive(Default)]
+struct StagedSet {
+    stats: WriteStats,
+    entries: Vec<NewEntry>,
+    claims: Claims,
+    /// Files that could not be made, with their paths, and problems of planning them.
+    unmade: Vec<(Diagnostic, String)>,
+    problems: Vec<Diagnostic>,
+}
+
+/// Makes `staging` hold exactly the plan: what the last two builds left there is kept when it
+/// is still the output's file, and replaced otherwise; the rest is pruned. A part the same as
+/// the last write's (`previous`, as surveyed) is linked from the output without being planned;
+/// the others are planned, a few at a time, and written. Returns the record of the write, but
+/// for its output folder.
 fn stage(
     plan: &OutputPlan,
     output: &Path,
     staging: &Path,
-    previous: Option<&OutputRecord>,
+    previous: Option<(&OutputRecord, Survey)>,
     ipas: Ipas,
     progress: &ProgressBar,
-) -> Result<WriteStats, WriteError> {
-    let dirs: BTreeSet<PathBuf> = plan
-        .files
-        .keys()
-        .flat_map(|p| Path::new(p).ancestors().skip(1).map(Path::to_path_buf))
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect();
-    prune(staging, Path::new(""), plan, &dirs)?;
-    if !plan.files.contains_key(MARKER) && !staging.join(MARKER).is_file() {
+) -> Result<(WriteStats, NewRecord), WriteError> {
+    remove_links(staging)?;
+    if !plan.site.files.contains_key(MARKER) && !staging.join(MARKER).is_file() {
         fs::write(&staging.join(MARKER), MARKER_TEXT)?;
     }
-    for dir in &dirs {
-        fs::create_dir_all(&staging.join(dir))?;
+    let record = previous.as_ref().map(|(record, _)| *record);
+    let site = stage_files(&plan.site, output, staging, record, ipas)?;
+    progress.inc(1);
+    let parts: Vec<Result<StagedSet, WriteError>> = plan
+        .parts
+        .par_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let same = previous.as_ref().and_then(|(_, survey)| {
+                let recorded = survey.same[i]?;
+                Some(&survey.kept[recorded])
+            });
+            let staged = match same {
+                Some(kept) => link_kept(kept, output, staging).map(|mut staged| {
+                    staged.stats.parts_kept = 1;
+                    staged
+                }),
+                None => {
+                    let (files, problems) = plan.files_of(part);
+                    let mut staged = stage_files(&files, output, staging, record, ipas)?;
+                    staged.problems = problems;
+                    Ok(staged)
+                }
+            };
+            progress.inc(part.build_count() as u64);
+            staged
+        })
+        .collect();
+    let mut stats = site.stats;
+    let mut claims = site.claims;
+    let mut unmade = site.unmade;
+    let mut problems = site.problems;
+    let mut new = NewRecord {
+        catalog: site.entries,
+        ..NewRecord::default()
+    };
+    for (part, staged) in plan.parts.iter().zip(parts) {
+        let staged = staged?;
+        stats.written += staged.stats.written;
+        stats.unchanged += staged.stats.unchanged;
+        stats.parts_kept += staged.stats.parts_kept;
+        claims.merge(staged.claims);
+        unmade.extend(staged.unmade);
+        problems.extend(staged.problems);
+        new.parts
+            .push((part.name.clone(), part.input, staged.entries));
     }
-    // Boxed: a failure is rare and large, and there is a result per file of the catalog.
-    let staged: Vec<Result<bool, Box<Staged>>> = plan
+    if claims.clash() {
+        problems.extend(plan.whole().err().unwrap_or_default());
+    }
+    problems.extend(made_problems(unmade));
+    if !problems.is_empty() {
+        return Err(WriteError::Made(problems));
+    }
+    prune(staging, Path::new(""), &claims)?;
+    Ok((stats, new))
+}
+
+/// Whether a staged file was kept, and its stamp.
+type StagedFile = (bool, Option<Stamp>);
+
+/// Stages `files`, in parallel.
+fn stage_files(
+    files: &PlannedFiles,
+    output: &Path,
+    staging: &Path,
+    previous: Option<&OutputRecord>,
+    ipas: Ipas,
+) -> Result<StagedSet, WriteError> {
+    // Boxed: a failure is rare and large, and there is a result per file.
+    let staged: Vec<Result<StagedFile, Box<Staged>>> = files
         .files
         .par_iter()
         .map(|(path, file)| {
-            let kept = stage_file(path, file, output, staging, previous, ipas).map_err(Box::new);
-            progress.inc(1);
-            kept
+            let kept = stage_file(path, file, output, staging, previous, ipas).map_err(Box::new)?;
+            Ok((kept, Stamp::of(&staging.join(path))))
         })
         .collect();
-    let mut kept = 0;
-    let mut written = 0;
-    let mut failed = Vec::new();
-    for (result, path) in staged.into_iter().zip(plan.files.keys()) {
+    let mut set = StagedSet::default();
+    for (result, (path, file)) in staged.into_iter().zip(&files.files) {
+        set.claims.claim(path);
         match result {
-            Ok(true) => kept += 1,
-            Ok(false) => written += 1,
+            Ok((kept, stamp)) => {
+                if kept {
+                    set.stats.unchanged += 1;
+                } else {
+                    set.stats.written += 1;
+                }
+                if let Some(stamp) = stamp {
+                    set.entries.push(NewEntry {
+                        key: record::key(path),
+                        fingerprint: file.fingerprint,
+                        stamp,
+                    });
+                }
+            }
             Err(staged) => match *staged {
-                Staged::Made(d) => failed.push((d, path.clone())),
+                Staged::Made(d) => set.unmade.push((d, path.clone())),
                 Staged::Write(e) => return Err(e),
             },
         }
     }
-    if !failed.is_empty() {
-        return Err(WriteError::Made(made_problems(failed)));
+    Ok(set)
+}
+
+/// Stages the files of a part the same as the last write's: each the output's file, linked.
+fn link_kept(
+    kept: &[(String, Entry)],
+    output: &Path,
+    staging: &Path,
+) -> Result<StagedSet, WriteError> {
+    let mut set = StagedSet::default();
+    for (path, entry) in kept {
+        let old = output.join(path);
+        let dest = staging.join(path);
+        // The survey saw the output's file as recorded, so its inode is the recorded one; staging
+        // is beside the output, on its filesystem.
+        let linked = std::fs::symlink_metadata(&dest)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|meta| Stamp::of_metadata(&meta))
+            .is_some_and(|stamp| stamp.inode != 0 && stamp.inode == entry.stamp.inode);
+        if !linked {
+            make_parent(staging, &dest)?;
+            replace(&dest)?;
+            std::fs::hard_link(&old, &dest).map_err(|source| FsError {
+                action: "link",
+                path: dest.clone(),
+                source,
+            })?;
+        }
+        set.claims.claim(path);
+        set.stats.unchanged += 1;
+        set.entries.push(NewEntry {
+            key: entry.key,
+            fingerprint: entry.fingerprint,
+            stamp: entry.stamp,
+        });
     }
-    Ok(WriteStats {
-        written,
-        unchanged: kept,
-    })
+    Ok(set)
+}
+
+/// Makes the folder `file` (in `staging`) goes in, replacing whatever is in the way: staging
+/// holds an earlier site, where a folder may have been a file.
+fn make_parent(staging: &Path, file: &Path) -> Result<(), FsError> {
+    let Some(parent) = file.parent() else {
+        return Ok(());
+    };
+    if parent.is_dir() || std::fs::create_dir_all(parent).is_ok() {
+        return Ok(());
+    }
+    let mut folder = staging.to_path_buf();
+    if let Ok(rel) = parent.strip_prefix(staging) {
+        for component in rel.components() {
+            folder.push(component);
+            if !folder.is_dir() {
+                replace(&folder)?;
+                fs::create_dir_all(&folder)?;
+            }
+        }
+    }
+    fs::create_dir_all(parent)
+}
+
+/// Removes from the staging folder `dir` whatever is neither a file nor a folder, such as a
+/// symlink, so that nothing written to staging can go through one.
+fn remove_links(dir: &Path) -> Result<(), WriteError> {
+    let read_error = |path: &Path, source| FsError {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(|e| read_error(dir, e))? {
+        let entry = entry.map_err(|e| read_error(dir, e))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| read_error(&path, e))?;
+        if kind.is_dir() {
+            remove_links(&path)?;
+        } else if !kind.is_file() {
+            replace(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes from `dir` (the folder `rel` of the staging folder) whatever the plan does not hold:
-/// files not planned, folders no planned file is in, and anything that is neither.
-fn prune(
-    staging: &Path,
-    rel: &Path,
-    plan: &OutputPlan,
-    dirs: &BTreeSet<PathBuf>,
-) -> Result<(), WriteError> {
+/// files not planned, and folders no planned file is in.
+fn prune(staging: &Path, rel: &Path, claims: &Claims) -> Result<(), WriteError> {
     let dir = staging.join(rel);
     let entries = std::fs::read_dir(&dir).map_err(|source| FsError {
         action: "read",
@@ -428,16 +673,14 @@ fn prune(
             path: path.clone(),
             source,
         })?;
+        let key = record::key(&crate::diag::display_path(&rel));
         if kind.is_dir() {
-            if dirs.contains(&rel) {
-                prune(staging, &rel, plan, dirs)?;
+            if claims.has_folder(key) {
+                prune(staging, &rel, claims)?;
             } else {
                 fs::remove_dir_all(&path)?;
             }
-        } else if !kind.is_file()
-            || !(plan.files.contains_key(&crate::diag::display_path(&rel))
-                || rel.as_os_str() == MARKER)
-        {
+        } else if !kind.is_file() || !(claims.has(key) || rel.as_os_str() == MARKER) {
             replace(&path)?;
         }
     }
@@ -471,6 +714,7 @@ fn stage_file(
 ) -> Result<bool, Staged> {
     let dest = staging.join(path);
     let old = output.join(path);
+    make_parent(staging, &dest)?;
     let keep_old =
         || same_inode(&old, &dest) || (clear(&dest) && std::fs::hard_link(&old, &dest).is_ok());
     if previous.is_some_and(|r| unchanged(r, output, path, file)) && keep_old() {
@@ -487,9 +731,14 @@ fn stage_file(
         Content::Made(made) if made.streams() => {
             replace(&dest)?;
             write_made(made.as_ref(), &dest)?;
+            // A streamed file's fingerprint is its bytes' digest: one the record says differs
+            // is not read again to compare.
+            let differs = previous
+                .and_then(|r| r.get(path))
+                .is_some_and(|(print, _)| *print != file.fingerprint);
             // The same bytes as the output's: its file is kept, linked in over the new one in
             // one rename, so a link that cannot be made leaves the new file in place.
-            if same_file(&old, &dest) {
+            if !differs && same_file(&old, &dest) {
                 let link = dest.with_file_name(format!(
                     ".{}.relsite-link",
                     dest.file_name().unwrap_or_default().to_string_lossy()
@@ -589,11 +838,17 @@ fn clear(path: &Path) -> bool {
 /// Removes the file at `path` if there is one, or says why it cannot.
 fn replace(path: &Path) -> Result<(), FsError> {
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(FsError {
-            action: "remove",
-            path: path.to_path_buf(),
-            source: e,
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            // A folder where a file goes, left by an earlier site.
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+                return fs::remove_dir_all(path);
+            }
+            Err(FsError {
+                action: "remove",
+                path: path.to_path_buf(),
+                source: e,
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -666,7 +921,7 @@ mod tests {
     }
 
     fn plan_of(files: &[(&str, &str)]) -> OutputPlan {
-        let mut plan = OutputPlan::default();
+        let mut plan = PlannedFiles::default();
         for (path, text) in files {
             plan.add(
                 path.to_string(),
@@ -676,7 +931,7 @@ mod tests {
             )
             .unwrap();
         }
-        plan
+        OutputPlan::of_files(plan)
     }
 
     /// A file written as it is made, in pieces; `None` fails after the first piece.
@@ -707,13 +962,14 @@ mod tests {
     fn streamed_plan(rest: Option<&'static str>) -> OutputPlan {
         let mut plan = plan_of(&[("a.html", "A")]);
         let made = std::sync::Arc::new(Streamed(rest));
-        plan.add(
-            "feed.xml".to_string(),
-            Content::Made(made),
-            crate::plan::Origin::site("the feed").into(),
-            crate::text::sha256([rest.unwrap_or("").as_bytes()]),
-        )
-        .unwrap();
+        plan.site
+            .add(
+                "feed.xml".to_string(),
+                Content::Made(made),
+                crate::plan::Origin::site("the feed").into(),
+                crate::text::sha256([rest.unwrap_or("").as_bytes()]),
+            )
+            .unwrap();
         plan
     }
 
@@ -872,7 +1128,8 @@ mod tests {
             stats,
             WriteStats {
                 written: 1,
-                unchanged: 1
+                unchanged: 1,
+                parts_kept: 0
             }
         );
         assert_eq!(

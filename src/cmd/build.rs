@@ -74,7 +74,7 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
         return Err(Failure::unwritten(failed));
     }
     ui.report(&prepared.diagnostics);
-    let bar = ui.progress(prepared.plan.len() as u64, "Writing");
+    let bar = ui.progress(write::progress_len(&prepared.plan), "Writing");
     let previous = prepared.cache.output_record(&prepared.output_dir);
     let ipas = if options.preview {
         Ipas::Link
@@ -109,9 +109,11 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
         ui.notice(format!("{why}: the next build compares every file"));
     }
     ui.detail(format!(
-        "wrote {} and kept {} unchanged",
+        "wrote {} and kept {} unchanged; planned {} of {} of apps, kept the others as they were",
         plural(stats.written, "file"),
-        stats.unchanged
+        stats.unchanged,
+        prepared.plan.parts.len() - stats.parts_kept,
+        plural(prepared.plan.parts.len(), "part")
     ));
     ui.status(format!(
         "built {} and {} into {} with {} in {:.2}s",

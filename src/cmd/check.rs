@@ -22,12 +22,14 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         },
     };
     let prepared = pipeline::prepare(&options, ui).map_err(Failure::found)?;
-    let unmade = prepared.plan.verify();
-    if !unmade.is_empty() {
-        let mut all = prepared.diagnostics.clone();
-        all.extend(unmade);
-        return Err(Failure::found(all));
-    }
+    let files = match prepared.plan.verify() {
+        Ok(files) => files,
+        Err(problems) => {
+            let mut all = prepared.diagnostics.clone();
+            all.extend(problems);
+            return Err(Failure::found(all));
+        }
+    };
     if let Some(failed) = pipeline::strict_failure(args.strict, &prepared.diagnostics, &[]) {
         return Err(Failure::found(failed));
     }
@@ -48,7 +50,7 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
         "ok: {} and {} would be published ({}, {})",
         plural(prepared.catalog.apps.len(), "app"),
         plural(prepared.catalog.build_count(), "build"),
-        plural(prepared.plan.len(), "file"),
+        plural(files, "file"),
         plural(prepared.diagnostics.warning_count(), "warning")
     ));
     Ok(())

@@ -35,12 +35,22 @@ pub struct IconPng {
     bytes: PngBytes,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum PngBytes {
     Held(Arc<[u8]>),
     /// A file relsite keeps (the cache's), read again when the PNG is written, so a catalog's
     /// icons are not all held at once.
     Kept(PathBuf),
+}
+
+impl std::fmt::Debug for PngBytes {
+    /// The bytes by their length (the PNG's SHA-256 stands for them).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PngBytes::Held(bytes) => write!(f, "Held({} bytes)", bytes.len()),
+            PngBytes::Kept(path) => f.debug_tuple("Kept").field(path).finish(),
+        }
+    }
 }
 
 impl IconSet {

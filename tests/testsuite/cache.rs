@@ -420,3 +420,74 @@ fn a_cache_linked_outside_the_site_is_neither_read_nor_written() {
         assert!(site.path("public/index.html").is_file());
     }
 }
+
+/// The `-v` line that says how many parts of apps a build planned, and of how many.
+fn parts_planned(run: &Run) -> String {
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains(" of apps, kept the others as they were"))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    let planned = line.split("planned ").nth(1).expect("planned");
+    planned[..planned.find(" of apps").expect("of apps")].to_string()
+}
+
+#[test]
+fn an_unchanged_app_is_kept_without_planning_and_a_change_replans_only_what_it_touches() {
+    let site = TestSite::example();
+    let fresh = |site: &TestSite| build_into(site, "out-fresh", &["--no-cache"]).0;
+    site.build().assert_ok();
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(parts_planned(&run), "0 of 2 parts", "nothing changed");
+
+    // A notes edit replans that app alone, and the output is a fresh build's.
+    let notes = "releases/tidetime/3.1.0-410/TideTime.yaml";
+    let text = std::fs::read_to_string(site.path(notes)).unwrap();
+    site.file(notes, format!("{text}\n# edited\n").as_bytes());
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(
+        parts_planned(&run),
+        "0 of 2 parts",
+        "a comment changes nothing"
+    );
+    site.file(
+        notes,
+        text.replace("notes: Tide", "notes: Edited. Tide")
+            .as_bytes(),
+    );
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(parts_planned(&run), "1 of 2 parts", "{}", run.stderr);
+    assert!(
+        site.read("public/tidetime/3.1.0-410/index.html")
+            .contains("Edited.")
+    );
+    assert_eq!(site.tree("public"), fresh(&site));
+
+    // A page of an unchanged app touched by hand: the record no longer vouches for the app's
+    // files, so it is planned again and the page repaired.
+    site.file("public/field/index.html", b"defaced");
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(parts_planned(&run), "1 of 2 parts", "{}", run.stderr);
+    assert_eq!(site.tree("public"), fresh(&site));
+
+    // A site setting every page shows replans every app.
+    let config = std::fs::read_to_string(site.path("relsite.yaml")).unwrap();
+    site.config(&config.replace("title: Example Co. test builds", "title: Renamed"));
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(parts_planned(&run), "2 of 2 parts", "{}", run.stderr);
+    assert!(site.read("public/field/index.html").contains("Renamed"));
+    assert_eq!(site.tree("public"), fresh(&site));
+
+    // An app whose builds are all gone leaves no file behind.
+    std::fs::remove_dir_all(site.path("releases/field")).unwrap();
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert_eq!(parts_planned(&run), "0 of 1 part", "{}", run.stderr);
+    assert!(!site.path("public/field").exists());
+    assert_eq!(site.tree("public"), fresh(&site));
+}
