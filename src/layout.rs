@@ -27,6 +27,9 @@ pub const PAGE_ICON: u32 = 512;
 /// The OTA manifest's file name in a build's folder.
 const MANIFEST: &str = "manifest.plist";
 
+/// The file of a build's QR code.
+const QR: &str = "qr.svg";
+
 /// Feeds in an app's folder, and the site feed at the root.
 const ATOM_FEED: &str = "feed.xml";
 const RELEASES_JSON: &str = "releases.json";
@@ -164,6 +167,17 @@ impl Layout {
         Layout::file(&self.base, &[&app.slug, &build.slug, MANIFEST])
     }
 
+    /// The QR code of the build's page, beside it ([`Layout::qr_beside`]).
+    pub fn qr(&self, app: &App, build: &Build) -> Place {
+        Layout::file(&self.base, &[&app.slug, &build.slug, QR])
+    }
+
+    /// The file of the QR code of the page at `page`, in the page's folder.
+    pub fn qr_beside(page: &Place) -> String {
+        let folder = page.file.strip_suffix(PAGE_FILE).unwrap_or(&page.file);
+        format!("{folder}{QR}")
+    }
+
     /// The build's icon of `px` pixels, one of [`ICON_SIZES`].
     pub fn icon(&self, app: &App, build: &Build, px: u32) -> Place {
         Layout::file(&self.base, &[&app.slug, &build.slug, &icon_file(px)])
@@ -241,6 +255,10 @@ impl ReservedNames {
         own(
             MANIFEST,
             format!("the manifests `<app>/<version>/{MANIFEST}`"),
+        );
+        own(
+            QR,
+            format!("the QR codes of build pages, `<app>/<version>/{QR}`"),
         );
         for &px in ICON_SIZES {
             let icon = icon_file(px);

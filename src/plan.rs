@@ -17,7 +17,7 @@ use crate::feeds;
 use crate::ipa::IconSet;
 use crate::layout::{AppFeed, Layout, MANIFEST_DISPLAY_ICON, PAGE_ICON, Place};
 use crate::manifest::{Manifest, ManifestIcons};
-use crate::render::views::{AppCard, BuildCard, BuildView, Qr, SiteView};
+use crate::render::views::{AppCard, BuildCard, BuildView, SiteView};
 use crate::render::{StaticFile, Theme};
 use crate::text::{plural, sha256};
 
@@ -367,19 +367,18 @@ impl Renderer {
         ])
     }
 
-    /// The page's file, template and data, with its QR codes drawn or described as `qr` says.
-    fn page(&self, page: &Page, qr: Qr) -> Result<(Place, &'static str, PageData), Diagnostic> {
+    /// The page's file, template and data.
+    fn page(&self, page: &Page) -> (Place, &'static str, PageData) {
         let catalog = &*self.catalog;
         let layout = self.layout();
         let mut context = PageData::default();
         context.insert("site", &SiteView::new(catalog, !self.options.public));
         let (place, template) = match page {
             Page::Catalog => {
-                // In parallel: drawing each app's QR codes is most of the page's work.
                 let apps: Vec<AppCard<'_>> = catalog
                     .apps
-                    .par_iter()
-                    .map(|a| AppCard::offering(layout, a, a.description_html.as_deref(), qr))
+                    .iter()
+                    .map(|a| AppCard::offering(layout, a, a.description_html.as_deref()))
                     .collect();
                 context.insert("apps", &apps);
                 (layout.catalog_page(), "catalog.html")
@@ -398,7 +397,7 @@ impl Renderer {
                     .collect();
                 context.insert(
                     "app",
-                    &AppCard::offering(layout, app, app.description_html.as_deref(), qr),
+                    &AppCard::offering(layout, app, app.description_html.as_deref()),
                 );
                 context.insert("builds", &builds);
                 context.insert(
@@ -427,15 +426,6 @@ impl Renderer {
                 context.insert("build", &BuildView::new(layout, app, build, self.options));
                 context.insert("page_url", place.url.as_str());
                 context.insert("latest", &latest);
-                if qr == Qr::Draw {
-                    let svg = crate::render::qr::svg(place.url.as_str(), 200).map_err(|e| {
-                        Diagnostic::error(
-                            None,
-                            format!("cannot draw the QR code of {}: {e}", place.url),
-                        )
-                    })?;
-                    context.insert("qr_svg", &svg);
-                }
                 (place, "build.html")
             }
         };
@@ -446,14 +436,14 @@ impl Renderer {
             _ => place.root(),
         };
         context.insert("root", &root);
-        Ok((place, template, context))
+        (place, template, context)
     }
 
     /// A digest of everything the page is made from: this build of relsite, the theme and the
     /// page's data.
     /// Returns the page's file too, from the same look at its data.
-    fn page_fingerprint(&self, page: &Page) -> Result<(String, Fingerprint), Diagnostic> {
-        let (place, template, context) = self.page(page, Qr::Describe)?;
+    fn page_fingerprint(&self, page: &Page) -> Result<(Place, Fingerprint), Diagnostic> {
+        let (place, template, context) = self.page(page);
         let data = context
             .describe()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
@@ -463,11 +453,11 @@ impl Renderer {
             template.as_bytes(),
             data,
         ]);
-        Ok((place.file, print))
+        Ok((place, print))
     }
 
     fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
-        let (_, template, context) = self.page(page, Qr::Draw)?;
+        let (_, template, context) = self.page(page);
         Ok(self.theme.render(template, &context.context)?.into_bytes())
     }
 
@@ -620,6 +610,28 @@ impl Make for MadeManifest {
         })
     }
 }
+
+/// The QR code of a build's page, drawn when written.
+#[derive(Debug)]
+struct MadeQr {
+    url: String,
+}
+
+impl Make for MadeQr {
+    fn make(&self) -> Result<Vec<u8>, Diagnostic> {
+        crate::render::qr::svg(&self.url, QR_PX)
+            .map(String::into_bytes)
+            .map_err(|e| {
+                Diagnostic::error(
+                    None,
+                    format!("cannot draw the QR code of {}: {e}", self.url),
+                )
+            })
+    }
+}
+
+/// How wide a QR code is drawn unless a page says otherwise, in pixels.
+const QR_PX: u32 = 200;
 
 /// An icon PNG kept in a file, read when written.
 #[derive(Debug)]
@@ -959,17 +971,40 @@ impl Planner<'_> {
     }
 
     /// Adds a page, rendered when written.
+    /// A build's pages (its own and the `latest/` ones) have their QR code beside them.
     fn add_page(&mut self, page: Page, origin: impl Into<Arc<Origin>>) {
+        let origin = origin.into();
         match self.renderer.page_fingerprint(&page) {
-            Ok((file, print)) => {
+            Ok((place, print)) => {
+                let with_qr = matches!(page, Page::Build { .. });
                 let made = MadePage {
                     renderer: Arc::clone(&self.renderer),
                     page,
                 };
-                self.add(file, Content::Made(Arc::new(made)), origin, print);
+                let problems = self.problems.len();
+                let file = place.file.clone();
+                self.add(
+                    file,
+                    Content::Made(Arc::new(made)),
+                    Arc::clone(&origin),
+                    print,
+                );
+                // A page whose path is taken is reported once, without its QR code's.
+                if with_qr && self.problems.len() == problems {
+                    self.add_qr(&place, origin);
+                }
             }
             Err(d) => self.problems.push(d),
         }
+    }
+
+    /// The QR code of the page at `page`, beside it, drawn when written: from the page's
+    /// address alone, so once for the page's life.
+    fn add_qr(&mut self, page: &Place, origin: Arc<Origin>) {
+        let url = page.url.to_string();
+        let print = sha256([env!("RELSITE_BUILD").as_bytes(), b"qr", url.as_bytes()]);
+        let made = Content::Made(Arc::new(MadeQr { url }));
+        self.add(Layout::qr_beside(page), made, origin, print);
     }
 
     /// Adds a feed, made when written; it is made once now, into its fingerprint, to report
@@ -1248,12 +1283,17 @@ mod tests {
     }
 
     #[test]
-    fn each_build_gets_its_page_manifest_icons_and_ipa() {
+    fn each_build_gets_its_page_qr_code_manifest_icons_and_ipa() {
         let (catalog, _) = modelled(vec![release(ID, "1.0", "7"), release(ID, "2.0", "8")]);
         let plan = planned(&catalog, PlanOptions::default());
         let (layout, app) = (&catalog.layout, &catalog.apps[0]);
         for build in &app.builds {
-            assert!(text(&plan, &layout.build_page(app, build).file).contains("<html"));
+            let page = layout.build_page(app, build);
+            assert!(text(&plan, &page.file).contains("<img src=\"qr.svg\""));
+            assert_eq!(
+                text(&plan, &layout.qr(app, build).file),
+                crate::render::qr::svg(page.url.as_str(), QR_PX).unwrap()
+            );
             let manifest = text(&plan, &layout.manifest(app, build).file);
             assert!(
                 manifest.contains(layout.ipa(app, build).url.as_str()),
@@ -1304,7 +1344,7 @@ mod tests {
             .files
             .keys()
             .map(String::as_str)
-            .filter(|f| f.contains("/latest/"))
+            .filter(|f| f.contains("/latest/") && f.ends_with("index.html"))
             .collect();
         assert_eq!(
             latest,
@@ -1383,7 +1423,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "releases/com.e.field-feed.xml-feed.xml.ipa: error: `com.e.field/feed.xml` is planned as a file for the feeds of app com.e.field (releases/com.e.field-feed.xml-feed.xml.ipa) and as a folder holding `com.e.field/feed.xml/com.e.field-feed.xml-feed.xml.ipa` and 4 other files for releases/com.e.field-feed.xml-feed.xml.ipa; give one of them another slug"
+                "releases/com.e.field-feed.xml-feed.xml.ipa: error: `com.e.field/feed.xml` is planned as a file for the feeds of app com.e.field (releases/com.e.field-feed.xml-feed.xml.ipa) and as a folder holding `com.e.field/feed.xml/com.e.field-feed.xml-feed.xml.ipa` and 5 other files for releases/com.e.field-feed.xml-feed.xml.ipa; give one of them another slug"
             ]
         );
     }

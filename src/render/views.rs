@@ -59,8 +59,9 @@ pub struct BuildCard<'a> {
     /// RFC 3339: when its profile (or certificate) expires, for pages to judge with the
     /// viewer's clock.
     pub expires: Option<String>,
-    /// A QR code of its page, on the rows that offer it in one tap (each channel's newest).
-    pub qr_svg: Option<String>,
+    /// Its page's QR code (an SVG file beside the page), relative to the output root, on the
+    /// rows that offer it in one tap (each channel's newest).
+    pub qr: Option<String>,
 }
 
 impl<'a> BuildCard<'a> {
@@ -84,33 +85,19 @@ impl<'a> BuildCard<'a> {
             not_installable: build.verdict.not_installable.as_deref(),
             installable: build.installable(),
             expires: build.verdict.expires.and_then(rfc3339),
-            qr_svg: None,
+            qr: None,
         }
     }
 
     /// The card of a build offered in one tap: an install button, and on a computer a QR code
-    /// of its page, drawn or described as `qr` says.
-    pub fn one_tap(layout: &Layout, app: &'a App, build: &'a Build, qr: Qr) -> Self {
+    /// of its page.
+    pub fn one_tap(layout: &Layout, app: &'a App, build: &'a Build) -> Self {
         let mut card = BuildCard::new(layout, app, build);
         if card.installable {
-            let page = layout.build_page(app, build).url;
-            card.qr_svg = match qr {
-                Qr::Draw => super::qr::svg(page.as_str(), 160).ok(),
-                Qr::Describe => Some(format!("qr:{page}")),
-            };
+            card.qr = Some(layout.qr(app, build).href);
         }
         card
     }
-}
-
-/// What a card holds for a QR code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Qr {
-    /// The code itself, as SVG: for rendering.
-    Draw,
-    /// The address it encodes, which decides it: for a page's fingerprint, without the work
-    /// of drawing it.
-    Describe,
 }
 
 /// A time as RFC 3339, for scripts and feeds.
@@ -142,17 +129,12 @@ pub struct AppCard<'a> {
 impl<'a> AppCard<'a> {
     /// The card of the catalog page and of the app's own pages: each channel's newest build
     /// offered in one tap, with a QR code of its page.
-    pub fn offering(
-        layout: &Layout,
-        app: &'a App,
-        description_html: Option<&'a str>,
-        qr: Qr,
-    ) -> Self {
+    pub fn offering(layout: &Layout, app: &'a App, description_html: Option<&'a str>) -> Self {
         let mut card = AppCard::new(layout, app, description_html);
         card.channels = app
             .latest_per_channel()
             .into_iter()
-            .map(|b| BuildCard::one_tap(layout, app, b, qr))
+            .map(|b| BuildCard::one_tap(layout, app, b))
             .collect();
         card
     }

@@ -49,7 +49,7 @@ function relsite() {
 }
 
 const types = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".png": "image/png",
-  ".json": "application/json", ".xml": "application/atom+xml", ".plist": "text/xml" };
+  ".json": "application/json", ".xml": "application/atom+xml", ".plist": "text/xml", ".svg": "image/svg+xml" };
 
 before(async () => {
   site = mkdtempSync(join(tmpdir(), "relsite-browser-"));
@@ -124,7 +124,7 @@ test("the install link is exactly the itms-services URL", async () => {
 
 test("desktop visitors get a QR code of the page URL first", async () => {
   const { page, context } = await open("desktop", BUILD_PATH);
-  const qr = page.locator(".qr-code svg");
+  const qr = page.locator(".qr-code img");
   assert.ok(await qr.isVisible());
   const decoded = decodeQr(await qr.screenshot({ path: join(artifacts, "qr-desktop.png") }));
   assert.equal(decoded, `${BASE}${BUILD_PATH}`);
@@ -137,7 +137,7 @@ test("desktop visitors get a QR code of the page URL first", async () => {
 
 test("the QR code on a latest page decodes to that page's URL", async () => {
   const { page, context } = await open("desktop", "tidetime/latest/stable/");
-  const decoded = decodeQr(await page.locator(".qr-code svg").screenshot());
+  const decoded = decodeQr(await page.locator(".qr-code img").screenshot());
   assert.equal(decoded, `${BASE}tidetime/latest/stable/`);
   await context.close();
 });
@@ -173,7 +173,7 @@ test("everything needed works with scripts off", async () => {
   const { page, problems, context } = await open("iphone", BUILD_PATH, { javaScriptEnabled: false });
   assert.equal(await page.locator("a.install-button").getAttribute("href"), INSTALL);
   assert.ok(await page.locator("a.install-button").isVisible());
-  assert.ok(await page.locator(".qr-code svg").isVisible(), "without scripts the QR code shows for everyone");
+  assert.ok(await page.locator(".qr-code img").isVisible(), "without scripts the QR code shows for everyone");
   assert.equal(await page.locator("button.copy-link").isVisible(), false, "no button that cannot work");
   assert.deepEqual(problems, []);
   await context.close();
@@ -222,7 +222,7 @@ test("catalog and app pages offer a QR code of the build page on a computer", as
     const { page, context } = await open("desktop", path);
     assert.equal(await page.locator(".one-tap a.install-button").first().isVisible(), false, `${path}: no button`);
     await page.locator(".row-qr summary").first().click();
-    const qr = page.locator(".row-qr .qr-code svg").first();
+    const qr = page.locator(".row-qr .qr-code img").first();
     assert.ok(await qr.isVisible(), `${path}: the QR code opens`);
     assert.equal(decodeQr(await qr.screenshot()), `${BASE}${BUILD_PATH}`, path);
     await context.close();

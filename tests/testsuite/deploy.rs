@@ -320,7 +320,7 @@ fn keep_takes_older_published_builds_out_and_deletes_their_files() {
     add_build(&b, "1.2", "3");
     let run = b.run(&["deploy", "--from-published"]);
     run.assert_ok();
-    assert!(summary(&run).contains("deleted 5"), "{}", run.stdout);
+    assert!(summary(&run).contains("deleted 6"), "{}", run.stdout);
     let published = objects(&target.path().join("site"));
     assert!(
         !published

@@ -181,6 +181,7 @@ fn two_runners_share_only_the_bucket() {
             "com.acme.app/1.1-2/icon-57.png",
             "com.acme.app/1.1-2/index.html",
             "com.acme.app/1.1-2/manifest.plist",
+            "com.acme.app/1.1-2/qr.svg",
         ]),
         "{sent:?}"
     );
@@ -205,7 +206,7 @@ fn two_runners_share_only_the_bucket() {
         "only the pages and feeds that list the new build: {sent:?}"
     );
     assert!(
-        summary(&run).contains("uploaded 14 files"),
+        summary(&run).contains("uploaded 15 files"),
         "{}",
         run.stdout
     );
