@@ -665,7 +665,7 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"bytes");
     }
 
-    fn record(output: &std::path::Path, print: &[u8; 32]) -> super::NewRecord {
+    fn record(output: &std::path::Path, print: &[u8; 32]) -> super::NewRecord<'static> {
         let stamp = crate::fs::Stamp {
             size: 1,
             modified_ns: 2,
@@ -679,6 +679,7 @@ mod tests {
                 stamp,
             }],
             parts: Vec::new(),
+            previous: None,
         }
     }
 

@@ -189,44 +189,85 @@ pub struct NewEntry {
 
 /// The record of a write being made.
 #[derive(Debug, Default)]
-pub struct NewRecord {
+pub struct NewRecord<'r> {
     /// The output folder, resolved.
     pub output: PathBuf,
     /// The catalog's own files.
     pub catalog: Vec<NewEntry>,
     /// Each part's name, input and files, in order.
-    pub parts: Vec<(String, Fingerprint, Vec<NewEntry>)>,
+    pub parts: Vec<(String, Fingerprint, PartFiles)>,
+    /// The record of the write before, which has the files of the parts kept as they were.
+    pub previous: Option<&'r OutputRecord>,
 }
 
-impl NewRecord {
+/// The files of a part in a record being made.
+#[derive(Debug)]
+pub enum PartFiles {
+    /// Staged one by one.
+    Staged(Vec<NewEntry>),
+    /// Kept as they were: the files of the previous record's part of this index.
+    Kept(usize),
+}
+
+impl NewRecord<'_> {
     /// How many files it records.
     pub fn len(&self) -> usize {
-        self.catalog.len() + self.parts.iter().map(|(_, _, f)| f.len()).sum::<usize>()
+        let recorded = |part: usize| {
+            self.previous
+                .and_then(|r| r.parts.get(part))
+                .map_or(0, |p| p.files)
+        };
+        let parts: usize = self
+            .parts
+            .iter()
+            .map(|(_, _, files)| match files {
+                PartFiles::Staged(entries) => entries.len(),
+                PartFiles::Kept(part) => recorded(*part),
+            })
+            .sum();
+        self.catalog.len() + parts
     }
 
     /// Writes the lines that follow the header.
     pub fn write_lines(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let files = |out: &mut dyn Write, entries: &[NewEntry]| -> std::io::Result<()> {
-            for entry in entries {
-                let line = Line {
-                    key: Cow::Owned(format!("{:032x}", entry.key)),
-                    fingerprint: Cow::Owned(crate::text::hex(&entry.fingerprint[..])),
-                    stamp: entry.stamp,
-                };
-                serde_json::to_writer(&mut *out, &line)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
+        let line = |out: &mut dyn Write, key: u128, fingerprint: &Fingerprint, stamp: Stamp| {
+            let line = Line {
+                key: Cow::Owned(format!("{key:032x}")),
+                fingerprint: Cow::Owned(crate::text::hex(&fingerprint[..])),
+                stamp,
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")
         };
-        files(out, &self.catalog)?;
-        for (name, input, entries) in &self.parts {
-            let line = PartLine {
+        for entry in &self.catalog {
+            line(out, entry.key, &entry.fingerprint, entry.stamp)?;
+        }
+        // The previous record's files by part, for the parts kept as they were.
+        let mut by_part: Vec<&Entry> = self.previous.map_or(Vec::new(), |r| {
+            r.files.iter().filter(|e| e.part != CATALOG).collect()
+        });
+        by_part.sort_by_key(|e| e.part);
+        for (name, input, files) in &self.parts {
+            let part = PartLine {
                 part: Cow::Borrowed(name),
                 input: Cow::Owned(crate::text::hex(&input[..])),
             };
-            serde_json::to_writer(&mut *out, &line)?;
+            serde_json::to_writer(&mut *out, &part)?;
             out.write_all(b"\n")?;
-            files(out, entries)?;
+            match files {
+                PartFiles::Staged(entries) => {
+                    for entry in entries {
+                        line(out, entry.key, &entry.fingerprint, entry.stamp)?;
+                    }
+                }
+                PartFiles::Kept(kept) => {
+                    let kept = u32::try_from(*kept).unwrap_or(CATALOG);
+                    let start = by_part.partition_point(|e| e.part < kept);
+                    for entry in by_part[start..].iter().take_while(|e| e.part == kept) {
+                        line(out, entry.key, &entry.fingerprint, entry.stamp)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -289,11 +330,19 @@ mod tests {
                 (
                     "com.e.a#0".to_string(),
                     [9; 32],
-                    vec![entry("a/index.html", a, 2), entry("b \"q\"\n.png", b, 3)],
+                    PartFiles::Staged(vec![
+                        entry("a/index.html", a, 2),
+                        entry("b \"q\"\n.png", b, 3),
+                    ]),
                 ),
-                ("com.e.b#0".to_string(), [8; 32], vec![]),
-                ("com.e.c#0".to_string(), [0; 32], vec![entry("c", c, 4)]),
+                ("com.e.b#0".to_string(), [8; 32], PartFiles::Staged(vec![])),
+                (
+                    "com.e.c#0".to_string(),
+                    [0; 32],
+                    PartFiles::Staged(vec![entry("c", c, 4)]),
+                ),
             ],
+            previous: None,
         };
         assert_eq!(new.len(), 4);
         let mut bytes = Vec::new();
@@ -322,6 +371,34 @@ mod tests {
                 ("com.e.c#0", [0; 32], 1)
             ]
         );
+
+        // Parts kept as they were are written from the record they were read from.
+        let again = NewRecord {
+            output: PathBuf::from("/out"),
+            catalog: vec![entry("index.html", a, 5)],
+            parts: vec![
+                ("com.e.a#0".to_string(), [9; 32], PartFiles::Kept(0)),
+                (
+                    "com.e.b#0".to_string(),
+                    [7; 32],
+                    PartFiles::Staged(vec![entry("b", b, 6)]),
+                ),
+                ("com.e.c#0".to_string(), [0; 32], PartFiles::Kept(2)),
+            ],
+            previous: Some(&read),
+        };
+        assert_eq!(again.len(), 5);
+        let mut bytes = Vec::new();
+        again.write_lines(&mut bytes).unwrap();
+        let reread = OutputRecord::read_lines(PathBuf::from("/out"), None, &bytes[..]).unwrap();
+        assert_eq!(reread.len(), 5);
+        assert_eq!(reread.get("index.html"), Some((&a, stamp(5))));
+        assert_eq!(reread.get("a/index.html"), Some((&a, stamp(2))));
+        assert_eq!(reread.get("b \"q\"\n.png"), Some((&b, stamp(3))));
+        assert_eq!(reread.get("b"), Some((&b, stamp(6))));
+        assert_eq!(reread.get("c"), Some((&c, stamp(4))));
+        assert_eq!(reread.entry(key("c")).unwrap().part, 2);
+        assert_eq!(reread.parts()[1].input, [7; 32]);
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! being planned. The other parts are planned, rendered and written a few at a time, so a
 //! catalog's files are never all planned at once.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ use rayon::prelude::*;
 use crate::diag::Diagnostic;
 use crate::fs::{self, FsError, Stamp};
 use crate::plan::{Claims, Content, OutputPlan, PlannedFile, PlannedFiles, made_problems};
-use crate::record::{self, Entry, NewEntry, NewRecord, OutputRecord};
+use crate::record::{self, Entry, NewEntry, NewRecord, OutputRecord, PartFiles};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -115,14 +116,14 @@ fn sibling(output: &Path, suffix: &str) -> Result<PathBuf, WriteError> {
 /// all still there as it recorded them, is kept without being planned.
 /// Returns what was written and the record of this write, `None` when it wrote nothing and
 /// `previous` stands.
-pub fn write_site(
+pub fn write_site<'r>(
     plan: &OutputPlan,
     output: &Path,
-    previous: Option<&OutputRecord>,
+    previous: Option<&'r OutputRecord>,
     ipas: Ipas,
     progress: &ProgressBar,
     waiting: &dyn Fn(String),
-) -> Result<(WriteStats, Option<NewRecord>), WriteError> {
+) -> Result<(WriteStats, Option<NewRecord<'r>>), WriteError> {
     let given = output;
     let resolved = resolve(given)?;
     let output = resolved.as_path();
@@ -260,8 +261,6 @@ pub fn restore_interrupted(output: &Path) -> Result<Option<PathBuf>, WriteError>
 
 /// The previous output as it is now, against the record of the write that made it.
 struct Survey {
-    /// The files of each recorded part still there as recorded, with their paths.
-    kept: Vec<Vec<(String, Entry)>>,
     /// Whether each recorded part has every file it had, as it had it.
     intact: Vec<bool>,
     /// Which recorded part each planned part is, when it is the same: same name, same input,
@@ -275,7 +274,7 @@ impl Survey {
     /// Looks at every file of `output`, whose last write `record` is.
     fn of(output: &Path, record: &OutputRecord, plan: &OutputPlan) -> Survey {
         let parts = record.parts();
-        let mut kept: Vec<Vec<(String, Entry)>> = vec![Vec::new(); parts.len()];
+        let mut kept = vec![0; parts.len()];
         let mut broken = vec![false; parts.len()];
         let mut strays = false;
         for entry in walkdir::WalkDir::new(output).min_depth(1) {
@@ -307,7 +306,7 @@ impl Survey {
                 .ok()
                 .filter(|&p| p < parts.len());
             match (as_recorded, part) {
-                (true, Some(p)) => kept[p].push((rel, *recorded)),
+                (true, Some(p)) => kept[p] += 1,
                 (true, None) => {}
                 (false, Some(p)) => {
                     broken[p] = true;
@@ -320,7 +319,7 @@ impl Survey {
             .iter()
             .zip(&kept)
             .zip(&broken)
-            .map(|((part, kept), broken)| !broken && kept.len() == part.files)
+            .map(|((part, &kept), broken)| !broken && kept == part.files)
             .collect();
         let by_name: std::collections::HashMap<&str, usize> = parts
             .iter()
@@ -335,18 +334,7 @@ impl Survey {
                 (intact[i] && parts[i].input == part.input).then_some(i)
             })
             .collect();
-        // Only the same parts' files are linked: the paths of the others need not be held.
-        let mut linked = vec![false; parts.len()];
-        for &i in same.iter().flatten() {
-            linked[i] = true;
-        }
-        for (files, linked) in kept.iter_mut().zip(linked) {
-            if !linked {
-                *files = Vec::new();
-            }
-        }
         Survey {
-            kept,
             intact,
             same,
             strays,
@@ -443,10 +431,26 @@ fn lock(path: &Path, output: &Path, waiting: &dyn Fn(String)) -> Result<fs::Lock
 struct StagedSet {
     stats: WriteStats,
     entries: Vec<NewEntry>,
+    /// For a part kept as the last write left it: its index in that write's record, which has
+    /// its files' entries.
+    kept: Option<usize>,
     claims: Claims,
     /// Files that could not be made, with their paths, and problems of planning them.
     unmade: Vec<(Diagnostic, String)>,
     problems: Vec<Diagnostic>,
+}
+
+impl StagedSet {
+    /// Takes in what staging more files of the set came to.
+    fn absorb(&mut self, other: StagedSet) {
+        self.stats.written += other.stats.written;
+        self.stats.unchanged += other.stats.unchanged;
+        self.stats.parts_kept += other.stats.parts_kept;
+        self.entries.extend(other.entries);
+        self.claims.merge(other.claims);
+        self.unmade.extend(other.unmade);
+        self.problems.extend(other.problems);
+    }
 }
 
 /// Makes `staging` hold exactly the plan: what the last two builds left there is kept when it
@@ -454,14 +458,14 @@ struct StagedSet {
 /// the last write's (`previous`, as surveyed) is linked from the output without being planned;
 /// the others are planned, a few at a time, and written. Returns the record of the write, but
 /// for its output folder.
-fn stage(
+fn stage<'r>(
     plan: &OutputPlan,
     output: &Path,
     staging: &Path,
-    previous: Option<(&OutputRecord, Survey)>,
+    previous: Option<(&'r OutputRecord, Survey)>,
     ipas: Ipas,
     progress: &ProgressBar,
-) -> Result<(WriteStats, NewRecord), WriteError> {
+) -> Result<(WriteStats, NewRecord<'r>), WriteError> {
     remove_links(staging)?;
     if !plan.site.files.contains_key(MARKER) && !staging.join(MARKER).is_file() {
         fs::write(&staging.join(MARKER), MARKER_TEXT)?;
@@ -469,20 +473,21 @@ fn stage(
     let record = previous.as_ref().map(|(record, _)| *record);
     let site = stage_files(&plan.site, output, staging, record, ipas)?;
     progress.inc(1);
+    let linked = match &previous {
+        Some((record, survey)) => link_same(output, staging, record, survey, plan.parts.len())?,
+        None => (0..plan.parts.len()).map(|_| None).collect(),
+    };
     let parts: Vec<Result<StagedSet, WriteError>> = plan
         .parts
         .par_iter()
-        .enumerate()
-        .map(|(i, part)| {
-            let same = previous.as_ref().and_then(|(_, survey)| {
-                let recorded = survey.same[i]?;
-                Some(&survey.kept[recorded])
-            });
-            let staged = match same {
-                Some(kept) => link_kept(kept, output, staging).map(|mut staged| {
+        .zip(linked)
+        .map(|(part, linked)| {
+            let staged = match linked {
+                Some((recorded, mut staged)) => {
                     staged.stats.parts_kept = 1;
-                    staged
-                }),
+                    staged.kept = Some(recorded);
+                    Ok(staged)
+                }
                 None => {
                     let (files, problems) = plan.files_of(part);
                     let mut staged = stage_files(&files, output, staging, record, ipas)?;
@@ -500,6 +505,7 @@ fn stage(
     let mut problems = site.problems;
     let mut new = NewRecord {
         catalog: site.entries,
+        previous: record,
         ..NewRecord::default()
     };
     for (part, staged) in plan.parts.iter().zip(parts) {
@@ -510,8 +516,11 @@ fn stage(
         claims.merge(staged.claims);
         unmade.extend(staged.unmade);
         problems.extend(staged.problems);
-        new.parts
-            .push((part.name.clone(), part.input, staged.entries));
+        let files = match staged.kept {
+            Some(recorded) => PartFiles::Kept(recorded),
+            None => PartFiles::Staged(staged.entries),
+        };
+        new.parts.push((part.name.clone(), part.input, files));
     }
     if claims.clash() {
         problems.extend(plan.whole().err().unwrap_or_default());
@@ -571,41 +580,100 @@ fn stage_files(
     Ok(set)
 }
 
-/// Stages the files of a part the same as the last write's: each the output's file, linked.
-fn link_kept(
-    kept: &[(String, Entry)],
+/// Stages the files of the parts the same as the last write's (`survey.same`), each the output's
+/// file, linked: found by a walk of the output, so their paths are never all held. Returns, for
+/// each planned part the same, its index in the record and its staged set.
+fn link_same(
     output: &Path,
     staging: &Path,
-) -> Result<StagedSet, WriteError> {
-    let mut set = StagedSet::default();
-    for (path, entry) in kept {
-        let old = output.join(path);
-        let dest = staging.join(path);
-        // The survey saw the output's file as recorded, so its inode is the recorded one; staging
-        // is beside the output, on its filesystem.
-        let linked = std::fs::symlink_metadata(&dest)
-            .ok()
-            .filter(std::fs::Metadata::is_file)
-            .and_then(|meta| Stamp::of_metadata(&meta))
-            .is_some_and(|stamp| stamp.inode != 0 && stamp.inode == entry.stamp.inode);
-        if !linked {
-            make_parent(staging, &dest)?;
-            replace(&dest)?;
-            std::fs::hard_link(&old, &dest).map_err(|source| FsError {
-                action: "link",
-                path: dest.clone(),
-                source,
-            })?;
+    record: &OutputRecord,
+    survey: &Survey,
+    parts: usize,
+) -> Result<Vec<Option<(usize, StagedSet)>>, WriteError> {
+    let mut planned_as = vec![None; record.parts().len()];
+    let mut sets: Vec<Option<(usize, StagedSet)>> = (0..parts).map(|_| None).collect();
+    for (i, same) in survey.same.iter().enumerate() {
+        if let Some(recorded) = *same {
+            planned_as[recorded] = Some(i);
+            sets[i] = Some((recorded, StagedSet::default()));
         }
-        set.claims.claim(path);
-        set.stats.unchanged += 1;
-        set.entries.push(NewEntry {
-            key: entry.key,
-            fingerprint: entry.fingerprint,
-            stamp: entry.stamp,
-        });
     }
-    Ok(set)
+    if sets.iter().all(Option::is_none) {
+        return Ok(sets);
+    }
+    let found = walkdir::WalkDir::new(output)
+        .min_depth(1)
+        .into_iter()
+        .par_bridge()
+        .try_fold(BTreeMap::<usize, StagedSet>::new, |mut found, entry| {
+            // The survey saw every file as recorded; one gone since fails its link.
+            let Some(entry) = entry.ok().filter(|e| e.file_type().is_file()) else {
+                return Ok(found);
+            };
+            let Ok(rel) = entry.path().strip_prefix(output) else {
+                return Ok(found);
+            };
+            let path = crate::diag::display_path(rel);
+            let Some(recorded) = record.entry(record::key(&path)) else {
+                return Ok(found);
+            };
+            let planned = usize::try_from(recorded.part)
+                .ok()
+                .and_then(|p| planned_as.get(p).copied().flatten());
+            if let Some(i) = planned {
+                link_kept(
+                    &path,
+                    recorded,
+                    output,
+                    staging,
+                    found.entry(i).or_default(),
+                )?;
+            }
+            Ok(found)
+        })
+        .try_reduce(BTreeMap::new, |mut all, found| {
+            for (i, set) in found {
+                all.entry(i).or_default().absorb(set);
+            }
+            Ok::<_, WriteError>(all)
+        })?;
+    for (i, set) in found {
+        if let Some(Some((_, into))) = sets.get_mut(i) {
+            into.absorb(set);
+        }
+    }
+    Ok(sets)
+}
+
+/// Stages a file of a part the same as the last write's: the output's file, linked, into `set`.
+fn link_kept(
+    path: &str,
+    recorded: &Entry,
+    output: &Path,
+    staging: &Path,
+    set: &mut StagedSet,
+) -> Result<(), WriteError> {
+    let old = output.join(path);
+    let dest = staging.join(path);
+    // The survey saw the output's file as recorded, so its inode is the recorded one; staging
+    // is beside the output, on its filesystem.
+    let linked = std::fs::symlink_metadata(&dest)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .and_then(|meta| Stamp::of_metadata(&meta))
+        .is_some_and(|stamp| stamp.inode != 0 && stamp.inode == recorded.stamp.inode);
+    if !linked {
+        make_parent(staging, &dest)?;
+        replace(&dest)?;
+        std::fs::hard_link(&old, &dest).map_err(|source| FsError {
+            action: "link",
+            path: dest.clone(),
+            source,
+        })?;
+    }
+    set.claims.claim(path);
+    set.stats.unchanged += 1;
+    Ok(())
 }
 
 /// Makes the folder `file` (in `staging`) goes in, replacing whatever is in the way: staging

@@ -100,7 +100,7 @@ pub(crate) struct Build {
     pub ipa_file_name: String,
     pub package: Package,
     /// The provisioning profile, when readable.
-    pub profile: Option<Box<Profile>>,
+    pub profile: Option<Arc<Profile>>,
     pub verdict: Verdict,
     /// The icons published with the build: its own, the app's configured one, or a placeholder;
     /// none for a build published before (its icons stay where they are).
@@ -285,6 +285,7 @@ pub(crate) fn model(
         config.ipa_base_url.as_ref().map(|u| u.as_url()),
     );
     let mut by_app: BTreeMap<String, Vec<ReadRelease>> = BTreeMap::new();
+    let mut profiles = Profiles::default();
     for release in releases {
         if release.notes.draft && !options.drafts {
             continue;
@@ -297,7 +298,14 @@ pub(crate) fn model(
     let mut apps: Vec<App> = by_app
         .into_iter()
         .filter_map(|(bundle_id, releases)| {
-            model_app(config, bundle_id, releases, options, &mut problems)
+            model_app(
+                config,
+                bundle_id,
+                releases,
+                options,
+                &mut profiles,
+                &mut problems,
+            )
         })
         .collect();
     apps.sort_by(|a, b| {
@@ -328,6 +336,7 @@ fn model_app(
     bundle_id: String,
     releases: Vec<ReadRelease>,
     options: &ModelOptions<'_>,
+    profiles: &mut Profiles,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<App> {
     let mut identified: Vec<Identified> = releases
@@ -390,7 +399,7 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, problems))
+        .filter_map(|i| make_build(i, &name, &icons, profiles, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
     if builds.is_empty() {
@@ -542,6 +551,7 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
+    profiles: &mut Profiles,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
     let Identified {
@@ -613,7 +623,7 @@ fn make_build(
                 .collect(),
         },
         profile: match profile {
-            ProfileStatus::Found { profile } => Some(publishable_profile(profile)),
+            ProfileStatus::Found { profile } => Some(profiles.share(publishable_profile(profile))),
             ProfileStatus::Missing | ProfileStatus::Unreadable { .. } => None,
         },
         verdict,
@@ -622,6 +632,23 @@ fn make_build(
         entry,
         published,
     })
+}
+
+/// The profiles of a catalog's builds, each held once however many builds carry it: an app's
+/// builds are often signed with one profile.
+#[derive(Default)]
+struct Profiles(std::collections::HashSet<Arc<Profile>>);
+
+impl Profiles {
+    /// The profile equal to `profile` that builds already share, else `profile`, now shared.
+    fn share(&mut self, profile: Box<Profile>) -> Arc<Profile> {
+        if let Some(shared) = self.0.get(&*profile) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::<Profile>::from(profile);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 /// The profile with the text pages and manifests show made [`publishable`].

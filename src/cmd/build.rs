@@ -102,12 +102,12 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
             Failure::unwritten(Diagnostic::error(file.to_path_buf(), err.to_string()))
         }
     })?;
-    drop(previous);
     if let Some(record) = record
         && let Err(why) = prepared.cache.save_output_record(&record)
     {
         ui.notice(format!("{why}: the next build compares every file"));
     }
+    drop(previous);
     ui.detail(format!(
         "wrote {} and kept {} unchanged; planned {} of {} of apps, kept the others as they were",
         plural(stats.written, "file"),

@@ -19,7 +19,7 @@ use x509_cert::der::Decode;
 use super::plist_reader::{self, Limit, PlistError};
 
 /// How a profile lets a build be distributed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Distribution {
     Development,
@@ -60,7 +60,7 @@ impl From<PlistError> for ProfileError {
 
 /// The facts of a provisioning profile that the catalog uses. Keys that are
 /// missing or have an unexpected type read as absent.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     pub name: Option<String>,
     pub team_name: Option<String>,
