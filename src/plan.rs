@@ -824,17 +824,32 @@ impl OutputPlan {
     /// writing. Returns how many files the site has, or every problem.
     pub fn verify(&self) -> Result<usize, Vec<Diagnostic>> {
         let mut claims = Claims::default();
-        let mut problems = Vec::new();
         let mut unmade = self.site.unmade();
         claims.claim_all(&self.site);
-        for part in &self.parts {
-            let (files, planned) = self.files_of(part);
+        let parts: Vec<Checked> = self
+            .parts
+            .par_iter()
+            .map(|part| {
+                let (files, planned) = self.files_of(part);
+                let mut claims = Claims::default();
+                claims.claim_all(&files);
+                (claims, planned, files.unmade())
+            })
+            .collect();
+        let mut problems = Vec::new();
+        for (part, planned, made) in parts {
+            claims.merge(part);
             problems.extend(planned);
-            unmade.extend(files.unmade());
-            claims.claim_all(&files);
+            unmade.extend(made);
         }
         if claims.clash() {
-            problems.extend(self.whole().err().unwrap_or_default());
+            // The whole plan names the clash, with every other problem of planning.
+            return Err(self.whole().err().unwrap_or_else(|| {
+                vec![Diagnostic::error(
+                    None,
+                    "two output files take one path, or one another's folder",
+                )]
+            }));
         }
         problems.extend(made_problems(unmade));
         if problems.is_empty() {
@@ -844,6 +859,10 @@ impl OutputPlan {
         }
     }
 }
+
+/// What checking a part came to: its files' claims, the problems of planning it, and the files
+/// that could not be made.
+type Checked = (Claims, Vec<Diagnostic>, Vec<(Diagnostic, String)>);
 
 /// The paths a site's files take, by digest ([`crate::record::key`]), to find two files at one
 /// path, or a file at another's folder, without holding the paths.

@@ -77,7 +77,12 @@ pub enum Ipas {
 /// touched it.
 fn unchanged(previous: &OutputRecord, output: &Path, path: &str, file: &PlannedFile) -> bool {
     previous.get(path).is_some_and(|(print, stamp)| {
-        *print == file.fingerprint && Stamp::of(&output.join(path)) == Some(stamp)
+        *print == file.fingerprint
+            && std::fs::symlink_metadata(output.join(path))
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .and_then(|meta| Stamp::of_metadata(&meta))
+                == Some(stamp)
     })
 }
 
@@ -434,6 +439,8 @@ struct StagedSet {
     /// For a part kept as the last write left it: its index in that write's record, which has
     /// its files' entries.
     kept: Option<usize>,
+    /// A file of a part kept as it was could not be linked.
+    unlinked: bool,
     claims: Claims,
     /// Files that could not be made, with their paths, and problems of planning them.
     unmade: Vec<(Diagnostic, String)>,
@@ -450,6 +457,7 @@ impl StagedSet {
         self.claims.merge(other.claims);
         self.unmade.extend(other.unmade);
         self.problems.extend(other.problems);
+        self.unlinked |= other.unlinked;
     }
 }
 
@@ -508,8 +516,15 @@ fn stage<'r>(
         previous: record,
         ..NewRecord::default()
     };
+    let mut failed = None;
     for (part, staged) in plan.parts.iter().zip(parts) {
-        let staged = staged?;
+        let staged = match staged {
+            Ok(staged) => staged,
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
+        };
         stats.written += staged.stats.written;
         stats.unchanged += staged.stats.unchanged;
         stats.parts_kept += staged.stats.parts_kept;
@@ -522,8 +537,12 @@ fn stage<'r>(
         };
         new.parts.push((part.name.clone(), part.input, files));
     }
+    // Two files at one path are reported as such, before what staging them failed at.
     if claims.clash() {
-        problems.extend(plan.whole().err().unwrap_or_default());
+        return Err(WriteError::Made(clash_problems(plan)));
+    }
+    if let Some(failed) = failed {
+        return Err(failed);
     }
     problems.extend(made_problems(unmade));
     if !problems.is_empty() {
@@ -535,6 +554,18 @@ fn stage<'r>(
 
 /// Whether a staged file was kept, and its stamp.
 type StagedFile = (bool, Option<Stamp>);
+
+/// The problems of a site two of whose files take one path, or one another's folder: each
+/// named by the whole plan, which reports every problem of planning too.
+fn clash_problems(plan: &OutputPlan) -> Vec<Diagnostic> {
+    match plan.whole() {
+        Err(problems) => problems,
+        Ok(_) => vec![Diagnostic::error(
+            None,
+            "two output files take one path, or one another's folder",
+        )],
+    }
+}
 
 /// Stages `files`, in parallel.
 fn stage_files(
@@ -550,7 +581,17 @@ fn stage_files(
         .par_iter()
         .map(|(path, file)| {
             let kept = stage_file(path, file, output, staging, previous, ipas).map_err(Box::new)?;
-            Ok((kept, Stamp::of(&staging.join(path))))
+            let dest = staging.join(path);
+            // A file the record cannot vouch for would be missed by the next build's survey.
+            let stamp = std::fs::symlink_metadata(&dest)
+                .map_err(|source| FsError {
+                    action: "read",
+                    path: dest,
+                    source,
+                })
+                .map_err(|e| Box::new(Staged::from(e)))
+                .map(|meta| Stamp::of_metadata(&meta))?;
+            Ok((kept, stamp))
         })
         .collect();
     let mut set = StagedSet::default();
@@ -621,13 +662,16 @@ fn link_same(
                 .ok()
                 .and_then(|p| planned_as.get(p).copied().flatten());
             if let Some(i) = planned {
-                link_kept(
-                    &path,
-                    recorded,
-                    output,
-                    staging,
-                    found.entry(i).or_default(),
-                )?;
+                let set = found.entry(i).or_default();
+                // Changed since the survey: the part is planned instead.
+                let as_recorded = entry
+                    .metadata()
+                    .ok()
+                    .and_then(|m| Stamp::of_metadata(&m))
+                    .is_some_and(|stamp| stamp == recorded.stamp);
+                if !as_recorded || !link_kept(&path, recorded, output, staging, set)? {
+                    set.unlinked = true;
+                }
             }
             Ok(found)
         })
@@ -642,17 +686,26 @@ fn link_same(
             into.absorb(set);
         }
     }
+    // A part with a file that could not be linked, or gone since the survey, is planned.
+    for slot in &mut sets {
+        if let Some((recorded, set)) = slot
+            && (set.unlinked || set.stats.unchanged != record.parts()[*recorded].files)
+        {
+            *slot = None;
+        }
+    }
     Ok(sets)
 }
 
 /// Stages a file of a part the same as the last write's: the output's file, linked, into `set`.
+/// Returns whether it could be linked (a filesystem may refuse links).
 fn link_kept(
     path: &str,
     recorded: &Entry,
     output: &Path,
     staging: &Path,
     set: &mut StagedSet,
-) -> Result<(), WriteError> {
+) -> Result<bool, WriteError> {
     let old = output.join(path);
     let dest = staging.join(path);
     // The survey saw the output's file as recorded, so its inode is the recorded one; staging
@@ -665,15 +718,13 @@ fn link_kept(
     if !linked {
         make_parent(staging, &dest)?;
         replace(&dest)?;
-        std::fs::hard_link(&old, &dest).map_err(|source| FsError {
-            action: "link",
-            path: dest.clone(),
-            source,
-        })?;
+        if std::fs::hard_link(&old, &dest).is_err() {
+            return Ok(false);
+        }
     }
     set.claims.claim(path);
     set.stats.unchanged += 1;
-    Ok(())
+    Ok(true)
 }
 
 /// Makes the folder `file` (in `staging`) goes in, replacing whatever is in the way: staging
@@ -685,13 +736,35 @@ fn make_parent(staging: &Path, file: &Path) -> Result<(), FsError> {
     if parent.is_dir() || std::fs::create_dir_all(parent).is_ok() {
         return Ok(());
     }
+    // Parts are staged in parallel: only what is not a folder is removed, and a folder another
+    // task made meanwhile is taken as made.
     let mut folder = staging.to_path_buf();
     if let Ok(rel) = parent.strip_prefix(staging) {
         for component in rel.components() {
             folder.push(component);
-            if !folder.is_dir() {
-                replace(&folder)?;
-                fs::create_dir_all(&folder)?;
+            let is_dir = |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+            if is_dir(&folder) {
+                continue;
+            }
+            match std::fs::remove_file(&folder) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound && !is_dir(&folder) => {
+                    return Err(FsError {
+                        action: "remove",
+                        path: folder,
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+            match std::fs::create_dir(&folder) {
+                Err(e) if !is_dir(&folder) => {
+                    return Err(FsError {
+                        action: "create",
+                        path: folder,
+                        source: e,
+                    });
+                }
+                _ => {}
             }
         }
     }
@@ -1181,6 +1254,58 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn folders_are_made_where_files_were_by_tasks_at_once() {
+        for _ in 0..50 {
+            let dir = tempfile::tempdir().unwrap();
+            let staging = dir.path();
+            std::fs::write(staging.join("a"), "an earlier site's file").unwrap();
+            let write = |name: &str| {
+                let file = staging.join("a/b").join(name);
+                make_parent(staging, &file).unwrap();
+                std::fs::write(&file, name).unwrap();
+            };
+            rayon::join(|| write("x"), || write("y"));
+            assert_eq!(std::fs::read_to_string(staging.join("a/b/x")).unwrap(), "x");
+            assert_eq!(std::fs::read_to_string(staging.join("a/b/y")).unwrap(), "y");
+        }
+    }
+
+    #[test]
+    fn a_symlink_put_at_an_output_file_is_replaced_by_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let plan = plan_of(&[("a.html", "A"), ("b.html", "B")]);
+        let (_, record) = write_site(
+            &plan,
+            &out,
+            None,
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+            &|_| {},
+        )
+        .unwrap();
+        let record = record.unwrap();
+        let mut text = Vec::new();
+        record.write_lines(&mut text).unwrap();
+        let previous = OutputRecord::read_lines(record.output.clone(), None, &text[..]).unwrap();
+        // The link leads to the very file the record vouches for.
+        std::fs::rename(out.join("a.html"), dir.path().join("kept.html")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("kept.html"), out.join("a.html")).unwrap();
+        write_site(
+            &plan,
+            &out,
+            Some(&previous),
+            Ipas::Copy,
+            &ProgressBar::hidden(),
+            &|_| {},
+        )
+        .unwrap();
+        let meta = std::fs::symlink_metadata(out.join("a.html")).unwrap();
+        assert!(meta.is_file(), "a file, not a link");
+        assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "A");
     }
 
     #[test]
