@@ -355,6 +355,15 @@ impl Stamp {
         Stamp::of_metadata(&std::fs::metadata(path).ok()?)
     }
 
+    /// The stamp of the regular file at `path` itself, never of what a link there leads to.
+    pub fn of_file(path: &Path) -> io::Result<Stamp> {
+        let meta = std::fs::symlink_metadata(path)?;
+        if !meta.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        Stamp::of_metadata(&meta).ok_or_else(|| io::Error::other("no modification time"))
+    }
+
     /// The stamp that `meta` describes.
     pub fn of_metadata(meta: &std::fs::Metadata) -> Option<Stamp> {
         let modified = meta.modified().ok()?;

@@ -77,12 +77,7 @@ pub enum Ipas {
 /// touched it.
 fn unchanged(previous: &OutputRecord, output: &Path, path: &str, file: &PlannedFile) -> bool {
     previous.get(path).is_some_and(|(print, stamp)| {
-        *print == file.fingerprint
-            && std::fs::symlink_metadata(output.join(path))
-                .ok()
-                .filter(std::fs::Metadata::is_file)
-                .and_then(|meta| Stamp::of_metadata(&meta))
-                == Some(stamp)
+        *print == file.fingerprint && Stamp::of_file(&output.join(path)).ok() == Some(stamp)
     })
 }
 
@@ -553,7 +548,7 @@ fn stage<'r>(
 }
 
 /// Whether a staged file was kept, and its stamp.
-type StagedFile = (bool, Option<Stamp>);
+type StagedFile = (bool, Stamp);
 
 /// The problems of a site two of whose files take one path, or one another's folder: each
 /// named by the whole plan, which reports every problem of planning too.
@@ -583,14 +578,13 @@ fn stage_files(
             let kept = stage_file(path, file, output, staging, previous, ipas).map_err(Box::new)?;
             let dest = staging.join(path);
             // A file the record cannot vouch for would be missed by the next build's survey.
-            let stamp = std::fs::symlink_metadata(&dest)
-                .map_err(|source| FsError {
+            let stamp = Stamp::of_file(&dest).map_err(|source| {
+                Box::new(Staged::from(FsError {
                     action: "read",
                     path: dest,
                     source,
-                })
-                .map_err(|e| Box::new(Staged::from(e)))
-                .map(|meta| Stamp::of_metadata(&meta))?;
+                }))
+            })?;
             Ok((kept, stamp))
         })
         .collect();
@@ -604,13 +598,11 @@ fn stage_files(
                 } else {
                     set.stats.written += 1;
                 }
-                if let Some(stamp) = stamp {
-                    set.entries.push(NewEntry {
-                        key: record::key(path),
-                        fingerprint: file.fingerprint,
-                        stamp,
-                    });
-                }
+                set.entries.push(NewEntry {
+                    key: record::key(path),
+                    fingerprint: file.fingerprint,
+                    stamp,
+                });
             }
             Err(staged) => match *staged {
                 Staged::Made(d) => set.unmade.push((d, path.clone())),
@@ -710,11 +702,8 @@ fn link_kept(
     let dest = staging.join(path);
     // The survey saw the output's file as recorded, so its inode is the recorded one; staging
     // is beside the output, on its filesystem.
-    let linked = std::fs::symlink_metadata(&dest)
-        .ok()
-        .filter(std::fs::Metadata::is_file)
-        .and_then(|meta| Stamp::of_metadata(&meta))
-        .is_some_and(|stamp| stamp.inode != 0 && stamp.inode == recorded.stamp.inode);
+    let linked = Stamp::of_file(&dest)
+        .is_ok_and(|stamp| stamp.inode != 0 && stamp.inode == recorded.stamp.inode);
     if !linked {
         make_parent(staging, &dest)?;
         replace(&dest)?;
