@@ -820,6 +820,19 @@ impl OutputPlan {
         }
     }
 
+    /// The problems of a site two of whose files take one path, or one another's folder (as
+    /// [`Claims::clash`] found): each named by the whole plan, with every other problem of
+    /// planning.
+    pub fn clash_problems(&self) -> Vec<Diagnostic> {
+        match self.whole() {
+            Err(problems) => problems,
+            Ok(_) => vec![Diagnostic::error(
+                None,
+                "two output files take one path, or one another's folder",
+            )],
+        }
+    }
+
     /// Plans and makes every file, part by part, keeping none: what `check` does instead of
     /// writing. Returns how many files the site has, or every problem.
     pub fn verify(&self) -> Result<usize, Vec<Diagnostic>> {
@@ -843,13 +856,7 @@ impl OutputPlan {
             unmade.extend(made);
         }
         if claims.clash() {
-            // The whole plan names the clash, with every other problem of planning.
-            return Err(self.whole().err().unwrap_or_else(|| {
-                vec![Diagnostic::error(
-                    None,
-                    "two output files take one path, or one another's folder",
-                )]
-            }));
+            return Err(self.clash_problems());
         }
         problems.extend(made_problems(unmade));
         if problems.is_empty() {

@@ -534,7 +534,7 @@ fn stage<'r>(
     }
     // Two files at one path are reported as such, before what staging them failed at.
     if claims.clash() {
-        return Err(WriteError::Made(clash_problems(plan)));
+        return Err(WriteError::Made(plan.clash_problems()));
     }
     if let Some(failed) = failed {
         return Err(failed);
@@ -549,18 +549,6 @@ fn stage<'r>(
 
 /// Whether a staged file was kept, and its stamp.
 type StagedFile = (bool, Stamp);
-
-/// The problems of a site two of whose files take one path, or one another's folder: each
-/// named by the whole plan, which reports every problem of planning too.
-fn clash_problems(plan: &OutputPlan) -> Vec<Diagnostic> {
-    match plan.whole() {
-        Err(problems) => problems,
-        Ok(_) => vec![Diagnostic::error(
-            None,
-            "two output files take one path, or one another's folder",
-        )],
-    }
-}
 
 /// Stages `files`, in parallel.
 fn stage_files(
