@@ -452,6 +452,7 @@ fn an_unchanged_app_is_kept_without_planning_and_a_change_replans_only_what_it_t
         "0 of 2 parts",
         "a comment changes nothing"
     );
+    let before = identities(&site.path("public"));
     site.file(
         notes,
         text.replace("notes: Tide", "notes: Edited. Tide")
@@ -460,6 +461,26 @@ fn an_unchanged_app_is_kept_without_planning_and_a_change_replans_only_what_it_t
     let run = site.run(&["build", "-v"]);
     run.assert_ok();
     assert_eq!(parts_planned(&run), "1 of 2 parts", "{}", run.stderr);
+    // Only the files that show those notes are written.
+    let after = identities(&site.path("public"));
+    let rewritten: Vec<&str> = after
+        .iter()
+        .filter(|(path, id)| before.get(*path) != Some(id))
+        .map(|(path, _)| path.as_str())
+        .collect();
+    assert_eq!(
+        rewritten,
+        [
+            "catalog.json",
+            "feed.xml",
+            "tidetime/3.1.0-410/index.html",
+            "tidetime/feed.xml",
+            "tidetime/latest.json",
+            "tidetime/latest/index.html",
+            "tidetime/latest/stable/index.html",
+            "tidetime/releases.json",
+        ]
+    );
     assert!(
         site.read("public/tidetime/3.1.0-410/index.html")
             .contains("Edited.")
