@@ -53,7 +53,7 @@ pub fn ipa_copy_name(sha256: &str) -> String {
 }
 
 /// Changes whenever what the cache holds changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Which relsite made a cache file: its version, for people, and its build, so that nothing one
 /// build cached is taken for another's.
@@ -74,7 +74,37 @@ struct Entry {
 struct FactsFile {
     relsite: String,
     format: u32,
-    entries: BTreeMap<String, Entry>,
+    entries: Entries,
+}
+
+/// The entries of a facts file, with equal profiles held once as they are read: an app's builds
+/// are mostly signed with one, and a catalog has thousands.
+#[derive(Debug)]
+struct Entries(BTreeMap<String, Entry>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("entries by path")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let profiles = crate::ipa::SharedProfiles::default();
+                let mut entries = BTreeMap::new();
+                while let Some((path, mut entry)) = map.next_entry::<String, Entry>()? {
+                    profiles.share(&mut entry.facts.profile);
+                    entries.insert(path, entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// [`FactsFile`] to write, from the facts of the run.
@@ -529,8 +559,8 @@ fn read_and_clone(
     };
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128);
-    if before.0.modified_ns > now_ns - SETTLED.as_nanos() as i128 {
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    if before.0.modified_ns > now_ns.saturating_sub(SETTLED.as_nanos() as i64) {
         return Ok(None);
     }
     // Cloning first costs nothing where it fails. Elsewhere, once the file has read as an IPA,
@@ -628,7 +658,7 @@ fn load(file: &Path) -> Result<BTreeMap<String, Entry>, Option<String>> {
         ))
     };
     match serde_json::from_reader::<_, FactsFile>(reader) {
-        Ok(file) if file.relsite == made_by() && file.format == FORMAT => Ok(file.entries),
+        Ok(file) if file.relsite == made_by() && file.format == FORMAT => Ok(file.entries.0),
         Ok(file) => Err(stale(&file.relsite, file.format)),
         Err(e) => {
             // Another version's entries may not read as this one's: say which version it was.
@@ -675,7 +705,7 @@ mod tests {
             output: output.canonicalize().unwrap(),
             catalog: vec![crate::record::NewEntry {
                 key: crate::record::key("index.html"),
-                fingerprint: *print,
+                print: crate::record::print(print),
                 stamp,
             }],
             parts: Vec::new(),
@@ -696,13 +726,13 @@ mod tests {
             .unwrap();
         let print = |output: &std::path::Path| {
             let record = cache.output_record(output)?;
-            record.get("index.html").map(|(print, _)| *print)
+            record.get("index.html").map(|(print, _)| print)
         };
-        assert_eq!(print(&build), Some([1; 32]));
-        assert_eq!(print(&preview), Some([2; 32]));
+        assert_eq!(print(&build), Some(crate::record::print(&[1; 32])));
+        assert_eq!(print(&preview), Some(crate::record::print(&[2; 32])));
         std::fs::remove_dir(&preview).unwrap();
         cache.save_output_record(&record(&build, &[3; 32])).unwrap();
-        assert_eq!(print(&build), Some([3; 32]));
+        assert_eq!(print(&build), Some(crate::record::print(&[3; 32])));
         let records = std::fs::read_dir(site.path().join(".relsite-cache/outputs")).unwrap();
         assert_eq!(records.count(), 1, "the gone folder's record is pruned");
     }
@@ -724,7 +754,11 @@ mod tests {
         let text = std::fs::read_to_string(&file).unwrap();
         std::fs::write(&file, &text[..text.len() - 3]).unwrap();
         assert!(cache.output_record(&build).is_none());
-        std::fs::write(&file, text.replace("\"format\":1", "\"format\":99")).unwrap();
+        std::fs::write(
+            &file,
+            text.replace(&format!("\"format\":{}", super::FORMAT), "\"format\":99"),
+        )
+        .unwrap();
         assert!(cache.output_record(&build).is_none());
     }
 }

@@ -4,6 +4,7 @@
 //! text it is given is made [`publishable`] first.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text, WriteConfig};
 use serde::Serialize;
@@ -21,6 +22,12 @@ pub enum FeedError {
     Atom(#[from] atom_syndication::Error),
     #[error("{0}")]
     Io(String),
+    #[error("build {version} of {bundle_id}: its notes could not be read back: {why}")]
+    Notes {
+        bundle_id: String,
+        version: String,
+        why: String,
+    },
     #[error("build {version} of {bundle_id}: its date {why}")]
     Date {
         bundle_id: String,
@@ -48,8 +55,8 @@ pub struct BuildEntry<'a> {
     /// RFC 3339: the notes' date, else when the IPA was built; `null` when unknown.
     pub date: Option<String>,
     pub channel: &'a str,
-    pub notes_html: Option<&'a str>,
-    pub notes_text: Option<&'a str>,
+    pub notes_html: Option<Arc<str>>,
+    pub notes_text: Option<Arc<str>>,
     pub page_url: String,
     pub manifest_url: String,
     /// The itms-services link that installs this build.
@@ -75,8 +82,18 @@ impl<'a> BuildEntry<'a> {
             title: &build.title,
             date: build.published().map(|at| date_of(build, at)).transpose()?,
             channel: &build.channel,
-            notes_html: build.notes.as_ref().map(|n| n.html.as_str()),
-            notes_text: build.notes.as_ref().map(|n| n.text.as_str()),
+            notes_html: build
+                .notes
+                .as_ref()
+                .map(|n| n.html())
+                .transpose()
+                .map_err(|e| notes_error(build, e))?,
+            notes_text: build
+                .notes
+                .as_ref()
+                .map(|n| n.text())
+                .transpose()
+                .map_err(|e| notes_error(build, e))?,
             page_url: layout.build_page(app, build).url.into(),
             manifest_url: layout.manifest(app, build).url.into(),
             install_url: layout.install_link(app, build),
@@ -91,6 +108,15 @@ impl<'a> BuildEntry<'a> {
                 .map(|at| date_of(build, at))
                 .transpose()?,
         })
+    }
+}
+
+/// Notes that could not be read back, naming the build.
+fn notes_error(build: &Build, e: std::io::Error) -> FeedError {
+    FeedError::Notes {
+        bundle_id: build.bundle_id.clone(),
+        version: build.version.clone(),
+        why: e.to_string(),
     }
 }
 
@@ -212,7 +238,7 @@ fn entry(layout: &Layout, app: &App, build: &Build) -> Result<Entry, FeedError> 
     if let Some(notes) = &build.notes {
         let mut content = Content::default();
         content.set_content_type("html".to_string());
-        content.set_value(atom_text(&notes.html));
+        content.set_value(atom_text(&notes.html().map_err(|e| notes_error(build, e))?));
         entry.set_content(content);
     }
     Ok(entry)
@@ -535,10 +561,11 @@ mod tests {
         let build = &mut app.builds[0];
         build.title = "Field\u{c}".into();
         build.channel = "beta\u{1}".into();
-        build.notes = Some(crate::catalog::RenderedNotes {
-            html: "<p>\u{1b}[31m</p>".into(),
-            text: String::new(),
-        });
+        build.notes = Some(crate::catalog::RenderedNotes::new(
+            &crate::spill::Spill::new(),
+            "<p>\u{1b}[31m</p>".into(),
+            String::new(),
+        ));
         let (layout, app) = (&catalog.layout, &catalog.apps[0]);
         for bytes in [app_atom(layout, app), site_feed(catalog)] {
             let text = String::from_utf8(bytes.expect("a feed")).unwrap();

@@ -343,8 +343,9 @@ impl Lock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     pub size: u64,
-    /// Modification time, nanoseconds since 1970 (negative before).
-    pub modified_ns: i128,
+    /// Modification time, nanoseconds since 1970 (negative before), held at the ends of the
+    /// range (1677 to 2262).
+    pub modified_ns: i64,
     /// 0 where the system has no inodes.
     pub inode: u64,
 }
@@ -368,8 +369,8 @@ impl Stamp {
     pub fn of_metadata(meta: &std::fs::Metadata) -> Option<Stamp> {
         let modified = meta.modified().ok()?;
         let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
-            Ok(after) => i128::try_from(after.as_nanos()).ok()?,
-            Err(before) => -i128::try_from(before.duration().as_nanos()).ok()?,
+            Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |ns| -ns),
         };
         #[cfg(unix)]
         let inode = std::os::unix::fs::MetadataExt::ino(meta);

@@ -17,8 +17,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::fs::Stamp;
 use crate::icons::{IconStore, key_of};
 use crate::ipa::IconSet;
-use crate::ipa::IpaFacts;
 use crate::ipa::icon::ICON_CAP;
+use crate::ipa::{IpaFacts, SharedProfiles};
 use crate::layout::ReservedNames;
 use crate::notes::Notes;
 use crate::plan::{self, OutputPlan};
@@ -140,16 +140,21 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         ui.notice(notice);
     }
     let bar = ui.progress(sources.len() as u64, "Reading");
+    let profiles = SharedProfiles::default();
     let read: Vec<Read> = sources
         .into_par_iter()
         .map(|source| {
             crate::ui::progress_message(&bar, &crate::diag::display_path(&source.ipa));
-            let read = read_release(root, source, &cache);
+            let mut read = read_release(root, source, &cache);
+            if let Ok(facts) = &mut read.ipa {
+                profiles.share(&mut facts.profile);
+            }
             bar.inc(1);
             read
         })
         .collect();
     bar.finish_and_clear();
+    drop(profiles);
     let reread = read.iter().filter(|r| !r.from_cache).count();
     ui.detail(format!(
         "read {} ({} unchanged, from the cache) in {:.2}s",
@@ -182,11 +187,12 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     if let Err(why) = saved {
         ui.notice(format!("{why}: the next build reads every IPA again"));
     }
-    let mut releases = Vec::with_capacity(read.len() + options.published.len());
     let entries = crate::spill::Spill::new();
-    for read in read {
-        match (read.ipa, read.notes) {
-            (Ok(facts), Ok(notes)) => releases.push(ReadRelease {
+    // Collected in place: a read release is large, and a catalog has thousands.
+    let mut releases: Vec<ReadRelease> = read
+        .into_iter()
+        .filter_map(|read| match (read.ipa, read.notes) {
+            (Ok(facts), Ok(notes)) => Some(ReadRelease {
                 entry: entries.keep(crate::published::entry(
                     &read.source.ipa,
                     &facts,
@@ -202,9 +208,11 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
             (ipa, notes) => {
                 diagnostics.extend(ipa.err());
                 diagnostics.extend(notes.err().into_iter().flatten());
+                None
             }
-        }
-    }
+        })
+        .collect();
+    releases.reserve_exact(options.published.len());
     for build in &options.published {
         releases.push(ReadRelease {
             entry: entries.keep(crate::published::entry(
@@ -217,7 +225,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
                 ipa: build.release.clone(),
                 notes: None,
             },
-            facts: build.facts.clone(),
+            facts: Box::new(build.facts.clone()),
             notes: build.notes.clone(),
             published: true,
             published_icons: (!build.icons.is_empty())
@@ -243,6 +251,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         configured_icons: &configured_icons,
         icons: cache.icons(),
         reserved: &reserved,
+        spill: &entries,
     };
     let (catalog, problems) = catalog::model(&config, releases, &model_options);
     let catalog = Arc::new(catalog);
@@ -379,7 +388,7 @@ struct Read {
     source: ReleaseSource,
     /// The IPA's stamp before it was read, when it could be taken.
     stamp: Option<Stamp>,
-    ipa: Result<IpaFacts, Diagnostic>,
+    ipa: Result<Box<IpaFacts>, Diagnostic>,
     notes: Result<Notes, Vec<Diagnostic>>,
     from_cache: bool,
 }
@@ -405,7 +414,7 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
     Read {
         source,
         stamp,
-        ipa,
+        ipa: ipa.map(Box::new),
         notes,
         from_cache,
     }

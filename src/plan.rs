@@ -368,7 +368,7 @@ impl Renderer {
     }
 
     /// The page's file, template and data.
-    fn page(&self, page: &Page) -> (Place, &'static str, PageData) {
+    fn page(&self, page: &Page) -> Result<(Place, &'static str, PageData), Diagnostic> {
         let catalog = &*self.catalog;
         let layout = self.layout();
         let mut context = PageData::default();
@@ -423,7 +423,13 @@ impl Renderer {
                     }
                 };
                 context.insert("app", &AppCard::new(layout, app, None));
-                context.insert("build", &BuildView::new(layout, app, build, self.options));
+                let view = BuildView::new(layout, app, build, self.options).map_err(|e| {
+                    Diagnostic::error(
+                        build.source.ipa.clone(),
+                        format!("its notes could not be read back: {e}"),
+                    )
+                })?;
+                context.insert("build", &view);
                 context.insert("page_url", place.url.as_str());
                 context.insert("latest", &latest);
                 (place, "build.html")
@@ -436,14 +442,14 @@ impl Renderer {
             _ => place.root(),
         };
         context.insert("root", &root);
-        (place, template, context)
+        Ok((place, template, context))
     }
 
     /// A digest of everything the page is made from: this build of relsite, the theme and the
     /// page's data.
     /// Returns the page's file too, from the same look at its data.
     fn page_fingerprint(&self, page: &Page) -> Result<(Place, Fingerprint), Diagnostic> {
-        let (place, template, context) = self.page(page);
+        let (place, template, context) = self.page(page)?;
         let data = context
             .describe()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
@@ -457,7 +463,7 @@ impl Renderer {
     }
 
     fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
-        let (_, template, context) = self.page(page);
+        let (_, template, context) = self.page(page)?;
         Ok(self.theme.render(template, &context.context)?.into_bytes())
     }
 
@@ -1533,6 +1539,14 @@ mod tests {
         let builds = &catalog.apps[0].builds;
         assert_eq!(builds.len(), 1);
         assert!(!builds[0].published);
-        assert!(builds[0].notes.as_ref().unwrap().text.contains("after"));
+        assert!(
+            builds[0]
+                .notes
+                .as_ref()
+                .unwrap()
+                .text()
+                .unwrap()
+                .contains("after")
+        );
     }
 }

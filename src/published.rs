@@ -37,6 +37,7 @@ pub fn entry(release: &Path, facts: &IpaFacts, notes: &Notes, show_devices: bool
         ProfileStatus::Found { profile } if !show_devices && !profile.devices.is_empty() => {
             let mut hidden = facts.clone();
             if let ProfileStatus::Found { profile } = &mut hidden.profile {
+                let profile = std::sync::Arc::make_mut(profile);
                 profile.devices = vec![String::new(); profile.devices.len()];
             }
             redacted = hidden;
@@ -303,7 +304,7 @@ mod tests {
         )
         .unwrap();
         let builds = parse(&index, "catalog.json").unwrap();
-        assert_eq!(builds[0].facts, read.facts);
+        assert_eq!(builds[0].facts, *read.facts);
         assert_eq!(builds[0].notes, read.notes);
         assert_eq!(builds[0].files, ["a/1/a.ipa"]);
     }
@@ -312,7 +313,8 @@ mod tests {
     fn device_udids_are_published_only_when_the_site_shows_them() {
         let mut read = release("com.e.field", "1.0", "7").read();
         if let ProfileStatus::Found { profile } = &mut read.facts.profile {
-            profile.devices = vec!["00008030-AAAA".into(), "00008030-BBBB".into()];
+            std::sync::Arc::make_mut(profile).devices =
+                vec!["00008030-AAAA".into(), "00008030-BBBB".into()];
         }
         let udids = |show: bool| {
             let entry = entry(&read.source.ipa, &read.facts, &read.notes, show);

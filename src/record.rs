@@ -6,17 +6,20 @@
 //! A record is a file of JSON lines: a header naming the output folder, the lines of the
 //! catalog's own files, then each part's line, `{"part":…,"input":…}`, followed by the lines of
 //! its files, `{"key":…,"fingerprint":…,"stamp":{…}}`. A file is named by a digest of its path
-//! ([`key`]), so that a catalog's record costs little memory and disk.
+//! ([`key`]) and its fingerprint is kept to 128 bits ([`print`]), so that a catalog's record
+//! costs little memory and disk.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::fs::Stamp;
 use crate::plan::Fingerprint;
+use crate::spill::{Spill, Spilled};
 
 /// The first line of a record file.
 #[derive(Debug, Serialize, Deserialize)]
@@ -76,7 +79,7 @@ pub struct RecordedPart {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     pub key: u128,
-    pub fingerprint: Fingerprint,
+    pub print: Print,
     pub stamp: Stamp,
     /// The index of its part in the record, or [`CATALOG`] for the catalog's own files.
     pub part: u32,
@@ -84,6 +87,17 @@ pub struct Entry {
 
 /// The part of the catalog's own files.
 pub const CATALOG: u32 = u32::MAX;
+
+/// What a record keeps of a file's fingerprint: its first 128 bits, as unlikely as the whole to
+/// be another file's by chance.
+pub type Print = u128;
+
+/// The [`Print`] of `fingerprint`.
+pub fn print(fingerprint: &Fingerprint) -> Print {
+    let mut first = [0; 16];
+    first.copy_from_slice(&fingerprint[..16]);
+    u128::from_be_bytes(first)
+}
 
 /// A digest of a path, standing for it in a record. Two paths with one key would only make a
 /// file look unchanged if its stamp, inode included, were the other file's.
@@ -103,10 +117,10 @@ impl OutputRecord {
         self.files.len()
     }
 
-    /// The fingerprint and stamp recorded for `path`.
-    pub fn get(&self, path: &str) -> Option<(&Fingerprint, Stamp)> {
+    /// The print and stamp recorded for `path`.
+    pub fn get(&self, path: &str) -> Option<(Print, Stamp)> {
         let entry = self.entry(key(path))?;
-        Some((&entry.fingerprint, entry.stamp))
+        Some((entry.print, entry.stamp))
     }
 
     /// The file recorded with `key`.
@@ -161,7 +175,7 @@ impl OutputRecord {
             };
             files.push(Entry {
                 key: key_from_hex(&line.key)?,
-                fingerprint: from_hex(&line.fingerprint)?,
+                print: key_from_hex(&line.fingerprint)?,
                 stamp: line.stamp,
                 part,
             });
@@ -183,7 +197,7 @@ impl OutputRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewEntry {
     pub key: u128,
-    pub fingerprint: Fingerprint,
+    pub print: Print,
     pub stamp: Stamp,
 }
 
@@ -203,10 +217,39 @@ pub struct NewRecord<'r> {
 /// The files of a part in a record being made.
 #[derive(Debug)]
 pub enum PartFiles {
-    /// Staged one by one.
-    Staged(Vec<NewEntry>),
+    /// Staged one by one: their lines, kept aside as each part is staged so that a catalog's
+    /// record is never all in memory, and how many there are.
+    Staged { lines: Spilled, files: usize },
     /// Kept as they were: the files of the previous record's part of this index.
     Kept(usize),
+}
+
+impl PartFiles {
+    /// The lines of `entries`, kept in `spill`.
+    pub fn staged(spill: &Arc<Spill>, entries: &[NewEntry]) -> PartFiles {
+        let mut lines = Vec::with_capacity(entries.len() * 160);
+        for entry in entries {
+            // Into memory: it cannot fail, and a line missing would only make the part look
+            // changed to the next build.
+            let _ = write_line(&mut lines, entry.key, entry.print, entry.stamp);
+        }
+        PartFiles::Staged {
+            // Lines of JSON are UTF-8.
+            lines: spill.keep(String::from_utf8(lines).unwrap_or_default()),
+            files: entries.len(),
+        }
+    }
+}
+
+/// Writes the line of a file.
+fn write_line(out: &mut dyn Write, key: u128, print: Print, stamp: Stamp) -> std::io::Result<()> {
+    let line = Line {
+        key: Cow::Owned(format!("{key:032x}")),
+        fingerprint: Cow::Owned(format!("{print:032x}")),
+        stamp,
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
 }
 
 impl NewRecord<'_> {
@@ -221,7 +264,7 @@ impl NewRecord<'_> {
             .parts
             .iter()
             .map(|(_, _, files)| match files {
-                PartFiles::Staged(entries) => entries.len(),
+                PartFiles::Staged { files, .. } => *files,
                 PartFiles::Kept(part) => recorded(*part),
             })
             .sum();
@@ -230,17 +273,8 @@ impl NewRecord<'_> {
 
     /// Writes the lines that follow the header.
     pub fn write_lines(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let line = |out: &mut dyn Write, key: u128, fingerprint: &Fingerprint, stamp: Stamp| {
-            let line = Line {
-                key: Cow::Owned(format!("{key:032x}")),
-                fingerprint: Cow::Owned(crate::text::hex(&fingerprint[..])),
-                stamp,
-            };
-            serde_json::to_writer(&mut *out, &line)?;
-            out.write_all(b"\n")
-        };
         for entry in &self.catalog {
-            line(out, entry.key, &entry.fingerprint, entry.stamp)?;
+            write_line(out, entry.key, entry.print, entry.stamp)?;
         }
         // The previous record's files by part, for the parts kept as they were.
         let mut by_part: Vec<&Entry> = self.previous.map_or(Vec::new(), |r| {
@@ -255,16 +289,12 @@ impl NewRecord<'_> {
             serde_json::to_writer(&mut *out, &part)?;
             out.write_all(b"\n")?;
             match files {
-                PartFiles::Staged(entries) => {
-                    for entry in entries {
-                        line(out, entry.key, &entry.fingerprint, entry.stamp)?;
-                    }
-                }
+                PartFiles::Staged { lines, .. } => out.write_all(lines.read()?.as_bytes())?,
                 PartFiles::Kept(kept) => {
                     let kept = u32::try_from(*kept).unwrap_or(CATALOG);
                     let start = by_part.partition_point(|e| e.part < kept);
                     for entry in by_part[start..].iter().take_while(|e| e.part == kept) {
-                        line(out, entry.key, &entry.fingerprint, entry.stamp)?;
+                        write_line(out, entry.key, entry.print, entry.stamp)?;
                     }
                 }
             }
@@ -273,7 +303,7 @@ impl NewRecord<'_> {
     }
 }
 
-/// A key as [`NewRecord::write_lines`] writes it: 32 lowercase hex digits.
+/// A key or print as [`NewRecord::write_lines`] writes it: 32 lowercase hex digits.
 fn key_from_hex(text: &str) -> Option<u128> {
     let lower = |d: u8| d.is_ascii_digit() || (b'a'..=b'f').contains(&d);
     if text.len() != 32 || !text.bytes().all(lower) {
@@ -315,13 +345,14 @@ mod tests {
     fn entry(path: &str, fingerprint: Fingerprint, inode: u64) -> NewEntry {
         NewEntry {
             key: key(path),
-            fingerprint,
+            print: print(&fingerprint),
             stamp: stamp(inode),
         }
     }
 
     #[test]
     fn a_record_reads_back_as_written() {
+        let spill = Spill::new();
         let (a, b, c) = ([1; 32], [0xab; 32], [7; 32]);
         let new = NewRecord {
             output: PathBuf::from("/out"),
@@ -330,16 +361,20 @@ mod tests {
                 (
                     "com.e.a#0".to_string(),
                     [9; 32],
-                    PartFiles::Staged(vec![
-                        entry("a/index.html", a, 2),
-                        entry("b \"q\"\n.png", b, 3),
-                    ]),
+                    PartFiles::staged(
+                        &spill,
+                        &[entry("a/index.html", a, 2), entry("b \"q\"\n.png", b, 3)],
+                    ),
                 ),
-                ("com.e.b#0".to_string(), [8; 32], PartFiles::Staged(vec![])),
+                (
+                    "com.e.b#0".to_string(),
+                    [8; 32],
+                    PartFiles::staged(&spill, &[]),
+                ),
                 (
                     "com.e.c#0".to_string(),
                     [0; 32],
-                    PartFiles::Staged(vec![entry("c", c, 4)]),
+                    PartFiles::staged(&spill, &[entry("c", c, 4)]),
                 ),
             ],
             previous: None,
@@ -350,10 +385,10 @@ mod tests {
         let read = OutputRecord::read_lines(PathBuf::from("/out"), Some(4), &bytes[..]).unwrap();
         assert_eq!(read.len(), 4);
         assert_eq!(read.catalog_files(), 1);
-        assert_eq!(read.get("index.html"), Some((&a, stamp(1))));
-        assert_eq!(read.get("a/index.html"), Some((&a, stamp(2))));
-        assert_eq!(read.get("b \"q\"\n.png"), Some((&b, stamp(3))));
-        assert_eq!(read.get("c"), Some((&c, stamp(4))));
+        assert_eq!(read.get("index.html"), Some((print(&a), stamp(1))));
+        assert_eq!(read.get("a/index.html"), Some((print(&a), stamp(2))));
+        assert_eq!(read.get("b \"q\"\n.png"), Some((print(&b), stamp(3))));
+        assert_eq!(read.get("c"), Some((print(&c), stamp(4))));
         assert_eq!(read.get("d"), None);
         assert_eq!(read.entry(key("index.html")).unwrap().part, CATALOG);
         assert_eq!(read.entry(key("b \"q\"\n.png")).unwrap().part, 0);
@@ -381,7 +416,7 @@ mod tests {
                 (
                     "com.e.b#0".to_string(),
                     [7; 32],
-                    PartFiles::Staged(vec![entry("b", b, 6)]),
+                    PartFiles::staged(&spill, &[entry("b", b, 6)]),
                 ),
                 ("com.e.c#0".to_string(), [0; 32], PartFiles::Kept(2)),
             ],
@@ -392,11 +427,11 @@ mod tests {
         again.write_lines(&mut bytes).unwrap();
         let reread = OutputRecord::read_lines(PathBuf::from("/out"), None, &bytes[..]).unwrap();
         assert_eq!(reread.len(), 5);
-        assert_eq!(reread.get("index.html"), Some((&a, stamp(5))));
-        assert_eq!(reread.get("a/index.html"), Some((&a, stamp(2))));
-        assert_eq!(reread.get("b \"q\"\n.png"), Some((&b, stamp(3))));
-        assert_eq!(reread.get("b"), Some((&b, stamp(6))));
-        assert_eq!(reread.get("c"), Some((&c, stamp(4))));
+        assert_eq!(reread.get("index.html"), Some((print(&a), stamp(5))));
+        assert_eq!(reread.get("a/index.html"), Some((print(&a), stamp(2))));
+        assert_eq!(reread.get("b \"q\"\n.png"), Some((print(&b), stamp(3))));
+        assert_eq!(reread.get("b"), Some((print(&b), stamp(6))));
+        assert_eq!(reread.get("c"), Some((print(&c), stamp(4))));
         assert_eq!(reread.entry(key("c")).unwrap().part, 2);
         assert_eq!(reread.parts()[1].input, [7; 32]);
     }
@@ -409,16 +444,17 @@ mod tests {
             )
         };
         let k = "0a".repeat(16);
-        let good = line(&k, &"0f".repeat(32));
+        let good = line(&k, &"0f".repeat(16));
         assert!(OutputRecord::read_lines(PathBuf::new(), None, good.as_bytes()).is_some());
         let part = format!("{{\"part\":\"p#0\",\"input\":\"{}\"}}\n", "01".repeat(32));
         let parted = format!("{part}{good}");
         assert!(OutputRecord::read_lines(PathBuf::new(), None, parted.as_bytes()).is_some());
         for bad in [
-            line(&k, &"0F".repeat(32)),
-            line(&k, &"0f".repeat(31)),
-            line(&"0A".repeat(16), &"0f".repeat(32)),
-            line(&"0a".repeat(15), &"0f".repeat(32)),
+            line(&k, &"0F".repeat(16)),
+            line(&k, &"0f".repeat(15)),
+            line(&k, &"0f".repeat(32)),
+            line(&"0A".repeat(16), &"0f".repeat(16)),
+            line(&"0a".repeat(15), &"0f".repeat(16)),
             good[..good.len() - 5].to_string(),
             format!("{good}{good}"),
             format!("{{\"part\":\"p#0\",\"input\":\"{}\"}}\n", "01".repeat(31)),

@@ -77,7 +77,8 @@ pub enum Ipas {
 /// touched it.
 fn unchanged(previous: &OutputRecord, output: &Path, path: &str, file: &PlannedFile) -> bool {
     previous.get(path).is_some_and(|(print, stamp)| {
-        *print == file.fingerprint && Stamp::of_file(&output.join(path)).ok() == Some(stamp)
+        print == record::print(&file.fingerprint)
+            && Stamp::of_file(&output.join(path)).ok() == Some(stamp)
     })
 }
 
@@ -431,9 +432,9 @@ fn lock(path: &Path, output: &Path, waiting: &dyn Fn(String)) -> Result<fs::Lock
 struct StagedSet {
     stats: WriteStats,
     entries: Vec<NewEntry>,
-    /// For a part kept as the last write left it: its index in that write's record, which has
-    /// its files' entries.
-    kept: Option<usize>,
+    /// A part's files in the record, once staged: their lines, or those of the last write's
+    /// part of that index when it was kept as it was.
+    recorded: Option<PartFiles>,
     /// A file of a part kept as it was could not be linked.
     unlinked: bool,
     claims: Claims,
@@ -480,6 +481,7 @@ fn stage<'r>(
         Some((record, survey)) => link_same(output, staging, record, survey, plan.parts.len())?,
         None => (0..plan.parts.len()).map(|_| None).collect(),
     };
+    let spill = crate::spill::Spill::new();
     let parts: Vec<Result<StagedSet, WriteError>> = plan
         .parts
         .par_iter()
@@ -488,13 +490,15 @@ fn stage<'r>(
             let staged = match linked {
                 Some((recorded, mut staged)) => {
                     staged.stats.parts_kept = 1;
-                    staged.kept = Some(recorded);
+                    staged.recorded = Some(PartFiles::Kept(recorded));
                     Ok(staged)
                 }
                 None => {
                     let (files, problems) = plan.files_of(part);
                     let mut staged = stage_files(&files, output, staging, record, ipas)?;
                     staged.problems = problems;
+                    let entries = std::mem::take(&mut staged.entries);
+                    staged.recorded = Some(PartFiles::staged(&spill, &entries));
                     Ok(staged)
                 }
             };
@@ -526,11 +530,9 @@ fn stage<'r>(
         claims.merge(staged.claims);
         unmade.extend(staged.unmade);
         problems.extend(staged.problems);
-        let files = match staged.kept {
-            Some(recorded) => PartFiles::Kept(recorded),
-            None => PartFiles::Staged(staged.entries),
-        };
-        new.parts.push((part.name.clone(), part.input, files));
+        if let Some(files) = staged.recorded {
+            new.parts.push((part.name.clone(), part.input, files));
+        }
     }
     // Two files at one path are reported as such, before what staging them failed at.
     if claims.clash() {
@@ -577,6 +579,7 @@ fn stage_files(
         })
         .collect();
     let mut set = StagedSet::default();
+    set.entries.reserve_exact(staged.len());
     for (result, (path, file)) in staged.into_iter().zip(&files.files) {
         set.claims.claim(path);
         match result {
@@ -588,7 +591,7 @@ fn stage_files(
                 }
                 set.entries.push(NewEntry {
                     key: record::key(path),
-                    fingerprint: file.fingerprint,
+                    print: record::print(&file.fingerprint),
                     stamp,
                 });
             }
@@ -853,7 +856,7 @@ fn stage_file(
             // is not read again to compare.
             let differs = previous
                 .and_then(|r| r.get(path))
-                .is_some_and(|(print, _)| *print != file.fingerprint);
+                .is_some_and(|(print, _)| print != record::print(&file.fingerprint));
             // The same bytes as the output's: its file is kept, linked in over the new one in
             // one rename, so a link that cannot be made leaves the new file in place.
             if !differs && same_file(&old, &dest) {

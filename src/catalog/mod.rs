@@ -27,7 +27,7 @@ use crate::layout::{Layout, ReservedNames};
 use crate::markdown;
 use crate::notes::{Notes, ReleaseDate};
 use crate::scan::ReleaseSource;
-use crate::spill::Spilled;
+use crate::spill::{Spill, Spilled};
 use crate::text::{publishable, publishable_string};
 use crate::urls;
 
@@ -37,7 +37,9 @@ pub(crate) use signing::Verdict;
 #[derive(Debug, Clone)]
 pub(crate) struct ReadRelease {
     pub source: ReleaseSource,
-    pub facts: IpaFacts,
+    /// Boxed: the model frees each release's facts as it makes the build, and a catalog's
+    /// releases are all read before it starts.
+    pub facts: Box<IpaFacts>,
     pub notes: Notes,
     /// What the published catalog index says of it ([`crate::published::entry`]), kept aside
     /// until the index is written.
@@ -111,12 +113,55 @@ pub(crate) struct Build {
     pub published: bool,
 }
 
-/// Release notes as HTML, and as plain text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Release notes rendered once, as HTML and as plain text, and kept aside until a page or feed
+/// shows them: a few hundred bytes per build that a catalog of thousands need not hold.
+#[derive(Clone)]
 pub(crate) struct RenderedNotes {
-    pub html: String,
-    pub text: String,
+    html: Spilled,
+    text: Spilled,
+    /// A digest of both, standing for them where the model is compared (a part's input).
+    digest: [u8; 32],
 }
+
+impl RenderedNotes {
+    /// Keeps `html` and `text` in `spill`.
+    pub fn new(spill: &Arc<Spill>, html: String, text: String) -> RenderedNotes {
+        let digest = crate::text::sha256([
+            &(html.len() as u64).to_le_bytes()[..],
+            html.as_bytes(),
+            text.as_bytes(),
+        ]);
+        RenderedNotes {
+            html: spill.keep(html),
+            text: spill.keep(text),
+            digest,
+        }
+    }
+
+    /// The notes as HTML.
+    pub fn html(&self) -> std::io::Result<Arc<str>> {
+        self.html.read()
+    }
+
+    /// The notes as plain text.
+    pub fn text(&self) -> std::io::Result<Arc<str>> {
+        self.text.read()
+    }
+}
+
+impl std::fmt::Debug for RenderedNotes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RenderedNotes({})", crate::text::hex(&self.digest))
+    }
+}
+
+impl PartialEq for RenderedNotes {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest
+    }
+}
+
+impl Eq for RenderedNotes {}
 
 /// The IPA file's facts that pages and feeds show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,6 +316,8 @@ pub(crate) struct ModelOptions<'a> {
     pub icons: &'a IconStore,
     /// Names no app, build or channel may take: relsite's own and the theme's.
     pub reserved: &'a ReservedNames,
+    /// Where the builds' notes are kept until pages and feeds show them.
+    pub spill: &'a Arc<Spill>,
 }
 
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
@@ -284,30 +331,35 @@ pub(crate) fn model(
         options.base_url,
         config.ipa_base_url.as_ref().map(|u| u.as_url()),
     );
-    let mut by_app: BTreeMap<String, Vec<ReadRelease>> = BTreeMap::new();
     let mut profiles = Profiles::default();
-    for release in releases {
-        if release.notes.draft && !options.drafts {
-            continue;
+    let mut releases = releases;
+    releases.retain(|release| options.drafts || !release.notes.draft);
+    // Grouped by app in place (a release is large, and a catalog has thousands), each app's in
+    // the order they were read: those at hand by path, then those published before.
+    releases.sort_unstable_by(|a, b| {
+        (&a.facts.plist.bundle_id, a.published, &a.source.ipa).cmp(&(
+            &b.facts.plist.bundle_id,
+            b.published,
+            &b.source.ipa,
+        ))
+    });
+    let mut apps: Vec<App> = Vec::new();
+    let mut releases = releases.into_iter().peekable();
+    while let Some(first) = releases.next() {
+        let bundle_id = first.facts.plist.bundle_id.clone();
+        let mut of_app = vec![first];
+        while let Some(release) = releases.next_if(|r| r.facts.plist.bundle_id == bundle_id) {
+            of_app.push(release);
         }
-        by_app
-            .entry(release.facts.plist.bundle_id.clone())
-            .or_default()
-            .push(release);
+        apps.extend(model_app(
+            config,
+            bundle_id,
+            of_app,
+            options,
+            &mut profiles,
+            &mut problems,
+        ));
     }
-    let mut apps: Vec<App> = by_app
-        .into_iter()
-        .filter_map(|(bundle_id, releases)| {
-            model_app(
-                config,
-                bundle_id,
-                releases,
-                options,
-                &mut profiles,
-                &mut problems,
-            )
-        })
-        .collect();
     apps.sort_by(|a, b| {
         a.name
             .to_lowercase()
@@ -399,9 +451,10 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, profiles, problems))
+        .filter_map(|i| make_build(i, &name, &icons, options.spill, profiles, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
+    builds.shrink_to_fit();
     if builds.is_empty() {
         return None;
     }
@@ -551,6 +604,7 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
+    spill: &Arc<Spill>,
     profiles: &mut Profiles,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
@@ -575,7 +629,7 @@ fn make_build(
         size,
         sha256,
         built_at,
-    } = facts;
+    } = *facts;
     let icons = if published {
         published_icons.unwrap_or_else(|| Arc::new(IconSet::published()))
     } else {
@@ -590,9 +644,12 @@ fn make_build(
         .notes
         .as_deref()
         .filter(|n| !n.trim().is_empty())
-        .map(|markdown| RenderedNotes {
-            html: markdown::to_html(markdown),
-            text: markdown::to_text(markdown),
+        .map(|markdown| {
+            RenderedNotes::new(
+                spill,
+                markdown::to_html(markdown),
+                markdown::to_text(markdown),
+            )
         });
     Some(Build {
         bundle_id: plist.bundle_id,
@@ -623,7 +680,7 @@ fn make_build(
                 .collect(),
         },
         profile: match profile {
-            ProfileStatus::Found { profile } => Some(profiles.share(publishable_profile(profile))),
+            ProfileStatus::Found { profile } => Some(profiles.share(profile)),
             ProfileStatus::Missing | ProfileStatus::Unreadable { .. } => None,
         },
         verdict,
@@ -637,22 +694,36 @@ fn make_build(
 /// The profiles of a catalog's builds, each held once however many builds carry it: an app's
 /// builds are often signed with one profile.
 #[derive(Default)]
-struct Profiles(std::collections::HashSet<Arc<Profile>>);
+struct Profiles {
+    /// Each profile as read, with the same made publishable.
+    published: std::collections::HashMap<Arc<Profile>, Arc<Profile>>,
+    /// The publishable profiles, each once.
+    shared: std::collections::HashSet<Arc<Profile>>,
+}
 
 impl Profiles {
-    /// The profile equal to `profile` that builds already share, else `profile`, now shared.
-    fn share(&mut self, profile: Box<Profile>) -> Arc<Profile> {
-        if let Some(shared) = self.0.get(&*profile) {
-            return Arc::clone(shared);
+    /// `profile` (as read) made publishable, held once however many builds have it.
+    fn share(&mut self, profile: Arc<Profile>) -> Arc<Profile> {
+        if let Some(published) = self.published.get(&profile) {
+            return Arc::clone(published);
         }
-        let shared = Arc::<Profile>::from(profile);
-        self.0.insert(Arc::clone(&shared));
+        let publishable = publishable_profile(Arc::clone(&profile));
+        let shared = match self.shared.get(&publishable) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared = Arc::new(publishable);
+                self.shared.insert(Arc::clone(&shared));
+                shared
+            }
+        };
+        self.published.insert(profile, Arc::clone(&shared));
         shared
     }
 }
 
 /// The profile with the text pages and manifests show made [`publishable`].
-fn publishable_profile(mut profile: Box<Profile>) -> Box<Profile> {
+fn publishable_profile(profile: Arc<Profile>) -> Profile {
+    let mut profile = Arc::unwrap_or_clone(profile);
     for text in [
         &mut profile.name,
         &mut profile.team_name,
@@ -986,6 +1057,25 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_kept_aside_and_told_apart_by_their_digest() {
+        let spill = Spill::new();
+        let one = RenderedNotes::new(&spill, "<p>one</p>".into(), "one".into());
+        let two = RenderedNotes::new(&spill, "<p>two</p>".into(), "two".into());
+        assert!(matches!(one.html, Spilled::File { .. }), "{:?}", one.html);
+        assert_eq!(&*one.html().unwrap(), "<p>one</p>");
+        assert_eq!(&*two.text().unwrap(), "two");
+        assert_eq!(&*one.text().unwrap(), "one");
+        // Notes of one length, and the same text split otherwise between HTML and text, differ
+        // where the model is compared.
+        assert_ne!(one, two);
+        assert_ne!(format!("{one:?}"), format!("{two:?}"));
+        let moved = RenderedNotes::new(&spill, "<p>one</p>o".into(), "ne".into());
+        assert_ne!(format!("{one:?}"), format!("{moved:?}"));
+        let again = RenderedNotes::new(&spill, "<p>one</p>".into(), "one".into());
+        assert_eq!(format!("{one:?}"), format!("{again:?}"));
+    }
+
+    #[test]
     fn profile_text_is_made_publishable() {
         use crate::ipa::Distribution;
         let mut profile = super::testing::profile(Distribution::AdHoc, "TEAM.x".into(), None);
@@ -993,7 +1083,7 @@ mod tests {
         profile.team_name = Some("Acme\u{0}\u{c}".into());
         profile.team_id = Some("TEAM\u{ffff}".into());
         profile.devices = vec!["0000\u{1}".into()];
-        let profile = publishable_profile(Box::new(profile));
+        let profile = publishable_profile(Arc::new(profile));
         assert_eq!(profile.name.as_deref(), Some("Ad\u{fffd}Hoc"));
         assert_eq!(profile.team_name.as_deref(), Some("Acme\u{fffd}\u{fffd}"));
         assert_eq!(profile.team_id.as_deref(), Some("TEAM\u{fffd}"));

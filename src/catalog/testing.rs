@@ -150,7 +150,7 @@ impl Release {
         let entry = crate::spill::Spill::in_memory()
             .keep(crate::published::entry(&self.ipa, &facts, &notes, false));
         ReadRelease {
-            facts,
+            facts: Box::new(facts),
             source: ReleaseSource {
                 ipa: self.ipa,
                 notes: (!self.notes.is_empty()).then_some(notes_file),
@@ -171,7 +171,7 @@ impl Release {
 
 fn found(profile: Profile) -> ProfileStatus {
     ProfileStatus::Found {
-        profile: Box::new(profile),
+        profile: std::sync::Arc::new(profile),
     }
 }
 
@@ -245,6 +245,7 @@ pub fn modelled_with(
         configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
         icons: icon_store(),
         reserved: &builtin_reserved_names(),
+        spill: &crate::spill::Spill::new(),
     };
     let releases = releases.into_iter().map(Release::read).collect();
     let (catalog, problems) = crate::catalog::model(config, releases, &options);

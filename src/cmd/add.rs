@@ -131,7 +131,7 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
             ipa: source.clone(),
             notes: None,
         },
-        facts,
+        facts: Box::new(facts),
         notes,
         entry: Spilled::Held("{}".into()),
         published: false,
@@ -268,6 +268,7 @@ fn release_problems(
         configured_icons: &configured_icons,
         icons,
         reserved: &reserved,
+        spill: &crate::spill::Spill::new(),
     };
     problems.extend(crate::catalog::model(config, vec![release], &options).1);
     problems

@@ -239,12 +239,31 @@ pub enum ProfileStatus {
     /// No `embedded.mobileprovision`: an unsigned or simulator build.
     Missing,
     /// Present but not readable, with the reason.
-    Unreadable {
-        why: String,
-    },
+    Unreadable { why: String },
     Found {
-        profile: Box<Profile>,
+        /// Shared by the builds signed with equal profiles (see [`ProfileStatus::share`]).
+        profile: std::sync::Arc<Profile>,
     },
+}
+
+/// Equal profiles read from many IPAs, held once: an app's builds are mostly signed with one.
+#[derive(Debug, Default)]
+pub struct SharedProfiles(std::sync::Mutex<std::collections::HashSet<std::sync::Arc<Profile>>>);
+
+impl SharedProfiles {
+    /// Makes the profile of `status`, when found, the one equal to it already held.
+    pub fn share(&self, status: &mut ProfileStatus) {
+        let ProfileStatus::Found { profile } = status else {
+            return;
+        };
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match held.get(&**profile) {
+            Some(same) => *profile = std::sync::Arc::clone(same),
+            None => {
+                held.insert(std::sync::Arc::clone(profile));
+            }
+        }
+    }
 }
 
 impl ProfileStatus {
@@ -382,7 +401,7 @@ impl IpaArchive {
             match self.read_capped(&name, PROFILE_CAP, "provisioning profile") {
                 Ok(bytes) => match Profile::parse(&bytes) {
                     Ok(profile) => ProfileStatus::Found {
-                        profile: Box::new(profile),
+                        profile: std::sync::Arc::new(profile),
                     },
                     Err(e) => ProfileStatus::Unreadable { why: e.to_string() },
                 },

@@ -2,6 +2,7 @@
 //! relative (`root` climbs to the output root), so a site works under any base path.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -170,7 +171,7 @@ pub struct BuildView<'a> {
     #[serde(flatten)]
     pub card: BuildCard<'a>,
     pub bundle_id: &'a str,
-    pub notes_html: Option<&'a str>,
+    pub notes_html: Option<Arc<str>>,
     pub page_url: String,
     pub manifest_url: String,
     pub ipa_url: String,
@@ -226,7 +227,7 @@ impl<'a> BuildView<'a> {
         app: &'a App,
         build: &'a Build,
         options: crate::plan::PlanOptions,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let package = &build.package;
         let profile = build.profile.as_deref().map(|p| ProfileView {
             distribution: p.distribution.as_str(),
@@ -243,10 +244,10 @@ impl<'a> BuildView<'a> {
                 Vec::new()
             },
         });
-        BuildView {
+        Ok(BuildView {
             card: BuildCard::new(layout, app, build),
             bundle_id: &build.bundle_id,
-            notes_html: build.notes.as_ref().map(|n| n.html.as_str()),
+            notes_html: build.notes.as_ref().map(|n| n.html()).transpose()?,
             page_url: layout.build_page(app, build).url.into(),
             manifest_url: layout.manifest(app, build).url.into(),
             ipa_url: layout.ipa(app, build).url.into(),
@@ -269,7 +270,7 @@ impl<'a> BuildView<'a> {
                     build_number: newest.build_number.as_deref(),
                     path: layout.build_page(app, newest).href,
                 }),
-        }
+        })
     }
 }
 
