@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use crate::cache::{CACHE_DIR, Cache, ReadIpa};
-use crate::catalog::{self, Catalog, ModelOptions, ReadRelease};
+use crate::catalog::{self, Catalog, ModelOptions, ReadRelease, RenderedNotes, render_notes};
 use crate::config::{Config, HttpsUrl};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::fs::Stamp;
@@ -25,6 +25,7 @@ use crate::plan::{self, OutputPlan};
 use crate::published::PublishedBuild;
 use crate::render::Theme;
 use crate::scan::{self, ReleaseSource};
+use crate::spill::Spilled;
 use crate::ui::{Ui, plural};
 
 /// What a run was asked to do.
@@ -141,13 +142,17 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     }
     let bar = ui.progress(sources.len() as u64, "Reading");
     let profiles = SharedProfiles::default();
+    let spill = crate::spill::Spill::new();
     let read: Vec<Read> = sources
         .into_par_iter()
         .map(|source| {
             crate::ui::progress_message(&bar, &crate::diag::display_path(&source.ipa));
             let mut read = read_release(root, source, &cache);
-            if let Ok(facts) = &mut read.ipa {
+            if let (Ok(facts), Ok(notes)) = (&mut read.ipa, &mut read.notes) {
                 profiles.share(&mut facts.profile);
+                let entry =
+                    crate::published::entry(&read.source.ipa, facts, notes, config.show_devices);
+                read.kept = Some((spill.keep(entry), render_notes(&spill, notes)));
             }
             bar.inc(1);
             read
@@ -187,25 +192,20 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     if let Err(why) = saved {
         ui.notice(format!("{why}: the next build reads every IPA again"));
     }
-    let entries = crate::spill::Spill::new();
     // Collected in place: a read release is large, and a catalog has thousands.
     let mut releases: Vec<ReadRelease> = read
         .into_iter()
-        .filter_map(|read| match (read.ipa, read.notes) {
-            (Ok(facts), Ok(notes)) => Some(ReadRelease {
-                entry: entries.keep(crate::published::entry(
-                    &read.source.ipa,
-                    &facts,
-                    &notes,
-                    config.show_devices,
-                )),
+        .filter_map(|read| match (read.ipa, read.notes, read.kept) {
+            (Ok(facts), Ok(notes), Some((entry, rendered))) => Some(ReadRelease {
+                entry,
+                rendered,
                 source: read.source,
                 facts,
                 notes,
                 published: false,
                 published_icons: None,
             }),
-            (ipa, notes) => {
+            (ipa, notes, _) => {
                 diagnostics.extend(ipa.err());
                 diagnostics.extend(notes.err().into_iter().flatten());
                 None
@@ -214,19 +214,21 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         .collect();
     releases.reserve_exact(options.published.len());
     for build in &options.published {
+        let mut notes = build.notes.clone();
         releases.push(ReadRelease {
-            entry: entries.keep(crate::published::entry(
+            entry: spill.keep(crate::published::entry(
                 &build.release,
                 &build.facts,
                 &build.notes,
                 config.show_devices,
             )),
+            rendered: render_notes(&spill, &mut notes),
             source: ReleaseSource {
                 ipa: build.release.clone(),
                 notes: None,
             },
             facts: Box::new(build.facts.clone()),
-            notes: build.notes.clone(),
+            notes,
             published: true,
             published_icons: (!build.icons.is_empty())
                 .then(|| Arc::new(IconSet::from_pngs(build.icons.clone()))),
@@ -251,7 +253,6 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         configured_icons: &configured_icons,
         icons: cache.icons(),
         reserved: &reserved,
-        spill: &entries,
     };
     let (catalog, problems) = catalog::model(&config, releases, &model_options);
     let catalog = Arc::new(catalog);
@@ -391,6 +392,8 @@ struct Read {
     ipa: Result<Box<IpaFacts>, Diagnostic>,
     notes: Result<Notes, Vec<Diagnostic>>,
     from_cache: bool,
+    /// Its entry of the catalog index and its rendered notes, kept aside once both are read.
+    kept: Option<(Spilled, Option<RenderedNotes>)>,
 }
 
 /// Reads one release's IPA (or takes its facts from the cache) and notes, reporting problems of
@@ -417,6 +420,7 @@ fn read_release(root: &Path, source: ReleaseSource, cache: &Cache) -> Read {
         ipa: ipa.map(Box::new),
         notes,
         from_cache,
+        kept: None,
     }
 }
 

@@ -100,6 +100,13 @@ pub fn scan(root: &Path, releases_dir: &Path) -> (Vec<ReleaseSource>, Vec<Diagno
     for (dir, folder) in folders {
         pair_folder(&dir, folder, &mut releases, &mut problems);
     }
+    // Held for every release until the site is written: no room to grow.
+    for release in &mut releases {
+        release.ipa.shrink_to_fit();
+        if let Some(notes) = &mut release.notes {
+            notes.shrink_to_fit();
+        }
+    }
     (releases, problems)
 }
 

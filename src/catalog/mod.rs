@@ -40,7 +40,10 @@ pub(crate) struct ReadRelease {
     /// Boxed: the model frees each release's facts as it makes the build, and a catalog's
     /// releases are all read before it starts.
     pub facts: Box<IpaFacts>,
+    /// Its notes but their text, which is in `rendered` ([`render_notes`]).
     pub notes: Notes,
+    /// The notes' text, rendered as it was read.
+    pub rendered: Option<RenderedNotes>,
     /// What the published catalog index says of it ([`crate::published::entry`]), kept aside
     /// until the index is written.
     pub entry: Spilled,
@@ -117,41 +120,55 @@ pub(crate) struct Build {
 /// shows them: a few hundred bytes per build that a catalog of thousands need not hold.
 #[derive(Clone)]
 pub(crate) struct RenderedNotes {
-    html: Spilled,
-    text: Spilled,
+    /// The HTML, then the text.
+    both: Spilled,
+    /// Where the text starts.
+    html_len: usize,
     /// A digest of both, standing for them where the model is compared (a part's input).
-    digest: [u8; 32],
+    digest: u128,
 }
 
 impl RenderedNotes {
     /// Keeps `html` and `text` in `spill`.
-    pub fn new(spill: &Arc<Spill>, html: String, text: String) -> RenderedNotes {
+    pub fn new(spill: &Arc<Spill>, mut html: String, text: String) -> RenderedNotes {
         let digest = crate::text::sha256([
             &(html.len() as u64).to_le_bytes()[..],
             html.as_bytes(),
             text.as_bytes(),
         ]);
+        let html_len = html.len();
+        html.push_str(&text);
         RenderedNotes {
-            html: spill.keep(html),
-            text: spill.keep(text),
-            digest,
+            both: spill.keep(html),
+            html_len,
+            digest: crate::record::print(&digest),
         }
     }
 
     /// The notes as HTML.
     pub fn html(&self) -> std::io::Result<Arc<str>> {
-        self.html.read()
+        self.part(..self.html_len)
     }
 
     /// The notes as plain text.
     pub fn text(&self) -> std::io::Result<Arc<str>> {
-        self.text.read()
+        self.part(self.html_len..)
+    }
+
+    fn part(
+        &self,
+        range: impl std::slice::SliceIndex<str, Output = str>,
+    ) -> std::io::Result<Arc<str>> {
+        let both = self.both.read()?;
+        both.get(range)
+            .map(Arc::from)
+            .ok_or_else(|| std::io::Error::other("the notes read back are cut short"))
     }
 }
 
 impl std::fmt::Debug for RenderedNotes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RenderedNotes({})", crate::text::hex(&self.digest))
+        write!(f, "RenderedNotes({:032x})", self.digest)
     }
 }
 
@@ -316,8 +333,6 @@ pub(crate) struct ModelOptions<'a> {
     pub icons: &'a IconStore,
     /// Names no app, build or channel may take: relsite's own and the theme's.
     pub reserved: &'a ReservedNames,
-    /// Where the builds' notes are kept until pages and feeds show them.
-    pub spill: &'a Arc<Spill>,
 }
 
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
@@ -451,7 +466,7 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, options.spill, profiles, problems))
+        .filter_map(|i| make_build(i, &name, &icons, profiles, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
     builds.shrink_to_fit();
@@ -604,7 +619,6 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
-    spill: &Arc<Spill>,
     profiles: &mut Profiles,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
@@ -617,6 +631,7 @@ fn make_build(
                 entry,
                 published,
                 published_icons,
+                rendered,
             },
         version,
         build_number,
@@ -640,17 +655,6 @@ fn make_build(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let rendered = notes
-        .notes
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-        .map(|markdown| {
-            RenderedNotes::new(
-                spill,
-                markdown::to_html(markdown),
-                markdown::to_text(markdown),
-            )
-        });
     Some(Build {
         bundle_id: plist.bundle_id,
         slug: version_slug(&version, build_number.as_deref()),
@@ -688,6 +692,19 @@ fn make_build(
         source,
         entry,
         published,
+    })
+}
+
+/// Renders the notes' text, taking it out of `notes`, and keeps it in `spill`: a release's
+/// notes are rendered once, as it is read, and a catalog's are never all held as text.
+pub(crate) fn render_notes(spill: &Arc<Spill>, notes: &mut Notes) -> Option<RenderedNotes> {
+    let markdown = notes.notes.take()?;
+    (!markdown.trim().is_empty()).then(|| {
+        RenderedNotes::new(
+            spill,
+            markdown::to_html(&markdown),
+            markdown::to_text(&markdown),
+        )
     })
 }
 
@@ -1061,7 +1078,7 @@ mod tests {
         let spill = Spill::new();
         let one = RenderedNotes::new(&spill, "<p>one</p>".into(), "one".into());
         let two = RenderedNotes::new(&spill, "<p>two</p>".into(), "two".into());
-        assert!(matches!(one.html, Spilled::File { .. }), "{:?}", one.html);
+        assert!(matches!(one.both, Spilled::File { .. }), "{:?}", one.both);
         assert_eq!(&*one.html().unwrap(), "<p>one</p>");
         assert_eq!(&*two.text().unwrap(), "two");
         assert_eq!(&*one.text().unwrap(), "one");

@@ -121,7 +121,7 @@ impl Release {
 
     pub fn read(self) -> ReadRelease {
         let notes_file = self.ipa.with_extension("yaml");
-        let notes = Notes::parse(&self.notes, &notes_file)
+        let mut notes = Notes::parse(&self.notes, &notes_file)
             .unwrap_or_else(|d| panic!("test notes do not parse: {d}"));
         let app_id = self
             .app_id
@@ -147,9 +147,10 @@ impl Release {
             sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             built_at: self.built_at,
         };
-        let entry = crate::spill::Spill::in_memory()
-            .keep(crate::published::entry(&self.ipa, &facts, &notes, false));
+        let spill = crate::spill::Spill::in_memory();
+        let entry = spill.keep(crate::published::entry(&self.ipa, &facts, &notes, false));
         ReadRelease {
+            rendered: crate::catalog::render_notes(&spill, &mut notes),
             facts: Box::new(facts),
             source: ReleaseSource {
                 ipa: self.ipa,
@@ -245,7 +246,6 @@ pub fn modelled_with(
         configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
         icons: icon_store(),
         reserved: &builtin_reserved_names(),
-        spill: &crate::spill::Spill::new(),
     };
     let releases = releases.into_iter().map(Release::read).collect();
     let (catalog, problems) = crate::catalog::model(config, releases, &options);

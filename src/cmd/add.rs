@@ -110,7 +110,8 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
         draft: args.draft,
         notes: notes_text.clone(),
     };
-    let notes = match serde_yaml::to_string(&notes).map(|yaml| Notes::parse_all(&yaml, source)) {
+    let mut notes = match serde_yaml::to_string(&notes).map(|yaml| Notes::parse_all(&yaml, source))
+    {
         Ok(Ok(notes)) => notes,
         Ok(Err(found)) => {
             problems.extend(found.into_iter().map(|d| {
@@ -132,6 +133,7 @@ fn add(args: &AddArgs, ui: &Ui) -> Result<(PathBuf, PathBuf, String), Vec<Diagno
             notes: None,
         },
         facts: Box::new(facts),
+        rendered: crate::catalog::render_notes(&crate::spill::Spill::new(), &mut notes),
         notes,
         entry: Spilled::Held("{}".into()),
         published: false,
@@ -268,7 +270,6 @@ fn release_problems(
         configured_icons: &configured_icons,
         icons,
         reserved: &reserved,
-        spill: &crate::spill::Spill::new(),
     };
     problems.extend(crate::catalog::model(config, vec![release], &options).1);
     problems

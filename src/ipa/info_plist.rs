@@ -46,7 +46,7 @@ impl InfoPlist {
         let bundle_id = string(dict, "CFBundleIdentifier")
             .filter(|s| !s.trim().is_empty())
             .ok_or(InfoPlistError::NoBundleId)?;
-        Ok(InfoPlist {
+        let mut plist = InfoPlist {
             bundle_id,
             short_version: string(dict, "CFBundleShortVersionString").filter(|s| !s.is_empty()),
             build: string(dict, "CFBundleVersion").filter(|s| !s.is_empty()),
@@ -65,7 +65,12 @@ impl InfoPlist {
                 .filter_map(scalar)
                 .collect(),
             icon_names: icon_names(dict),
-        })
+        };
+        // Held for every build of a catalog: no room to grow.
+        plist.device_families.shrink_to_fit();
+        plist.platforms.shrink_to_fit();
+        plist.icon_names.shrink_to_fit();
+        Ok(plist)
     }
 }
 
