@@ -343,8 +343,8 @@ impl Lock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     pub size: u64,
-    /// Modification time, nanoseconds since 1970 (negative before), held at the ends of the
-    /// range (1677 to 2262).
+    /// Modification time, nanoseconds since 1970 (negative before); a file modified outside
+    /// 1677 to 2262 has no stamp.
     pub modified_ns: i64,
     /// 0 where the system has no inodes.
     pub inode: u64,
@@ -367,11 +367,7 @@ impl Stamp {
 
     /// The stamp that `meta` describes.
     pub fn of_metadata(meta: &std::fs::Metadata) -> Option<Stamp> {
-        let modified = meta.modified().ok()?;
-        let modified_ns = match modified.duration_since(std::time::UNIX_EPOCH) {
-            Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-            Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |ns| -ns),
-        };
+        let modified_ns = nanos_since_1970(meta.modified().ok()?)?;
         #[cfg(unix)]
         let inode = std::os::unix::fs::MetadataExt::ino(meta);
         #[cfg(not(unix))]
@@ -384,9 +380,38 @@ impl Stamp {
     }
 }
 
+/// `at` in nanoseconds since 1970 (negative before), when an `i64` holds it: 1677 to 2262.
+fn nanos_since_1970(at: std::time::SystemTime) -> Option<i64> {
+    match at.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).ok(),
+        Err(before) => i64::try_from(before.duration().as_nanos())
+            .ok()
+            .map(|ns| -ns),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_outside_what_a_stamp_holds_is_no_stamp() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let year = Duration::from_secs(365 * 86_400);
+        assert_eq!(nanos_since_1970(UNIX_EPOCH), Some(0));
+        assert_eq!(
+            nanos_since_1970(UNIX_EPOCH + Duration::from_nanos(5)),
+            Some(5)
+        );
+        assert_eq!(
+            nanos_since_1970(UNIX_EPOCH - Duration::from_nanos(5)),
+            Some(-5)
+        );
+        // Two times past 2262 (or before 1677) would otherwise stamp alike.
+        assert_eq!(nanos_since_1970(UNIX_EPOCH + year * 300), None);
+        assert_eq!(nanos_since_1970(UNIX_EPOCH - year * 300), None);
+        assert!(nanos_since_1970(UNIX_EPOCH + year * 290).is_some());
+    }
 
     #[test]
     fn create_new_removes_a_planted_link_and_never_writes_through_it() {

@@ -140,15 +140,16 @@ impl OutputRecord {
     }
 
     /// Reads the lines that follow a record's header, for `output`; `None` when any line cannot
-    /// be read, or a path is there twice. `files` is how many file lines the header announced,
-    /// when it did.
+    /// be read, a path is there twice, or there are not as many file lines as the header
+    /// announced (`files`, when it did).
     pub fn read_lines(
         output: PathBuf,
         files: Option<usize>,
         mut reader: impl BufRead,
     ) -> Option<OutputRecord> {
-        // The count is a hint, bounded so a damaged header cannot reserve much.
-        let mut files = Vec::with_capacity(files.unwrap_or(0).min(1 << 20));
+        let announced = files;
+        // Bounded, so a damaged header cannot reserve much.
+        let mut files = Vec::with_capacity(announced.unwrap_or(0).min(1 << 20));
         let mut parts: Vec<RecordedPart> = Vec::new();
         let mut text = String::new();
         loop {
@@ -179,6 +180,9 @@ impl OutputRecord {
                 stamp: line.stamp,
                 part,
             });
+        }
+        if announced.is_some_and(|count| count != files.len()) {
+            return None;
         }
         files.sort_unstable_by_key(|e| e.key);
         if files.windows(2).any(|w| w[0].key == w[1].key) {
@@ -229,8 +233,8 @@ impl PartFiles {
     pub fn staged(spill: &Arc<Spill>, entries: &[NewEntry]) -> PartFiles {
         let mut lines = Vec::with_capacity(entries.len() * 160);
         for entry in entries {
-            // Into memory: it cannot fail, and a line missing would only make the part look
-            // changed to the next build.
+            // Into memory, which cannot fail; were a line missing, the header's count would
+            // not match the lines and the next build would discard the record.
             let _ = write_line(&mut lines, entry.key, entry.print, entry.stamp);
         }
         PartFiles::Staged {
@@ -446,6 +450,12 @@ mod tests {
         let k = "0a".repeat(16);
         let good = line(&k, &"0f".repeat(16));
         assert!(OutputRecord::read_lines(PathBuf::new(), None, good.as_bytes()).is_some());
+        assert!(OutputRecord::read_lines(PathBuf::new(), Some(1), good.as_bytes()).is_some());
+        for count in [0, 2] {
+            assert!(
+                OutputRecord::read_lines(PathBuf::new(), Some(count), good.as_bytes()).is_none()
+            );
+        }
         let part = format!("{{\"part\":\"p#0\",\"input\":\"{}\"}}\n", "01".repeat(32));
         let parted = format!("{part}{good}");
         assert!(OutputRecord::read_lines(PathBuf::new(), None, parted.as_bytes()).is_some());

@@ -349,22 +349,28 @@ pub(crate) fn model(
     let mut profiles = Profiles::default();
     let mut releases = releases;
     releases.retain(|release| options.drafts || !release.notes.draft);
-    // Grouped by app in place (a release is large, and a catalog has thousands), each app's in
-    // the order they were read: those at hand by path, then those published before.
-    releases.sort_unstable_by(|a, b| {
-        (&a.facts.plist.bundle_id, a.published, &a.source.ipa).cmp(&(
-            &b.facts.plist.bundle_id,
-            b.published,
-            &b.source.ipa,
-        ))
+    // Grouped by app without moving the releases (each is large, and a catalog has thousands):
+    // an order sorted by app, stably, so each app's releases stay in the order they were read.
+    let mut order: Vec<usize> = (0..releases.len()).collect();
+    order.sort_by(|&a, &b| {
+        releases[a]
+            .facts
+            .plist
+            .bundle_id
+            .cmp(&releases[b].facts.plist.bundle_id)
     });
+    let mut releases: Vec<Option<ReadRelease>> = releases.into_iter().map(Some).collect();
     let mut apps: Vec<App> = Vec::new();
-    let mut releases = releases.into_iter().peekable();
-    while let Some(first) = releases.next() {
+    let mut order = order.into_iter().peekable();
+    while let Some(first) = order.next().and_then(|i| releases[i].take()) {
         let bundle_id = first.facts.plist.bundle_id.clone();
         let mut of_app = vec![first];
-        while let Some(release) = releases.next_if(|r| r.facts.plist.bundle_id == bundle_id) {
-            of_app.push(release);
+        while let Some(i) = order.next_if(|&i| {
+            releases[i]
+                .as_ref()
+                .is_some_and(|r| r.facts.plist.bundle_id == bundle_id)
+        }) {
+            of_app.extend(releases[i].take());
         }
         apps.extend(model_app(
             config,
