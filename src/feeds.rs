@@ -76,24 +76,21 @@ pub struct BuildEntry<'a> {
 
 impl<'a> BuildEntry<'a> {
     pub fn new(layout: &Layout, app: &'a App, build: &'a Build) -> Result<Self, FeedError> {
+        let (notes_html, notes_text) = build
+            .notes
+            .as_ref()
+            .map(|n| Ok::<_, std::io::Error>((n.html()?, n.text()?)))
+            .transpose()
+            .map_err(|e| notes_error(build, e))?
+            .unzip();
         Ok(BuildEntry {
             version: &build.version,
             build: build.build_number.as_deref(),
             title: &build.title,
             date: build.published().map(|at| date_of(build, at)).transpose()?,
             channel: &build.channel,
-            notes_html: build
-                .notes
-                .as_ref()
-                .map(|n| n.html())
-                .transpose()
-                .map_err(|e| notes_error(build, e))?,
-            notes_text: build
-                .notes
-                .as_ref()
-                .map(|n| n.text())
-                .transpose()
-                .map_err(|e| notes_error(build, e))?,
+            notes_html,
+            notes_text,
             page_url: layout.build_page(app, build).url.into(),
             manifest_url: layout.manifest(app, build).url.into(),
             install_url: layout.install_link(app, build),

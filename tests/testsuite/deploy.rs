@@ -263,8 +263,16 @@ fn published_by_a_runner(target: &Path, builds: &[(&str, &str)]) -> TestSite {
 #[test]
 fn a_runner_with_only_the_new_build_keeps_every_published_build() {
     let target = tempfile::tempdir().expect("temp dir");
-    let a = published_by_a_runner(target.path(), &[("1.0", "1")]);
+    let a = runner(target.path());
+    add_build(&a, "1.0", "1");
+    a.file("releases/1.0/App.yaml", b"notes: Fixed **it**\n");
+    a.run(&["deploy", "--from-published"]).assert_ok();
     let first_ipa = std::fs::read(a.path("public/com.acme.app/1.0-1/app.ipa")).expect("ipa");
+    let first_page = std::fs::read(a.path("public/com.acme.app/1.0-1/index.html")).expect("page");
+    assert!(
+        String::from_utf8_lossy(&first_page).contains("Fixed <strong>it</strong>"),
+        "the first build's page shows its notes"
+    );
     drop(a);
 
     let b = runner(target.path());
@@ -281,7 +289,15 @@ fn a_runner_with_only_the_new_build_keeps_every_published_build() {
     for build in ["1.0-1/", "1.1-2/"] {
         assert!(app_page.contains(build), "{build} not listed:\n{app_page}");
     }
-    assert!(published.contains_key("com.acme.app/1.0-1/index.html"));
+    // Made again from the index, the first build's page is the same, notes and all.
+    assert_eq!(
+        published.get("com.acme.app/1.0-1/index.html"),
+        Some(&first_page)
+    );
+    assert!(
+        String::from_utf8_lossy(&published["catalog.json"]).contains("Fixed **it**"),
+        "the index keeps the notes' text"
+    );
     let uploaded: Vec<&str> = run
         .stdout
         .lines()
