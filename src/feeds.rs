@@ -9,7 +9,7 @@ use std::sync::Arc;
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text, WriteConfig};
 use serde::Serialize;
 
-use crate::catalog::{App, Build, Catalog};
+use crate::catalog::{App, Build, Catalog, RenderedNotes};
 use crate::layout::{AppFeed, Layout};
 use crate::text::{publishable, rfc3339};
 
@@ -79,7 +79,7 @@ impl<'a> BuildEntry<'a> {
         let (notes_html, notes_text) = build
             .notes
             .as_ref()
-            .map(|n| Ok::<_, std::io::Error>((n.html()?, n.text()?)))
+            .map(RenderedNotes::html_and_text)
             .transpose()
             .map_err(|e| notes_error(build, e))?
             .unzip();

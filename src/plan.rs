@@ -1544,8 +1544,9 @@ mod tests {
                 .notes
                 .as_ref()
                 .unwrap()
-                .text()
+                .html_and_text()
                 .unwrap()
+                .1
                 .contains("after")
         );
     }

@@ -150,9 +150,13 @@ impl RenderedNotes {
         self.part(..self.html_len)
     }
 
-    /// The notes as plain text.
-    pub fn text(&self) -> std::io::Result<Arc<str>> {
-        self.part(self.html_len..)
+    /// The notes as HTML and as plain text, from one read.
+    pub fn html_and_text(&self) -> std::io::Result<(Arc<str>, Arc<str>)> {
+        let both = self.both.read()?;
+        let (html, text) = both
+            .split_at_checked(self.html_len)
+            .ok_or_else(|| std::io::Error::other("the notes read back are cut short"))?;
+        Ok((Arc::from(html), Arc::from(text)))
     }
 
     fn part(
@@ -1086,8 +1090,8 @@ mod tests {
         let two = RenderedNotes::new(&spill, "<p>two</p>".into(), "two".into());
         assert!(matches!(one.both, Spilled::File { .. }), "{:?}", one.both);
         assert_eq!(&*one.html().unwrap(), "<p>one</p>");
-        assert_eq!(&*two.text().unwrap(), "two");
-        assert_eq!(&*one.text().unwrap(), "one");
+        assert_eq!(&*two.html_and_text().unwrap().1, "two");
+        assert_eq!(&*one.html_and_text().unwrap().1, "one");
         // Notes of one length, and the same text split otherwise between HTML and text, differ
         // where the model is compared.
         assert_ne!(one, two);

@@ -241,7 +241,7 @@ pub enum ProfileStatus {
     /// Present but not readable, with the reason.
     Unreadable { why: String },
     Found {
-        /// Shared by the builds signed with equal profiles (see [`ProfileStatus::share`]).
+        /// Shared by the builds signed with equal profiles (see [`SharedProfiles::share`]).
         profile: std::sync::Arc<Profile>,
     },
 }
