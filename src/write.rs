@@ -470,17 +470,21 @@ fn stage<'r>(
     ipas: Ipas,
     progress: &ProgressBar,
 ) -> Result<(WriteStats, NewRecord<'r>), WriteError> {
-    remove_links(staging)?;
+    // Nothing is written to staging before whatever is neither a file nor a folder is gone
+    // from it, so nothing written there goes through a symlink.
+    let linked = match &previous {
+        Some((record, survey)) => link_same(output, staging, record, survey, plan.parts.len())?,
+        None => {
+            remove_links(staging)?;
+            (0..plan.parts.len()).map(|_| None).collect()
+        }
+    };
     if !plan.site.files.contains_key(MARKER) && !staging.join(MARKER).is_file() {
         fs::write(&staging.join(MARKER), MARKER_TEXT)?;
     }
     let record = previous.as_ref().map(|(record, _)| *record);
     let site = stage_files(&plan.site, output, staging, record, ipas)?;
     progress.inc(1);
-    let linked = match &previous {
-        Some((record, survey)) => link_same(output, staging, record, survey, plan.parts.len())?,
-        None => (0..plan.parts.len()).map(|_| None).collect(),
-    };
     let spill = crate::spill::Spill::new();
     let parts: Vec<Result<StagedSet, WriteError>> = plan
         .parts
@@ -605,8 +609,12 @@ fn stage_files(
 }
 
 /// Stages the files of the parts the same as the last write's (`survey.same`), each the output's
-/// file, linked: found by a walk of the output, so their paths are never all held. Returns, for
-/// each planned part the same, its index in the record and its staged set.
+/// file, linked: found by walks, so their paths are never all held. Staging is walked first,
+/// removing whatever is neither a file nor a folder: a part whose files staging already holds
+/// as the output's (the same inodes, as the directory lists them) is staged without another
+/// call. Only the parts it lacks files of, such as those the last build changed, are found
+/// again by a walk of the output and linked. Returns, for each planned part the same, its
+/// index in the record and its staged set.
 fn link_same(
     output: &Path,
     staging: &Path,
@@ -623,50 +631,100 @@ fn link_same(
         }
     }
     if sets.iter().all(Option::is_none) {
+        remove_links(staging)?;
         return Ok(sets);
     }
-    let found = walkdir::WalkDir::new(output)
+    let in_staging = walkdir::WalkDir::new(staging)
         .min_depth(1)
         .into_iter()
         .par_bridge()
         .try_fold(BTreeMap::<usize, StagedSet>::new, |mut found, entry| {
-            // The survey saw every file as recorded; one gone since fails its link.
-            let Some(entry) = entry.ok().filter(|e| e.file_type().is_file()) else {
+            // A folder it cannot list might hold a link: an error, as in `remove_links`.
+            let entry = entry.map_err(|e| FsError {
+                action: "read",
+                path: e.path().unwrap_or(staging).to_path_buf(),
+                source: e.into(),
+            })?;
+            let kind = entry.file_type();
+            if !kind.is_dir() && !kind.is_file() {
+                replace(entry.path())?;
                 return Ok(found);
-            };
-            let Ok(rel) = entry.path().strip_prefix(output) else {
+            }
+            if kind.is_dir() {
+                return Ok(found);
+            }
+            let Ok(rel) = entry.path().strip_prefix(staging) else {
                 return Ok(found);
             };
             let path = crate::diag::display_path(rel);
-            let Some(recorded) = record.entry(record::key(&path)) else {
-                return Ok(found);
-            };
-            let planned = usize::try_from(recorded.part)
-                .ok()
-                .and_then(|p| planned_as.get(p).copied().flatten());
-            if let Some(i) = planned {
+            #[cfg(unix)]
+            let ino = walkdir::DirEntryExt::ino(&entry);
+            #[cfg(not(unix))]
+            let ino = 0;
+            if let Some((i, recorded)) = planned(record, &planned_as, &path)
+                && ino != 0
+                && ino == recorded.stamp.inode
+            {
                 let set = found.entry(i).or_default();
-                // Changed since the survey: the part is planned instead.
-                let as_recorded = entry
-                    .metadata()
-                    .ok()
-                    .and_then(|m| Stamp::of_metadata(&m))
-                    .is_some_and(|stamp| stamp == recorded.stamp);
-                if !as_recorded || !link_kept(&path, recorded, output, staging, set)? {
-                    set.unlinked = true;
-                }
+                set.claims.claim(&path);
+                set.stats.unchanged += 1;
             }
-            Ok(found)
+            Ok::<_, WriteError>(found)
         })
-        .try_reduce(BTreeMap::new, |mut all, found| {
-            for (i, set) in found {
-                all.entry(i).or_default().absorb(set);
-            }
-            Ok::<_, WriteError>(all)
-        })?;
-    for (i, set) in found {
+        .try_reduce(BTreeMap::new, merge_found)?;
+    for (i, set) in in_staging {
         if let Some(Some((_, into))) = sets.get_mut(i) {
             into.absorb(set);
+        }
+    }
+    // A part staging holds every file of is staged; the others are found in the output
+    // instead, from the start.
+    for (recorded, planned) in planned_as.iter_mut().enumerate() {
+        if let Some(i) = *planned
+            && let Some((_, set)) = &mut sets[i]
+        {
+            if set.stats.unchanged == record.parts()[recorded].files {
+                *planned = None;
+            } else {
+                *set = StagedSet::default();
+            }
+        }
+    }
+    if planned_as.iter().any(Option::is_some) {
+        let in_output = walkdir::WalkDir::new(output)
+            .min_depth(1)
+            .into_iter()
+            .par_bridge()
+            .try_fold(BTreeMap::<usize, StagedSet>::new, |mut found, entry| {
+                // The survey saw every file as recorded; one gone since fails its link.
+                let Some(entry) = entry.ok().filter(|e| e.file_type().is_file()) else {
+                    return Ok(found);
+                };
+                let Ok(rel) = entry.path().strip_prefix(output) else {
+                    return Ok(found);
+                };
+                let path = crate::diag::display_path(rel);
+                if let Some((i, recorded)) = planned(record, &planned_as, &path) {
+                    let set = found.entry(i).or_default();
+                    // Changed since the survey: the part is planned instead.
+                    let as_recorded = || {
+                        entry
+                            .metadata()
+                            .ok()
+                            .and_then(|m| Stamp::of_metadata(&m))
+                            .is_some_and(|stamp| stamp == recorded.stamp)
+                    };
+                    if !link_kept(&path, recorded, as_recorded, output, staging, set)? {
+                        set.unlinked = true;
+                    }
+                }
+                Ok(found)
+            })
+            .try_reduce(BTreeMap::new, merge_found)?;
+        for (i, set) in in_output {
+            if let Some(Some((_, into))) = sets.get_mut(i) {
+                into.absorb(set);
+            }
         }
     }
     // A part with a file that could not be linked, or gone since the survey, is planned.
@@ -680,11 +738,36 @@ fn link_same(
     Ok(sets)
 }
 
+/// The planned part (by `planned_as`, indexed by recorded part) of the recorded file at `path`,
+/// and its entry, when the file is of a part the same as the last write's.
+fn planned<'r>(
+    record: &'r OutputRecord,
+    planned_as: &[Option<usize>],
+    path: &str,
+) -> Option<(usize, &'r Entry)> {
+    let recorded = record.entry(record::key(path))?;
+    let part = usize::try_from(recorded.part).ok()?;
+    Some((planned_as.get(part).copied().flatten()?, recorded))
+}
+
+/// Takes the staged sets of one walk's share into those of another's.
+fn merge_found(
+    mut all: BTreeMap<usize, StagedSet>,
+    found: BTreeMap<usize, StagedSet>,
+) -> Result<BTreeMap<usize, StagedSet>, WriteError> {
+    for (i, set) in found {
+        all.entry(i).or_default().absorb(set);
+    }
+    Ok(all)
+}
+
 /// Stages a file of a part the same as the last write's: the output's file, linked, into `set`.
-/// Returns whether it could be linked (a filesystem may refuse links).
+/// Returns whether it is staged: not when the output's file is no longer `as_recorded`, or a
+/// link could not be made (a filesystem may refuse links).
 fn link_kept(
     path: &str,
     recorded: &Entry,
+    as_recorded: impl FnOnce() -> bool,
     output: &Path,
     staging: &Path,
     set: &mut StagedSet,
@@ -692,10 +775,14 @@ fn link_kept(
     let old = output.join(path);
     let dest = staging.join(path);
     // The survey saw the output's file as recorded, so its inode is the recorded one; staging
-    // is beside the output, on its filesystem.
+    // is beside the output, on its filesystem. A staged file of that inode is the recorded
+    // file, whatever happened to the output's since.
     let linked = Stamp::of_file(&dest)
         .is_ok_and(|stamp| stamp.inode != 0 && stamp.inode == recorded.stamp.inode);
     if !linked {
+        if !as_recorded() {
+            return Ok(false);
+        }
         make_parent(staging, &dest)?;
         replace(&dest)?;
         if std::fs::hard_link(&old, &dest).is_err() {

@@ -512,3 +512,46 @@ fn an_unchanged_app_is_kept_without_planning_and_a_change_replans_only_what_it_t
     assert!(!site.path("public/field").exists());
     assert_eq!(site.tree("public"), fresh(&site));
 }
+
+#[test]
+fn a_kept_app_is_staged_from_what_staging_holds_only_when_it_is_the_outputs() {
+    use std::os::unix::fs::MetadataExt;
+    let site = TestSite::example();
+    let ino = |path: &str| std::fs::metadata(site.path(path)).unwrap().ino();
+    let notes = "releases/tidetime/3.1.0-410/TideTime.yaml";
+    let text = std::fs::read_to_string(site.path(notes)).unwrap();
+    let edit = |with: &str| {
+        site.file(notes, text.replace("notes: Tide", with).as_bytes());
+        let run = site.run(&["build", "-v"]);
+        run.assert_ok();
+        assert_eq!(parts_planned(&run), "1 of 2 parts", "{}", run.stderr);
+    };
+    site.build().assert_ok();
+    edit("notes: One. Tide");
+    // Staging holds the site before the edit: the unchanged app's files are the output's.
+    let page = "field/index.html";
+    assert_eq!(
+        ino(&format!(".public.relsite-staging/{page}")),
+        ino(&format!("public/{page}"))
+    );
+
+    // A file of the kept app that is not the output's, a link and a linked folder in staging:
+    // the file is replaced by the output's, the links go, and nothing is written through them.
+    let staged = site.path(".public.relsite-staging/field");
+    std::fs::remove_file(staged.join("index.html")).unwrap();
+    std::fs::write(staged.join("index.html"), "stale").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), staged.join("linked")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", staged.join("passwd")).unwrap();
+    edit("notes: Two. Tide");
+    assert_eq!(
+        ino(&format!(".public.relsite-staging/{page}")),
+        ino(&format!("public/{page}"))
+    );
+    assert!(!site.read(&format!("public/{page}")).contains("stale"));
+    assert!(!site.path("public/field/linked").exists());
+    assert!(!site.path("public/field/passwd").exists());
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    let fresh = build_into(&site, "out-fresh", &["--no-cache"]).0;
+    assert_eq!(site.tree("public"), fresh);
+}
