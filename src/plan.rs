@@ -30,8 +30,9 @@ pub trait Make: Send + Sync + std::fmt::Debug {
     /// The file's bytes; an error is a problem of the site, such as a broken template.
     fn make(&self) -> Result<Vec<u8>, Diagnostic>;
 
-    /// Whether the file lists the whole catalog: it is then written to its file as it is made
-    /// ([`Make::make_to`]), never held whole. Its fingerprint is then its bytes' digest.
+    /// Whether the file lists the whole catalog, or every app: it is then written to its file
+    /// as it is made ([`Make::make_to`]), never held whole, and when its fingerprint changed
+    /// it is taken as changed without comparing its bytes with the old file's.
     fn streams(&self) -> bool {
         false
     }
@@ -320,31 +321,58 @@ impl std::fmt::Debug for Renderer {
     }
 }
 
-/// A page's template data, and the same written out in order, for its fingerprint (the
-/// template context's own maps have no fixed order).
+/// Where a page's template data goes: the template context, to render the page, or
+/// [`Described`], for its fingerprint. Only one of the two is made for a look at a page:
+/// either is as large as the page's data.
+trait PageData {
+    fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized));
+}
+
+impl PageData for Context {
+    fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized)) {
+        Context::insert(self, key, value);
+    }
+}
+
+/// A page's template data written out in order, as JSON, into a digest (the template
+/// context's own maps have no fixed order).
 #[derive(Default)]
-struct PageData {
-    context: Context,
-    described: Vec<u8>,
+struct Described {
+    digest: sha2::Sha256,
     /// Why the data could not be written out, if it could not.
     problem: Option<String>,
 }
 
-impl PageData {
+impl PageData for Described {
     fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized)) {
-        self.context.insert(key, value);
-        self.described.extend_from_slice(key.as_bytes());
-        if let Err(e) = serde_json::to_writer(&mut self.described, value) {
+        sha2::Digest::update(&mut self.digest, key.as_bytes());
+        if let Err(e) = serde_json::to_writer(DigestWriter(&mut self.digest), value) {
             self.problem.get_or_insert(e.to_string());
         }
     }
+}
 
-    /// Every value under its name, as JSON.
-    fn describe(&self) -> Result<&[u8], String> {
-        match &self.problem {
-            Some(why) => Err(why.clone()),
-            None => Ok(&self.described),
+impl Described {
+    /// The digest of every value under its name.
+    fn digest(self) -> Result<[u8; 32], String> {
+        match self.problem {
+            Some(why) => Err(why),
+            None => Ok(sha2::Digest::finalize(self.digest).into()),
         }
+    }
+}
+
+/// Writes into a SHA-256 what is written into it.
+struct DigestWriter<'a>(&'a mut sha2::Sha256);
+
+impl std::io::Write for DigestWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -367,11 +395,14 @@ impl Renderer {
         ])
     }
 
-    /// The page's file, template and data.
-    fn page(&self, page: &Page) -> Result<(Place, &'static str, PageData), Diagnostic> {
+    /// The page's file and template; its data goes into `context`.
+    fn page(
+        &self,
+        page: &Page,
+        context: &mut impl PageData,
+    ) -> Result<(Place, &'static str), Diagnostic> {
         let catalog = &*self.catalog;
         let layout = self.layout();
-        let mut context = PageData::default();
         context.insert("site", &SiteView::new(catalog, !self.options.public));
         let (place, template) = match page {
             Page::Catalog => {
@@ -442,29 +473,37 @@ impl Renderer {
             _ => place.root(),
         };
         context.insert("root", &root);
-        Ok((place, template, context))
+        Ok((place, template))
     }
 
     /// A digest of everything the page is made from: this build of relsite, the theme and the
     /// page's data.
     /// Returns the page's file too, from the same look at its data.
     fn page_fingerprint(&self, page: &Page) -> Result<(Place, Fingerprint), Diagnostic> {
-        let (place, template, context) = self.page(page)?;
-        let data = context
-            .describe()
+        let mut described = Described::default();
+        let (place, template) = self.page(page, &mut described)?;
+        let data = described
+            .digest()
             .map_err(|e| Diagnostic::error(None, format!("cannot describe a page: {e}")))?;
         let print = sha256([
             env!("RELSITE_BUILD").as_bytes(),
             self.theme.fingerprint.as_bytes(),
             template.as_bytes(),
-            data,
+            &data,
         ]);
         Ok((place, print))
     }
 
     fn render(&self, page: &Page) -> Result<Vec<u8>, Diagnostic> {
-        let (_, template, context) = self.page(page)?;
-        Ok(self.theme.render(template, &context.context)?.into_bytes())
+        let mut context = Context::new();
+        let (_, template) = self.page(page, &mut context)?;
+        Ok(self.theme.render(template, &context)?.into_bytes())
+    }
+
+    fn render_to(&self, page: &Page, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
+        let mut context = Context::new();
+        let (_, template) = self.page(page, &mut context)?;
+        self.theme.render_to(template, &context, out)
     }
 
     fn feed(&self, feed: FeedOf) -> Result<Vec<u8>, Diagnostic> {
@@ -568,6 +607,15 @@ struct MadePage {
 impl Make for MadePage {
     fn make(&self) -> Result<Vec<u8>, Diagnostic> {
         self.renderer.render(&self.page)
+    }
+
+    /// The catalog page, which lists every app, is written as it is made.
+    fn streams(&self) -> bool {
+        matches!(self.page, Page::Catalog)
+    }
+
+    fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
+        self.renderer.render_to(&self.page, out)
     }
 }
 
@@ -889,6 +937,11 @@ impl Claims {
     /// Takes the path of a file.
     pub fn claim(&mut self, path: &str) {
         self.files.push(crate::record::key(path));
+        self.claim_folders_of(path);
+    }
+
+    /// Takes the folders of the path of a file, whose own claim is held elsewhere.
+    pub fn claim_folders_of(&mut self, path: &str) {
         let mut folder = path;
         while let Some((parent, _)) = folder.rsplit_once('/') {
             if !self.folders.insert(crate::record::key(parent)) {
@@ -913,9 +966,19 @@ impl Claims {
 
     /// Whether two files took one path, or a file took another's folder.
     pub fn clash(&mut self) -> bool {
+        self.clash_with(|_| false)
+    }
+
+    /// [`Claims::clash`], with the files whose claims `held` holds elsewhere: whether a file
+    /// took one of theirs, or one of theirs a folder.
+    pub fn clash_with(&mut self, held: impl Fn(u128) -> bool) -> bool {
         self.files.sort_unstable();
         self.files.windows(2).any(|w| w[0] == w[1])
-            || self.files.iter().any(|f| self.folders.contains(f))
+            || self
+                .files
+                .iter()
+                .any(|&f| self.folders.contains(&f) || held(f))
+            || self.folders.iter().any(|&f| held(f))
     }
 
     /// How many files took a path.

@@ -519,6 +519,8 @@ fn stage<'r>(
         previous: record,
         ..NewRecord::default()
     };
+    // The files of the parts kept are the record's: their claims are its entries.
+    let mut kept = vec![false; record.map_or(0, |r| r.parts().len())];
     let mut failed = None;
     for (part, staged) in plan.parts.iter().zip(parts) {
         let staged = match staged {
@@ -535,11 +537,20 @@ fn stage<'r>(
         unmade.extend(staged.unmade);
         problems.extend(staged.problems);
         if let Some(files) = staged.recorded {
+            if let PartFiles::Kept(recorded) = files {
+                kept[recorded] = true;
+            }
             new.parts.push((part.name.clone(), part.input, files));
         }
     }
+    let held = |key: u128| {
+        record
+            .and_then(|r| r.entry(key))
+            .and_then(|e| usize::try_from(e.part).ok())
+            .is_some_and(|p| kept.get(p).copied().unwrap_or(false))
+    };
     // Two files at one path are reported as such, before what staging them failed at.
-    if claims.clash() {
+    if claims.clash_with(held) {
         return Err(WriteError::Made(plan.clash_problems()));
     }
     if let Some(failed) = failed {
@@ -549,7 +560,12 @@ fn stage<'r>(
     if !problems.is_empty() {
         return Err(WriteError::Made(problems));
     }
-    prune(staging, Path::new(""), &claims)?;
+    prune(
+        staging,
+        Path::new(""),
+        &|key| claims.has(key) || held(key),
+        &claims,
+    )?;
     Ok((stats, new))
 }
 
@@ -666,7 +682,7 @@ fn link_same(
                 && ino == recorded.stamp.inode
             {
                 let set = found.entry(i).or_default();
-                set.claims.claim(&path);
+                set.claims.claim_folders_of(&path);
                 set.stats.unchanged += 1;
             }
             Ok::<_, WriteError>(found)
@@ -789,7 +805,7 @@ fn link_kept(
             return Ok(false);
         }
     }
-    set.claims.claim(path);
+    set.claims.claim_folders_of(path);
     set.stats.unchanged += 1;
     Ok(true)
 }
@@ -860,8 +876,13 @@ fn remove_links(dir: &Path) -> Result<(), WriteError> {
 }
 
 /// Removes from `dir` (the folder `rel` of the staging folder) whatever the plan does not hold:
-/// files not planned, and folders no planned file is in.
-fn prune(staging: &Path, rel: &Path, claims: &Claims) -> Result<(), WriteError> {
+/// files not `planned` (by key), and folders no planned file is in (by `claims`).
+fn prune(
+    staging: &Path,
+    rel: &Path,
+    planned: &dyn Fn(u128) -> bool,
+    claims: &Claims,
+) -> Result<(), WriteError> {
     let dir = staging.join(rel);
     let entries = std::fs::read_dir(&dir).map_err(|source| FsError {
         action: "read",
@@ -884,11 +905,11 @@ fn prune(staging: &Path, rel: &Path, claims: &Claims) -> Result<(), WriteError> 
         let key = record::key(&crate::diag::display_path(&rel));
         if kind.is_dir() {
             if claims.has_folder(key) {
-                prune(staging, &rel, claims)?;
+                prune(staging, &rel, planned, claims)?;
             } else {
                 fs::remove_dir_all(&path)?;
             }
-        } else if !kind.is_file() || !(claims.has(key) || rel.as_os_str() == MARKER) {
+        } else if !kind.is_file() || !(planned(key) || rel.as_os_str() == MARKER) {
             replace(&path)?;
         }
     }
@@ -939,7 +960,7 @@ fn stage_file(
         Content::Made(made) if made.streams() => {
             replace(&dest)?;
             write_made(made.as_ref(), &dest)?;
-            // A streamed file's fingerprint is its bytes' digest: one the record says differs
+            // A streamed file the record says differs (its bytes, or what they are made from)
             // is not read again to compare.
             let differs = previous
                 .and_then(|r| r.get(path))

@@ -216,6 +216,18 @@ impl Theme {
             .render(template, context)
             .map_err(|err| template_problem(&self.origins, &err))
     }
+
+    /// [`Theme::render`] into `out`, as the page is made.
+    pub fn render_to(
+        &self,
+        template: &str,
+        context: &Context,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), Diagnostic> {
+        self.tera
+            .render_to(template, context, out)
+            .map_err(|err| template_problem(&self.origins, &err))
+    }
 }
 
 /// Tera's HTML escaping of `input` made [`crate::text::publishable`] first: what pages print.
