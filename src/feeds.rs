@@ -111,7 +111,7 @@ impl<'a> BuildEntry<'a> {
 /// Notes that could not be read back, naming the build.
 fn notes_error(build: &Build, e: std::io::Error) -> FeedError {
     FeedError::Notes {
-        bundle_id: build.bundle_id.clone(),
+        bundle_id: build.bundle_id.to_string(),
         version: build.version.clone(),
         why: e.to_string(),
     }
@@ -120,7 +120,7 @@ fn notes_error(build: &Build, e: std::io::Error) -> FeedError {
 /// A build's time as RFC 3339, or an error naming the build.
 fn date_of(build: &Build, at: time::OffsetDateTime) -> Result<String, FeedError> {
     rfc3339(at).map_err(|why| FeedError::Date {
-        bundle_id: build.bundle_id.clone(),
+        bundle_id: build.bundle_id.to_string(),
         version: build.version.clone(),
         why,
     })
@@ -171,7 +171,7 @@ pub fn latest_json(layout: &Layout, app: &App) -> Result<Vec<u8>, FeedError> {
         channels: app
             .latest_per_channel()
             .into_iter()
-            .map(|b| Ok((b.channel.as_str(), BuildEntry::new(layout, app, b)?)))
+            .map(|b| Ok((&*b.channel, BuildEntry::new(layout, app, b)?)))
             .collect::<Result<_, FeedError>>()?,
     };
     json(&latest)
@@ -191,7 +191,7 @@ fn atom_time(build: &Build) -> Result<FixedDateTime, FeedError> {
     };
     let text = date_of(build, at)?;
     FixedDateTime::parse_from_rfc3339(&text).map_err(|e| FeedError::Date {
-        bundle_id: build.bundle_id.clone(),
+        bundle_id: build.bundle_id.to_string(),
         version: build.version.clone(),
         why: format!("`{text}` is not an Atom time: {e}"),
     })

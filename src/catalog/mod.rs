@@ -84,7 +84,8 @@ pub(crate) struct App {
 #[derive(Debug)]
 pub(crate) struct Build {
     pub source: ReleaseSource,
-    pub bundle_id: String,
+    /// The app's, held once.
+    pub bundle_id: Arc<str>,
     /// Marketing version: CFBundleShortVersionString, else the notes' `version`, else
     /// CFBundleVersion.
     pub version: String,
@@ -92,7 +93,8 @@ pub(crate) struct Build {
     pub build_number: Option<String>,
     /// The notes' `title`, else the IPA's display name, else the app's name.
     pub title: String,
-    pub channel: String,
+    /// Held once for all builds of the channel.
+    pub channel: Arc<str>,
     pub draft: bool,
     pub date: Option<ReleaseDate>,
     /// When its Info.plist was written, by the IPA's zip entry.
@@ -184,18 +186,19 @@ impl PartialEq for RenderedNotes {
 
 impl Eq for RenderedNotes {}
 
-/// The IPA file's facts that pages and feeds show.
+/// The IPA file's facts that pages and feeds show. What an app's builds have alike (the
+/// minimum OS, device families and platforms) is held once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Package {
     /// Size in bytes.
     pub size: u64,
     /// SHA-256, lowercase hex.
     pub sha256: String,
-    pub minimum_os: Option<String>,
+    pub minimum_os: Option<Arc<str>>,
     /// UIDeviceFamily.
-    pub device_families: Vec<u64>,
+    pub device_families: Arc<[u64]>,
     /// CFBundleSupportedPlatforms.
-    pub platforms: Vec<String>,
+    pub platforms: Arc<[String]>,
 }
 
 impl Catalog {
@@ -505,8 +508,9 @@ fn prune(
     builds: &mut Vec<Build>,
     problems: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut installable_kept: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen: BTreeMap<Arc<str>, usize> = BTreeMap::new();
+    let mut installable_kept: std::collections::HashSet<Arc<str>> =
+        std::collections::HashSet::new();
     let keep: Vec<bool> = builds
         .iter()
         .map(|build| {
@@ -666,7 +670,7 @@ fn make_build(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     Some(Build {
-        bundle_id: plist.bundle_id,
+        bundle_id: profiles.text(plist.bundle_id),
         slug: version_slug(&version, build_number.as_deref()),
         version,
         build_number,
@@ -676,7 +680,7 @@ fn make_build(
             .or(plist.display_name)
             .map(publishable_string)
             .unwrap_or_else(|| app_name.to_string()),
-        channel: publishable(notes.channel()).into_owned(),
+        channel: profiles.text(publishable(notes.channel()).into_owned()),
         draft: notes.draft,
         date: notes.date,
         built_at,
@@ -685,13 +689,17 @@ fn make_build(
         package: Package {
             size,
             sha256,
-            minimum_os: plist.minimum_os.map(publishable_string),
-            device_families: plist.device_families,
-            platforms: plist
-                .platforms
-                .into_iter()
-                .map(publishable_string)
-                .collect(),
+            minimum_os: plist
+                .minimum_os
+                .map(|os| profiles.text(publishable_string(os))),
+            device_families: profiles.families(plist.device_families),
+            platforms: profiles.platforms(
+                plist
+                    .platforms
+                    .into_iter()
+                    .map(publishable_string)
+                    .collect(),
+            ),
         },
         profile: match profile {
             ProfileStatus::Found { profile } => Some(profiles.share(profile)),
@@ -718,7 +726,8 @@ pub(crate) fn render_notes(spill: &Arc<Spill>, notes: &mut Notes) -> Option<Rend
     })
 }
 
-/// The profiles of a catalog's builds, each held once however many builds carry it: an app's
+/// The profiles of a catalog's builds, each held once however many builds carry it, and the
+/// texts and lists builds have alike (bundle id, channel, minimum OS, platforms): an app's
 /// builds are often signed with one profile.
 #[derive(Default)]
 struct Profiles {
@@ -726,9 +735,47 @@ struct Profiles {
     published: std::collections::HashMap<Arc<Profile>, Arc<Profile>>,
     /// The publishable profiles, each once.
     shared: std::collections::HashSet<Arc<Profile>>,
+    texts: std::collections::HashSet<Arc<str>>,
+    families: std::collections::HashSet<Arc<[u64]>>,
+    platforms: std::collections::HashSet<Arc<[String]>>,
+}
+
+/// `value`, or the equal one `set` holds already, held once.
+fn held_once<T: ?Sized + Eq + std::hash::Hash>(
+    set: &mut std::collections::HashSet<Arc<T>>,
+    value: Arc<T>,
+) -> Arc<T> {
+    match set.get(&value) {
+        Some(held) => Arc::clone(held),
+        None => {
+            set.insert(Arc::clone(&value));
+            value
+        }
+    }
 }
 
 impl Profiles {
+    fn text(&mut self, text: String) -> Arc<str> {
+        match self.texts.get(text.as_str()) {
+            Some(held) => Arc::clone(held),
+            None => held_once(&mut self.texts, Arc::from(text)),
+        }
+    }
+
+    fn families(&mut self, families: Vec<u64>) -> Arc<[u64]> {
+        match self.families.get(families.as_slice()) {
+            Some(held) => Arc::clone(held),
+            None => held_once(&mut self.families, Arc::from(families)),
+        }
+    }
+
+    fn platforms(&mut self, platforms: Vec<String>) -> Arc<[String]> {
+        match self.platforms.get(platforms.as_slice()) {
+            Some(held) => Arc::clone(held),
+            None => held_once(&mut self.platforms, Arc::from(platforms)),
+        }
+    }
+
     /// `profile` (as read) made publishable, held once however many builds have it.
     fn share(&mut self, profile: Arc<Profile>) -> Arc<Profile> {
         if let Some(published) = self.published.get(&profile) {
@@ -974,7 +1021,7 @@ mod tests {
         ]);
         let latest = only_app(&catalog).latest_per_channel();
         assert_eq!(slugs(latest.iter().copied()), ["5.0-1", "4.0-1", "2.0-1"]);
-        let channels: Vec<&str> = latest.iter().map(|b| b.channel.as_str()).collect();
+        let channels: Vec<&str> = latest.iter().map(|b| &*b.channel).collect();
         assert_eq!(channels, ["beta", "stable", "alpha"]);
     }
 
@@ -1003,7 +1050,7 @@ mod tests {
         ]);
         let latest = only_app(&catalog).latest_per_channel();
         assert_eq!(slugs(latest.iter().copied()), ["3.0-1", "0.1-1"]);
-        assert_eq!(latest[0].channel, "Beta");
+        assert_eq!(&*latest[0].channel, "Beta");
         assert_eq!(latest[0].channel_slug(), "beta");
     }
 
@@ -1080,7 +1127,7 @@ mod tests {
         assert_eq!(app.name, "Field\u{fffd}[31m\u{fffd}");
         assert_eq!(app.builds[0].title, "Field\u{fffd}[31m\u{fffd}");
         assert_eq!(app.builds[1].title, "Spring\u{fffd}");
-        assert_eq!(app.builds[1].channel, "beta\u{fffd}");
+        assert_eq!(&*app.builds[1].channel, "beta\u{fffd}");
     }
 
     #[test]

@@ -388,7 +388,7 @@ fn check_manifest(asker: &mut Asker, build: &Build, url: &str, ipa_url: &str) ->
         &item.metadata.bundle_identifier,
         &item.metadata.bundle_version,
     );
-    if *id != build.bundle_id {
+    if **id != *build.bundle_id {
         problems.push(problem(
             url,
             format!(
