@@ -1291,6 +1291,37 @@ mod tests {
     use crate::catalog::testing::{config, modelled, modelled_with, release};
     use crate::layout::ICON_SIZES;
 
+    #[test]
+    fn claims_clash_with_the_files_held_elsewhere() {
+        let key = crate::record::key;
+        let claimed = |paths: &[&str]| {
+            let mut claims = Claims::default();
+            for path in paths {
+                claims.claim(path);
+            }
+            claims
+        };
+        let held = |key: u128| {
+            [
+                crate::record::key("a/1/index.html"),
+                crate::record::key("b"),
+            ]
+            .contains(&key)
+        };
+        assert!(!claimed(&["a/2/index.html", "c/d"]).clash_with(held));
+        // A file where a held one is, a folder where a held file is.
+        assert!(claimed(&["a/1/index.html"]).clash_with(held));
+        assert!(claimed(&["b/index.html"]).clash_with(held));
+        assert!(claimed(&["x", "x"]).clash_with(|_| false));
+        assert!(claimed(&["x", "x/y"]).clash());
+        // Folders claimed for held files are no clash with them.
+        let mut claims = claimed(&["a/2/index.html"]);
+        claims.claim_folders_of("a/1/index.html");
+        assert!(!claims.clash_with(held));
+        assert!(claims.has_folder(key("a/1")));
+        assert!(!claims.has(key("a/1/index.html")));
+    }
+
     const ID: &str = "com.e.field";
 
     /// The site root the plan copies IPAs from; nothing is read there.
