@@ -522,6 +522,12 @@ mod tests {
             .to_string();
         assert!(err.contains("it leads outside the site folder"), "{err}");
         assert!(in_site(&root, Path::new("../site/releases/A.yaml")).is_ok());
+        // A symlinked folder that stays inside gives the real path.
+        std::os::unix::fs::symlink("releases", root.join("inside")).unwrap();
+        assert_eq!(
+            in_site(&root, Path::new("inside/A.yaml")).unwrap(),
+            std::fs::canonicalize(root.join("releases/A.yaml")).unwrap()
+        );
         assert!(in_site(&root, Path::new("../D.yaml")).is_err());
     }
 

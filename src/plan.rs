@@ -31,9 +31,14 @@ pub trait Make: Send + Sync + std::fmt::Debug {
     fn make(&self) -> Result<Vec<u8>, Diagnostic>;
 
     /// Whether the file lists the whole catalog, or every app: it is then written to its file
-    /// as it is made ([`Make::make_to`]), never held whole, and when its fingerprint changed
-    /// it is taken as changed without comparing its bytes with the old file's.
+    /// as it is made ([`Make::make_to`]), never held whole.
     fn streams(&self) -> bool {
+        false
+    }
+
+    /// Whether the file's fingerprint is its bytes' digest, so that a file whose fingerprint
+    /// changed is known to have changed without comparing its bytes with the old file's.
+    fn print_is_bytes(&self) -> bool {
         false
     }
 
@@ -322,8 +327,8 @@ impl std::fmt::Debug for Renderer {
 }
 
 /// Where a page's template data goes: the template context, to render the page, or
-/// [`Described`], for its fingerprint. Only one of the two is made for a look at a page:
-/// either is as large as the page's data.
+/// [`Described`], for its fingerprint. Only one of the two is made for a look at a page: the
+/// context is as large as the page's data, the digest holds none of it.
 trait PageData {
     fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized));
 }
@@ -572,6 +577,10 @@ impl Make for MadeIndex {
         true
     }
 
+    fn print_is_bytes(&self) -> bool {
+        true
+    }
+
     fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
         self.renderer.index_to(out).map_err(|e| {
             Diagnostic::error(
@@ -633,6 +642,11 @@ impl Make for MadeFeed {
 
     fn streams(&self) -> bool {
         matches!(self.feed, FeedOf::Site)
+    }
+
+    /// Every feed's fingerprint is its bytes' digest ([`Planner::add_feed`]).
+    fn print_is_bytes(&self) -> bool {
+        true
     }
 
     fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {

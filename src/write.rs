@@ -184,9 +184,40 @@ pub fn write_site<'r>(
         exchange(&staging, output, &retired)?;
     } else {
         fs::rename(&staging, output)?;
+        // As an exchange would have left it: staging one build behind, so that the next
+        // build brings it up to date instead of linking every file.
+        link_back(output, &staging);
     }
     record.output = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
     Ok((stats, Some(record)))
+}
+
+/// Makes `staging` (missing) the site at `output` again, of links to its files, as the
+/// exchange leaves it after a build that replaced a site. Nothing depends on it: a link or a
+/// folder that cannot be made ends it, and the next build makes what staging lacks.
+fn link_back(output: &Path, staging: &Path) {
+    // Made here, not found: whatever took the name meanwhile is not written through.
+    if std::fs::create_dir(staging).is_err() {
+        return;
+    }
+    let _ = walkdir::WalkDir::new(output)
+        .min_depth(1)
+        .into_iter()
+        .par_bridge()
+        .try_for_each(|entry| -> Result<(), ()> {
+            let entry = entry.map_err(drop)?;
+            let rel = entry.path().strip_prefix(output).map_err(drop)?;
+            let dest = staging.join(rel);
+            let kind = entry.file_type();
+            if kind.is_dir() {
+                std::fs::create_dir_all(&dest).map_err(drop)
+            } else if kind.is_file() {
+                make_parent(staging, &dest).map_err(drop)?;
+                std::fs::hard_link(entry.path(), &dest).map_err(drop)
+            } else {
+                Ok(())
+            }
+        });
 }
 
 /// How far a write of `plan` advances its progress: one for the catalog's own files, and one
@@ -646,48 +677,59 @@ fn link_same(
             sets[i] = Some((recorded, StagedSet::default()));
         }
     }
-    if sets.iter().all(Option::is_none) {
+    let identify = inodes_identify(output, staging);
+    if sets.iter().all(Option::is_none) || !identify {
         remove_links(staging)?;
+    }
+    if sets.iter().all(Option::is_none) {
         return Ok(sets);
     }
-    let in_staging = walkdir::WalkDir::new(staging)
-        .min_depth(1)
-        .into_iter()
-        .par_bridge()
-        .try_fold(BTreeMap::<usize, StagedSet>::new, |mut found, entry| {
-            // A folder it cannot list might hold a link: an error, as in `remove_links`.
-            let entry = entry.map_err(|e| FsError {
-                action: "read",
-                path: e.path().unwrap_or(staging).to_path_buf(),
-                source: e.into(),
-            })?;
-            let kind = entry.file_type();
-            if !kind.is_dir() && !kind.is_file() {
-                replace(entry.path())?;
-                return Ok(found);
-            }
-            if kind.is_dir() {
-                return Ok(found);
-            }
-            let Ok(rel) = entry.path().strip_prefix(staging) else {
-                return Ok(found);
-            };
-            let path = crate::diag::display_path(rel);
-            #[cfg(unix)]
-            let ino = walkdir::DirEntryExt::ino(&entry);
-            #[cfg(not(unix))]
-            let ino = 0;
-            if let Some((i, recorded)) = planned(record, &planned_as, &path)
-                && ino != 0
-                && ino == recorded.stamp.inode
-            {
-                let set = found.entry(i).or_default();
-                set.claims.claim_folders_of(&path);
-                set.stats.unchanged += 1;
-            }
-            Ok::<_, WriteError>(found)
-        })
-        .try_reduce(BTreeMap::new, merge_found)?;
+    // A name relsite never writes would stand for another path's file: it is not counted, and
+    // `prune` removes it.
+    let in_staging = if !identify {
+        BTreeMap::new()
+    } else {
+        walkdir::WalkDir::new(staging)
+            .min_depth(1)
+            .same_file_system(true)
+            .into_iter()
+            .filter_entry(|entry| entry.depth() == 0 || written_name(entry.file_name()))
+            .par_bridge()
+            .try_fold(BTreeMap::<usize, StagedSet>::new, |mut found, entry| {
+                // A folder it cannot list might hold a link: an error, as in `remove_links`.
+                let entry = entry.map_err(|e| FsError {
+                    action: "read",
+                    path: e.path().unwrap_or(staging).to_path_buf(),
+                    source: e.into(),
+                })?;
+                let kind = entry.file_type();
+                if !kind.is_dir() && !kind.is_file() {
+                    replace(entry.path())?;
+                    return Ok(found);
+                }
+                if kind.is_dir() {
+                    return Ok(found);
+                }
+                let Ok(rel) = entry.path().strip_prefix(staging) else {
+                    return Ok(found);
+                };
+                let path = crate::diag::display_path(rel);
+                #[cfg(unix)]
+                let ino = walkdir::DirEntryExt::ino(&entry);
+                #[cfg(not(unix))]
+                let ino = 0;
+                if let Some((i, recorded)) = planned(record, &planned_as, &path)
+                    && ino != 0
+                    && ino == recorded.stamp.inode
+                {
+                    let set = found.entry(i).or_default();
+                    set.claims.claim_folders_of(&path);
+                    set.stats.unchanged += 1;
+                }
+                Ok::<_, WriteError>(found)
+            })
+            .try_reduce(BTreeMap::new, merge_found)?
+    };
     for (i, set) in in_staging {
         if let Some(Some((_, into))) = sets.get_mut(i) {
             into.absorb(set);
@@ -730,7 +772,15 @@ fn link_same(
                             .and_then(|m| Stamp::of_metadata(&m))
                             .is_some_and(|stamp| stamp == recorded.stamp)
                     };
-                    if !link_kept(&path, recorded, as_recorded, output, staging, set)? {
+                    let staged = link_kept(
+                        &path,
+                        recorded,
+                        as_recorded,
+                        identify,
+                        (output, staging),
+                        set,
+                    )?;
+                    if !staged {
                         set.unlinked = true;
                     }
                 }
@@ -752,6 +802,44 @@ fn link_same(
         }
     }
     Ok(sets)
+}
+
+/// Whether `name` could be one relsite writes: UTF-8 without a `\`, which paths read as a
+/// folder's, so that two names never stand for one path.
+fn written_name(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|name| !name.contains('\\'))
+}
+
+/// Whether a file of `staging` and one of `output` with one inode number are one file: both
+/// folders are on one filesystem, and not an overlay (whose files of different layers may
+/// share a number).
+fn inodes_identify(output: &Path, staging: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(a), Ok(b)) = (std::fs::metadata(output), std::fs::metadata(staging)) else {
+            return false;
+        };
+        if a.dev() != b.dev() {
+            return false;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            /// `OVERLAYFS_SUPER_MAGIC` of `statfs(2)`.
+            const OVERLAY: u64 = 0x794c_7630;
+            match rustix::fs::statfs(staging) {
+                Ok(fs) if u64::try_from(fs.f_type).is_ok_and(|t| t == OVERLAY) => return false,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (output, staging);
+        false
+    }
 }
 
 /// The planned part (by `planned_as`, indexed by recorded part) of the recorded file at `path`,
@@ -780,21 +868,23 @@ fn merge_found(
 /// Stages a file of a part the same as the last write's: the output's file, linked, into `set`.
 /// Returns whether it is staged: not when the output's file is no longer `as_recorded`, or a
 /// link could not be made (a filesystem may refuse links).
+/// A staged file already of the recorded inode is taken as linked only when inodes `identify`
+/// files ([`inodes_identify`]).
 fn link_kept(
     path: &str,
     recorded: &Entry,
     as_recorded: impl FnOnce() -> bool,
-    output: &Path,
-    staging: &Path,
+    identify: bool,
+    (output, staging): (&Path, &Path),
     set: &mut StagedSet,
 ) -> Result<bool, WriteError> {
     let old = output.join(path);
     let dest = staging.join(path);
-    // The survey saw the output's file as recorded, so its inode is the recorded one; staging
-    // is beside the output, on its filesystem. A staged file of that inode is the recorded
-    // file, whatever happened to the output's since.
-    let linked = Stamp::of_file(&dest)
-        .is_ok_and(|stamp| stamp.inode != 0 && stamp.inode == recorded.stamp.inode);
+    // The survey saw the output's file as recorded, so its inode is the recorded one. A staged
+    // file of that inode is the recorded file, whatever happened to the output's since.
+    let linked = identify
+        && Stamp::of_file(&dest)
+            .is_ok_and(|stamp| stamp.inode != 0 && stamp.inode == recorded.stamp.inode);
     if !linked {
         if !as_recorded() {
             return Ok(false);
@@ -903,7 +993,9 @@ fn prune(
             source,
         })?;
         let key = record::key(&crate::diag::display_path(&rel));
-        if kind.is_dir() {
+        if !written_name(&entry.file_name()) {
+            replace(&path)?;
+        } else if kind.is_dir() {
             if claims.has_folder(key) {
                 prune(staging, &rel, planned, claims)?;
             } else {
@@ -960,11 +1052,12 @@ fn stage_file(
         Content::Made(made) if made.streams() => {
             replace(&dest)?;
             write_made(made.as_ref(), &dest)?;
-            // A streamed file the record says differs (its bytes, or what they are made from)
-            // is not read again to compare.
-            let differs = previous
-                .and_then(|r| r.get(path))
-                .is_some_and(|(print, _)| print != record::print(&file.fingerprint));
+            // A streamed file whose fingerprint is its bytes' digest, and differs from the
+            // recorded one, is not read again to compare.
+            let differs = made.print_is_bytes()
+                && previous
+                    .and_then(|r| r.get(path))
+                    .is_some_and(|(print, _)| print != record::print(&file.fingerprint));
             // The same bytes as the output's: its file is kept, linked in over the new one in
             // one rename, so a link that cannot be made leaves the new file in place.
             if !differs && same_file(&old, &dest) {
@@ -1274,6 +1367,10 @@ mod tests {
         let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
         write(&plan_of(&[("a.html", "A"), ("b.html", "B")]), &out).unwrap();
         let a = ino(&out.join("a.html"));
+        // A first build leaves staging as an exchange would: the site's files, linked.
+        assert_eq!(ino(&staging.join("a.html")), a);
+        assert_eq!(ino(&staging.join("b.html")), ino(&out.join("b.html")));
+        assert_eq!(tree(&staging), tree(&out));
         write(&plan_of(&[("a.html", "A"), ("b.html", "B2")]), &out).unwrap();
         write(
             &plan_of(&[("a.html", "A"), ("b.html", "B2"), ("c/d.html", "D")]),
@@ -1429,8 +1526,11 @@ mod tests {
         let out = dir.path().join("public");
         std::fs::create_dir_all(dir.path().join(".public.relsite-staging/junk")).unwrap();
         write(&plan_of(&[("a.html", "A")]), &out).unwrap();
-        assert!(!dir.path().join(".public.relsite-staging").exists());
         assert!(out.join("a.html").exists());
+        // Staging holds the site, linked, and none of what was left there.
+        let staging = dir.path().join(".public.relsite-staging");
+        assert_eq!(tree(&staging), tree(&out));
+        assert!(!staging.join("junk").exists());
     }
 
     #[test]

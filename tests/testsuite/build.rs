@@ -208,8 +208,18 @@ fn building_twice_gives_identical_output() {
     );
     assert_eq!(
         site.top_level(),
-        vec!["public", "releases", "relsite.yaml"],
-        "no staging folder left"
+        vec![
+            ".public.relsite-staging",
+            "public",
+            "releases",
+            "relsite.yaml"
+        ],
+        "only the staging folder beside the output"
+    );
+    assert_eq!(
+        first,
+        site.tree(".public.relsite-staging"),
+        "staging holds the site"
     );
 }
 

@@ -535,22 +535,48 @@ fn a_kept_app_is_staged_from_what_staging_holds_only_when_it_is_the_outputs() {
         ino(&format!("public/{page}"))
     );
 
-    // A file of the kept app that is not the output's, a link and a linked folder in staging:
-    // the file is replaced by the output's, the links go, and nothing is written through them.
+    // In staging, for the kept app: a file that is not the output's, one that is another
+    // output file's, a folder of its files made a link to a folder outside, a stray file, a
+    // link, and a name that reads as the page's path. The files are replaced by the output's,
+    // the rest goes, and nothing is written through a link.
     let staged = site.path(".public.relsite-staging/field");
     std::fs::remove_file(staged.join("index.html")).unwrap();
     std::fs::write(staged.join("index.html"), "stale").unwrap();
+    let feed = staged.join("feed.xml");
+    std::fs::remove_file(&feed).unwrap();
+    std::fs::hard_link(site.path("public/tidetime/feed.xml"), &feed).unwrap();
+    let build = std::fs::read_dir(&staged)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir() && p.join("manifest.plist").is_file())
+        .expect("a build folder");
+    let build_name = build.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::remove_dir_all(&build).unwrap();
     let outside = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(outside.path(), staged.join("linked")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &build).unwrap();
+    std::fs::write(staged.join("stray.html"), "stray").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", staged.join("passwd")).unwrap();
+    std::fs::hard_link(
+        site.path("public/field/index.html"),
+        site.path(".public.relsite-staging/field\\index.html"),
+    )
+    .unwrap();
     edit("notes: Two. Tide");
-    assert_eq!(
-        ino(&format!(".public.relsite-staging/{page}")),
-        ino(&format!("public/{page}"))
-    );
+    for file in [page, "field/feed.xml"] {
+        assert_eq!(
+            ino(&format!(".public.relsite-staging/{file}")),
+            ino(&format!("public/{file}")),
+            "{file}"
+        );
+    }
     assert!(!site.read(&format!("public/{page}")).contains("stale"));
-    assert!(!site.path("public/field/linked").exists());
+    assert!(
+        site.path(&format!("public/field/{build_name}/manifest.plist"))
+            .is_file()
+    );
+    assert!(!site.path("public/field/stray.html").exists());
     assert!(!site.path("public/field/passwd").exists());
+    assert!(!site.path("public/field\\index.html").exists());
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     let fresh = build_into(&site, "out-fresh", &["--no-cache"]).0;
     assert_eq!(site.tree("public"), fresh);

@@ -356,3 +356,20 @@ fn a_linked_folder_inside_a_theme_is_not_followed() {
     assert_eq!(site.read("public/assets/logo.svg"), "<svg/>\n");
     assert!(!site.path("public/assets/outside").exists());
 }
+
+#[test]
+fn a_theme_edit_rewrites_only_the_pages_whose_bytes_change() {
+    let site = site_with_theme("custom");
+    site.run(&["theme", "eject"]).assert_ok();
+    site.build().assert_ok();
+    let before = identities(&site.path("public"));
+    // A comment in a template changes every page's fingerprint (the theme's), none of their
+    // bytes: the catalog page, written as it renders, is kept like the others.
+    let template = "themes/custom/templates/build.html";
+    let text = site.read(template);
+    site.file(template, format!("{{# edited #}}{text}").as_bytes());
+    let run = site.run(&["build", "-v"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("wrote 0 files"), "{}", run.stderr);
+    assert_eq!(before, identities(&site.path("public")));
+}
