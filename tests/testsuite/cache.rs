@@ -515,6 +515,17 @@ fn an_unchanged_app_is_kept_without_planning_and_a_change_replans_only_what_it_t
 
 #[test]
 fn a_kept_app_is_staged_from_what_staging_holds_only_when_it_is_the_outputs() {
+    kept_app_staged(&[]);
+}
+
+/// As where inodes do not tell files apart (an overlay filesystem): every kept file is linked
+/// from the output.
+#[test]
+fn a_kept_app_is_staged_from_the_output_where_inodes_do_not_identify_files() {
+    kept_app_staged(&[("RELSITE_TEST_INODES", "off")]);
+}
+
+fn kept_app_staged(env: &[(&str, &str)]) {
     use std::os::unix::fs::MetadataExt;
     let site = TestSite::example();
     let ino = |path: &str| std::fs::metadata(site.path(path)).unwrap().ino();
@@ -522,7 +533,7 @@ fn a_kept_app_is_staged_from_what_staging_holds_only_when_it_is_the_outputs() {
     let text = std::fs::read_to_string(site.path(notes)).unwrap();
     let edit = |with: &str| {
         site.file(notes, text.replace("notes: Tide", with).as_bytes());
-        let run = site.run(&["build", "-v"]);
+        let run = site.run_env(&["build", "-v"], env);
         run.assert_ok();
         assert_eq!(parts_planned(&run), "1 of 2 parts", "{}", run.stderr);
     };
@@ -578,6 +589,27 @@ fn a_kept_app_is_staged_from_what_staging_holds_only_when_it_is_the_outputs() {
     assert!(!site.path("public/field/passwd").exists());
     assert!(!site.path("public/field\\index.html").exists());
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // Staging lacks the page, and holds the output's page under a name that reads as its path.
+    let page_in_staging = site.path(&format!(".public.relsite-staging/{page}"));
+    std::fs::remove_file(&page_in_staging).unwrap();
+    std::fs::hard_link(
+        site.path(&format!("public/{page}")),
+        site.path(".public.relsite-staging/field\\index.html"),
+    )
+    .unwrap();
+    edit("notes: Three. Tide");
+    assert!(site.path(&format!("public/{page}")).is_file());
+    assert!(!site.path("public/field\\index.html").exists());
+    // In the output too, such a name is a stray, not the page it reads as.
+    std::fs::rename(
+        site.path("public/field/feed.xml"),
+        site.path("public/field\\feed.xml"),
+    )
+    .unwrap();
+    site.run_env(&["build"], env).assert_ok();
+    assert!(site.path("public/field/feed.xml").is_file());
+    assert!(!site.path("public/field\\feed.xml").exists());
     let fresh = build_into(&site, "out-fresh", &["--no-cache"]).0;
     assert_eq!(site.tree("public"), fresh);
 }

@@ -162,6 +162,17 @@ impl TestSite {
         self.run(&["build"])
     }
 
+    /// Runs relsite with `args`, then `--root <site>`, with the variables `env` set.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = relsite();
+        command
+            .args(args)
+            .arg("--root")
+            .arg(self.root())
+            .envs(env.iter().copied());
+        Run::from(command.output().expect("run relsite"))
+    }
+
     /// Runs relsite with `args`, then `--root <site>`, within [`TIME_BOUND`] and
     /// [`MEMORY_BOUND`]: a run that takes longer is killed and fails the test, one that needs
     /// more memory fails to allocate and aborts.
