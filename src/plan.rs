@@ -343,15 +343,15 @@ impl PageData for Context {
 /// context's own maps have no fixed order).
 #[derive(Default)]
 struct Described {
-    digest: sha2::Sha256,
+    digest: Digest,
     /// Why the data could not be written out, if it could not.
     problem: Option<String>,
 }
 
 impl PageData for Described {
     fn insert(&mut self, key: &'static str, value: &(impl serde::Serialize + ?Sized)) {
-        sha2::Digest::update(&mut self.digest, key.as_bytes());
-        if let Err(e) = serde_json::to_writer(DigestWriter(&mut self.digest), value) {
+        sha2::Digest::update(&mut self.digest.0, key.as_bytes());
+        if let Err(e) = serde_json::to_writer(&mut self.digest, value) {
             self.problem.get_or_insert(e.to_string());
         }
     }
@@ -362,22 +362,8 @@ impl Described {
     fn digest(self) -> Result<[u8; 32], String> {
         match self.problem {
             Some(why) => Err(why),
-            None => Ok(sha2::Digest::finalize(self.digest).into()),
+            None => Ok(sha2::Digest::finalize(self.digest.0).into()),
         }
-    }
-}
-
-/// Writes into a SHA-256 what is written into it.
-struct DigestWriter<'a>(&'a mut sha2::Sha256);
-
-impl std::io::Write for DigestWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        sha2::Digest::update(self.0, bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
