@@ -353,7 +353,7 @@ pub(crate) fn model(
         options.base_url,
         config.ipa_base_url.as_ref().map(|u| u.as_url()),
     );
-    let mut profiles = Profiles::default();
+    let mut shared = Shared::default();
     let mut releases = releases;
     releases.retain(|release| options.drafts || !release.notes.draft);
     // Grouped by app without moving the releases (each is large, and a catalog has thousands):
@@ -384,7 +384,7 @@ pub(crate) fn model(
             bundle_id,
             of_app,
             options,
-            &mut profiles,
+            &mut shared,
             &mut problems,
         ));
     }
@@ -416,7 +416,7 @@ fn model_app(
     bundle_id: String,
     releases: Vec<ReadRelease>,
     options: &ModelOptions<'_>,
-    profiles: &mut Profiles,
+    shared: &mut Shared,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<App> {
     let mut identified: Vec<Identified> = releases
@@ -479,7 +479,7 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, profiles, problems))
+        .filter_map(|i| make_build(i, &name, &icons, shared, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
     builds.shrink_to_fit();
@@ -633,7 +633,7 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
-    profiles: &mut Profiles,
+    shared: &mut Shared,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
     let Identified {
@@ -670,7 +670,7 @@ fn make_build(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     Some(Build {
-        bundle_id: profiles.text(plist.bundle_id),
+        bundle_id: shared.text(plist.bundle_id),
         slug: version_slug(&version, build_number.as_deref()),
         version,
         build_number,
@@ -680,7 +680,7 @@ fn make_build(
             .or(plist.display_name)
             .map(publishable_string)
             .unwrap_or_else(|| app_name.to_string()),
-        channel: profiles.text(publishable(notes.channel()).into_owned()),
+        channel: shared.text(publishable(notes.channel()).into_owned()),
         draft: notes.draft,
         date: notes.date,
         built_at,
@@ -691,9 +691,9 @@ fn make_build(
             sha256,
             minimum_os: plist
                 .minimum_os
-                .map(|os| profiles.text(publishable_string(os))),
-            device_families: profiles.families(plist.device_families),
-            platforms: profiles.platforms(
+                .map(|os| shared.text(publishable_string(os))),
+            device_families: shared.families(plist.device_families),
+            platforms: shared.platforms(
                 plist
                     .platforms
                     .into_iter()
@@ -702,7 +702,7 @@ fn make_build(
             ),
         },
         profile: match profile {
-            ProfileStatus::Found { profile } => Some(profiles.share(profile)),
+            ProfileStatus::Found { profile } => Some(shared.profile(profile)),
             ProfileStatus::Missing | ProfileStatus::Unreadable { .. } => None,
         },
         verdict,
@@ -726,70 +726,56 @@ pub(crate) fn render_notes(spill: &Arc<Spill>, notes: &mut Notes) -> Option<Rend
     })
 }
 
-/// The profiles of a catalog's builds, each held once however many builds carry it, and the
-/// texts and lists builds have alike (bundle id, channel, minimum OS, platforms): an app's
-/// builds are often signed with one profile.
+/// What a catalog's builds have alike, each held once however many builds carry it: their
+/// profiles (an app's builds are often signed with one), and texts and lists (bundle id,
+/// channel, minimum OS, device families, platforms).
 #[derive(Default)]
-struct Profiles {
+struct Shared {
     /// Each profile as read, with the same made publishable.
     published: std::collections::HashMap<Arc<Profile>, Arc<Profile>>,
     /// The publishable profiles, each once.
-    shared: std::collections::HashSet<Arc<Profile>>,
+    profiles: std::collections::HashSet<Arc<Profile>>,
     texts: std::collections::HashSet<Arc<str>>,
     families: std::collections::HashSet<Arc<[u64]>>,
     platforms: std::collections::HashSet<Arc<[String]>>,
 }
 
-/// `value`, or the equal one `set` holds already, held once.
-fn held_once<T: ?Sized + Eq + std::hash::Hash>(
-    set: &mut std::collections::HashSet<Arc<T>>,
-    value: Arc<T>,
-) -> Arc<T> {
-    match set.get(&value) {
-        Some(held) => Arc::clone(held),
-        None => {
-            set.insert(Arc::clone(&value));
-            value
-        }
+/// The value `set` holds equal to `value`, taking `value` in when it holds none.
+fn held_once<T, V>(set: &mut std::collections::HashSet<Arc<T>>, value: V) -> Arc<T>
+where
+    T: ?Sized + Eq + std::hash::Hash,
+    V: std::borrow::Borrow<T> + Into<Arc<T>>,
+{
+    if let Some(held) = set.get(value.borrow()) {
+        return Arc::clone(held);
     }
+    let held: Arc<T> = value.into();
+    set.insert(Arc::clone(&held));
+    held
 }
 
-impl Profiles {
+impl Shared {
     fn text(&mut self, text: String) -> Arc<str> {
-        match self.texts.get(text.as_str()) {
-            Some(held) => Arc::clone(held),
-            None => held_once(&mut self.texts, Arc::from(text)),
-        }
+        held_once(&mut self.texts, text)
     }
 
     fn families(&mut self, families: Vec<u64>) -> Arc<[u64]> {
-        match self.families.get(families.as_slice()) {
-            Some(held) => Arc::clone(held),
-            None => held_once(&mut self.families, Arc::from(families)),
-        }
+        held_once(&mut self.families, families)
     }
 
     fn platforms(&mut self, platforms: Vec<String>) -> Arc<[String]> {
-        match self.platforms.get(platforms.as_slice()) {
-            Some(held) => Arc::clone(held),
-            None => held_once(&mut self.platforms, Arc::from(platforms)),
-        }
+        held_once(&mut self.platforms, platforms)
     }
 
     /// `profile` (as read) made publishable, held once however many builds have it.
-    fn share(&mut self, profile: Arc<Profile>) -> Arc<Profile> {
+    fn profile(&mut self, profile: Arc<Profile>) -> Arc<Profile> {
         if let Some(published) = self.published.get(&profile) {
             return Arc::clone(published);
         }
-        let publishable = publishable_profile(Arc::clone(&profile));
-        let shared = match self.shared.get(&publishable) {
-            Some(shared) => Arc::clone(shared),
-            None => {
-                let shared = Arc::new(publishable);
-                self.shared.insert(Arc::clone(&shared));
-                shared
-            }
-        };
+        let shared = held_once(
+            &mut self.profiles,
+            publishable_profile(Arc::clone(&profile)),
+        );
         self.published.insert(profile, Arc::clone(&shared));
         shared
     }
