@@ -664,8 +664,8 @@ fn stage_files(
 /// [`remove_links`] does): a part whose files staging already holds as the output's (the same
 /// inodes, as the directory lists them) is staged without another call. Only the parts it
 /// lacks files of, such as those the last build changed, are found again by a walk of the
-/// output and linked. Returns, for each planned part the same, its
-/// index in the record and its staged set.
+/// output and linked. Returns, for each planned part the same, its index in the record and its
+/// staged set.
 fn link_same(
     output: &Path,
     staging: &Path,
@@ -733,11 +733,7 @@ fn link_same(
             })
             .try_reduce(BTreeMap::new, merge_found)?
     };
-    for (i, set) in in_staging {
-        if let Some(Some((_, into))) = sets.get_mut(i) {
-            into.absorb(set);
-        }
-    }
+    absorb_found(&mut sets, in_staging);
     // A part staging holds every file of is staged; the others are found in the output
     // instead, from the start.
     for (recorded, planned) in planned_as.iter_mut().enumerate() {
@@ -795,11 +791,7 @@ fn link_same(
                 Ok(found)
             })
             .try_reduce(BTreeMap::new, merge_found)?;
-        for (i, set) in in_output {
-            if let Some(Some((_, into))) = sets.get_mut(i) {
-                into.absorb(set);
-            }
-        }
+        absorb_found(&mut sets, in_output);
     }
     // A part with a file that could not be linked, or gone since the survey, is planned.
     for slot in &mut sets {
@@ -864,6 +856,15 @@ fn planned<'r>(
     let recorded = record.entry(record::key(path))?;
     let part = usize::try_from(recorded.part).ok()?;
     Some((planned_as.get(part).copied().flatten()?, recorded))
+}
+
+/// Takes what a walk found of each planned part into the part's staged set.
+fn absorb_found(sets: &mut [Option<(usize, StagedSet)>], found: BTreeMap<usize, StagedSet>) {
+    for (i, set) in found {
+        if let Some(Some((_, into))) = sets.get_mut(i) {
+            into.absorb(set);
+        }
+    }
 }
 
 /// Takes the staged sets of one walk's share into those of another's.
