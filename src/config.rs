@@ -54,6 +54,14 @@ pub struct Config {
     /// disallows everything (in-house apps must not be found publicly).
     #[serde(default)]
     pub public: bool,
+    /// A private catalog: each build's install files are published under an unguessable path
+    /// derived from the site secret, and the pages, which name those paths, belong behind the
+    /// host's login.
+    #[serde(default)]
+    pub private: bool,
+    /// A file outside the site holding the site secret, when `RELSITE_SECRET` is not set.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
     /// Where `relsite deploy` publishes the output.
     #[serde(default)]
     pub deploy: Option<DeploySettings>,
@@ -320,6 +328,12 @@ impl Config {
             && let Err(why) = crate::markdown::check_length("`description`", description)
         {
             error(&["description"], why);
+        }
+        if self.private && self.public {
+            error(
+                &["private"],
+                "`private: true` and `public: true` contradict: a private catalog is never indexed".into(),
+            );
         }
         if self.title.trim().is_empty() {
             error(&["title"], "`title` must not be empty".into());

@@ -29,6 +29,7 @@ pub(crate) mod published;
 pub(crate) mod record;
 pub(crate) mod render;
 pub(crate) mod scan;
+pub(crate) mod secret;
 pub(crate) mod spill;
 pub(crate) mod text;
 pub mod ui;

@@ -83,6 +83,13 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         all.extend(ds);
         all
     })?;
+    // Not yet used for paths: the secret is checked, so a private site without one stops here.
+    let _secret = crate::secret::SiteSecret::load(
+        &config,
+        root,
+        std::env::var(crate::secret::SECRET_VAR).ok(),
+    )
+    .map_err(Diagnostics::from)?;
     let base_url = match &options.base_url {
         Some(raw) => HttpsUrl::parse_preview(raw).map_err(|why| {
             Diagnostics::from(Diagnostic::error(None, format!("--base-url: {why}")))
