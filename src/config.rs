@@ -332,7 +332,8 @@ impl Config {
         if self.private && self.public {
             error(
                 &["private"],
-                "`private: true` and `public: true` contradict: a private catalog is never indexed".into(),
+                "`private: true` and `public: true` contradict: a private catalog is never indexed"
+                    .into(),
             );
         }
         if self.title.trim().is_empty() {

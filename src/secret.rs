@@ -60,7 +60,9 @@ impl SiteSecret {
         }
         let problem = |message: String| Diagnostic::error(PathBuf::from(CONFIG_FILE), message);
         if let Some(value) = env.filter(|v| !v.is_empty()) {
-            return SiteSecret::new(&value, SECRET_VAR).map(Some).map_err(problem);
+            return SiteSecret::new(&value, SECRET_VAR)
+                .map(Some)
+                .map_err(problem);
         }
         let Some(file) = &config.secret_file else {
             return Err(problem(format!(
@@ -71,8 +73,8 @@ impl SiteSecret {
         let shown = crate::diag::display_path(file);
         let real = std::fs::canonicalize(&path)
             .map_err(|e| problem(format!("`secret_file` {shown}: {e}")))?;
-        let real_root = std::fs::canonicalize(root)
-            .map_err(|e| problem(format!("the site folder: {e}")))?;
+        let real_root =
+            std::fs::canonicalize(root).map_err(|e| problem(format!("the site folder: {e}")))?;
         if real.starts_with(&real_root) {
             return Err(problem(format!(
                 "`secret_file` {shown} is inside the site, where it could be committed or published: keep it outside"
@@ -149,7 +151,11 @@ mod tests {
         ];
         for token in &tokens {
             assert_eq!(token.len(), 32);
-            assert!(token.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(
+                token
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
         }
         let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
         assert_eq!(distinct.len(), tokens.len());
@@ -170,5 +176,60 @@ mod tests {
             "a file's newline"
         );
         assert_eq!(format!("{:?}", secret()), "SiteSecret(..)");
+    }
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    fn config(extra: &str) -> Config {
+        Config::parse(
+            &format!("title: T\nbase_url: https://example.com/\n{extra}"),
+            Path::new(CONFIG_FILE),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_private_site_needs_a_secret_and_others_have_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "0123456789abcdef0123456789abcdef".to_string();
+        assert!(
+            SiteSecret::load(&config(""), dir.path(), Some(secret.clone()))
+                .unwrap()
+                .is_none()
+        );
+        let private = config("private: true\n");
+        let err = SiteSecret::load(&private, dir.path(), None).unwrap_err();
+        assert!(
+            err.to_string().contains("`private: true` needs a secret"),
+            "{err}"
+        );
+        assert!(
+            SiteSecret::load(&private, dir.path(), Some(secret))
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_secret_file_is_read_only_outside_the_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            dir.path().join("secret"),
+            "0123456789abcdef0123456789abcdef\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("secret"), "0123456789abcdef0123456789abcdef\n").unwrap();
+        let outside = config("private: true\nsecret_file: ../secret\n");
+        assert!(SiteSecret::load(&outside, &root, None).unwrap().is_some());
+        let inside = config("private: true\nsecret_file: secret\n");
+        let err = SiteSecret::load(&inside, &root, None).unwrap_err();
+        assert!(err.to_string().contains("is inside the site"), "{err}");
+        let missing = config("private: true\nsecret_file: ../nothing\n");
+        assert!(SiteSecret::load(&missing, &root, None).is_err());
     }
 }
