@@ -16,6 +16,10 @@ use crate::catalog::{App, Build};
 use crate::urls;
 
 /// Icon sizes published with every build, in pixels, each as `icon-<px>.png`.
+/// The folder of a private catalog's install files, each build's in `i/<token>/`: the only
+/// files its host serves without a login.
+pub const INSTALL_DIR: &str = "i";
+
 pub const ICON_SIZES: &[u32] = &[MANIFEST_DISPLAY_ICON, PAGE_ICON];
 
 /// The icon iOS shows while it installs (the manifest's `display-image`).
@@ -163,8 +167,18 @@ impl Layout {
         self.page(&[&app.slug, &build.slug])
     }
 
+    /// The folder of a build's install files: `i/<token>/` in a private catalog, else its
+    /// page's folder.
+    fn install_dir<'b>(app: &'b App, build: &'b Build) -> [&'b str; 2] {
+        match &build.install_token {
+            Some(token) => [INSTALL_DIR, token],
+            None => [&app.slug, &build.slug],
+        }
+    }
+
     pub fn manifest(&self, app: &App, build: &Build) -> Place {
-        Layout::file(&self.base, &[&app.slug, &build.slug, MANIFEST])
+        let [dir, sub] = Layout::install_dir(app, build);
+        Layout::file(&self.base, &[dir, sub, MANIFEST])
     }
 
     /// The QR code of the build's page, beside it ([`Layout::qr_beside`]).
@@ -180,15 +194,14 @@ impl Layout {
 
     /// The build's icon of `px` pixels, one of [`ICON_SIZES`].
     pub fn icon(&self, app: &App, build: &Build, px: u32) -> Place {
-        Layout::file(&self.base, &[&app.slug, &build.slug, &icon_file(px)])
+        let [dir, sub] = Layout::install_dir(app, build);
+        Layout::file(&self.base, &[dir, sub, &icon_file(px)])
     }
 
     /// The IPA, below `ipa_base_url` when the site has one.
     pub fn ipa(&self, app: &App, build: &Build) -> Place {
-        Layout::file(
-            &self.ipa_base,
-            &[&app.slug, &build.slug, &build.ipa_file_name],
-        )
+        let [dir, sub] = Layout::install_dir(app, build);
+        Layout::file(&self.ipa_base, &[dir, sub, &build.ipa_file_name])
     }
 
     /// The `itms-services` link that installs the build.

@@ -83,8 +83,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         all.extend(ds);
         all
     })?;
-    // Not yet used for paths: the secret is checked, so a private site without one stops here.
-    let _secret = crate::secret::SiteSecret::load(
+    let secret = crate::secret::SiteSecret::load(
         &config,
         root,
         std::env::var(crate::secret::SECRET_VAR).ok(),
@@ -260,6 +259,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         configured_icons: &configured_icons,
         icons: cache.icons(),
         reserved: &reserved,
+        secret: secret.as_ref(),
     };
     let (catalog, problems) = catalog::model(&config, releases, &model_options);
     let catalog = Arc::new(catalog);

@@ -103,6 +103,9 @@ pub(crate) struct Build {
     pub notes: Option<RenderedNotes>,
     /// Path segment of the build below its app.
     pub slug: String,
+    /// The secret path segment of a private catalog's build: its install files (manifest,
+    /// icons, IPA) go in `i/<token>/` ([`crate::layout::INSTALL_DIR`]).
+    pub install_token: Option<String>,
     /// The IPA's file name in the output.
     pub ipa_file_name: String,
     pub package: Package,
@@ -340,6 +343,8 @@ pub(crate) struct ModelOptions<'a> {
     pub icons: &'a IconStore,
     /// Names no app, build or channel may take: relsite's own and the theme's.
     pub reserved: &'a ReservedNames,
+    /// The site secret of a private catalog: its builds' install files go under tokens.
+    pub secret: Option<&'a crate::secret::SiteSecret>,
 }
 
 /// Builds the catalog from every release read. Drafts are left out unless `drafts`.
@@ -479,7 +484,7 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, shared, problems))
+        .filter_map(|i| make_build(i, &name, &icons, options.secret, shared, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
     builds.shrink_to_fit();
@@ -633,6 +638,7 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
+    secret: Option<&crate::secret::SiteSecret>,
     shared: &mut Shared,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
@@ -669,9 +675,11 @@ fn make_build(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let slug = version_slug(&version, build_number.as_deref());
     Some(Build {
+        install_token: secret.map(|s| s.install_token(&plist.bundle_id, &slug)),
         bundle_id: shared.text(plist.bundle_id),
-        slug: version_slug(&version, build_number.as_deref()),
+        slug,
         version,
         build_number,
         title: notes

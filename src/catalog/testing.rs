@@ -246,6 +246,7 @@ pub fn modelled_with(
         configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
         icons: icon_store(),
         reserved: &builtin_reserved_names(),
+        secret: None,
     };
     let releases = releases.into_iter().map(Release::read).collect();
     let (catalog, problems) = crate::catalog::model(config, releases, &options);

@@ -270,6 +270,8 @@ fn release_problems(
         configured_icons: &configured_icons,
         icons,
         reserved: &reserved,
+        // Checking a release does not need its secret paths.
+        secret: None,
     };
     problems.extend(crate::catalog::model(config, vec![release], &options).1);
     problems
