@@ -277,6 +277,10 @@ impl ReservedNames {
             let icon = icon_file(px);
             own(&icon, format!("the icons `<app>/<version>/{icon}`"));
         }
+        own(
+            INSTALL_DIR,
+            format!("the install files of private catalogs, `{INSTALL_DIR}/<token>/`"),
+        );
         let index = crate::published::INDEX_FILE;
         own(index, format!("the published catalog index `{index}`"));
         for host in [HEADERS_FILE, ROBOTS_FILE] {
