@@ -15,11 +15,15 @@ use url::Url;
 use crate::catalog::{App, Build};
 use crate::urls;
 
-/// Icon sizes published with every build, in pixels, each as `icon-<px>.png`.
 /// The folder of a private catalog's install files, each build's in `i/<token>/`: the only
 /// files its host serves without a login.
 pub const INSTALL_DIR: &str = "i";
 
+/// The folder of what only a secret link reaches: the catalog index of a site with a secret,
+/// `s/<token>/catalog.json`, and unlisted channels' pages, `s/<token>/`.
+pub const SHARE_DIR: &str = "s";
+
+/// Icon sizes published with every build, in pixels, each as `icon-<px>.png`.
 pub const ICON_SIZES: &[u32] = &[MANIFEST_DISPLAY_ICON, PAGE_ICON];
 
 /// The icon iOS shows while it installs (the manifest's `display-image`).
@@ -87,18 +91,28 @@ pub enum AppFeed {
 pub struct Layout {
     base: Url,
     ipa_base: Url,
+    /// The secret folder of the catalog index, when the site has a secret.
+    index_token: Option<String>,
 }
 
 impl Layout {
-    pub fn new(base_url: &Url, ipa_base_url: Option<&Url>) -> Layout {
+    /// `index_token`: the site secret's token for the catalog index
+    /// ([`crate::secret::SiteSecret::index_token`]), when the site has a secret.
+    pub fn new(base_url: &Url, ipa_base_url: Option<&Url>, index_token: Option<String>) -> Layout {
         Layout {
             base: base_url.clone(),
             ipa_base: ipa_base_url.unwrap_or(base_url).clone(),
+            index_token,
         }
     }
 
     pub fn base_url(&self) -> &Url {
         &self.base
+    }
+
+    /// Whether the site has a secret, so that its pages and index name secret paths.
+    pub fn has_secret(&self) -> bool {
+        self.index_token.is_some()
     }
 
     /// A page: the folder of `segments` with its `index.html`.
@@ -129,6 +143,17 @@ impl Layout {
     /// The page hosts serve for a missing path, at the root.
     pub fn not_found_page(&self) -> Place {
         Layout::file(&self.base, &[NOT_FOUND_PAGE])
+    }
+
+    /// The published catalog index: `catalog.json`, or `s/<token>/catalog.json` in a site with
+    /// a secret, whose index lists private and unlisted builds' secret paths.
+    pub fn index(&self) -> Place {
+        let file = index_file(self.index_token.as_deref());
+        Place {
+            url: urls::join_file(&self.base, &file.split('/').collect::<Vec<_>>()),
+            href: file.clone(),
+            file,
+        }
     }
 
     /// The Atom feed of every build.
@@ -221,6 +246,47 @@ impl Layout {
     }
 }
 
+/// The published catalog index's path below the output root, with the site secret's
+/// `index_token` when the site has one ([`Layout::index`]).
+pub fn index_file(index_token: Option<&str>) -> String {
+    let index = crate::published::INDEX_FILE;
+    match index_token {
+        Some(token) => format!("{SHARE_DIR}/{token}/{index}"),
+        None => index.to_string(),
+    }
+}
+
+/// Whether `segment` is a secret token's path segment: 32 lowercase hex digits.
+pub fn is_token(segment: &str) -> bool {
+    segment.len() == 32
+        && segment
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `path` is where a catalog index is published, with or without a secret.
+pub fn is_index_path(path: &str) -> bool {
+    let index = crate::published::INDEX_FILE;
+    match path.split('/').collect::<Vec<_>>().as_slice() {
+        [file] => *file == index,
+        [SHARE_DIR, token, file] => is_token(token) && *file == index,
+        _ => false,
+    }
+}
+
+/// `path` with its secret token, if any, cut to its first 6 digits (`i/3f9a1c…/manifest.plist`),
+/// for logs and messages that may be public, such as a CI run's.
+pub fn redacted(path: &str) -> String {
+    let mut parts: Vec<String> = path.split('/').map(str::to_string).collect();
+    if parts.len() > 2
+        && matches!(parts[0].as_str(), INSTALL_DIR | SHARE_DIR)
+        && is_token(&parts[1])
+    {
+        parts[1] = format!("{}…", &parts[1][..6]);
+    }
+    parts.join("/")
+}
+
 /// `icon-<px>.png`.
 pub fn icon_file(px: u32) -> String {
     format!("icon-{px}.png")
@@ -281,6 +347,12 @@ impl ReservedNames {
             INSTALL_DIR,
             format!("the install files of private catalogs, `{INSTALL_DIR}/<token>/`"),
         );
+        own(
+            SHARE_DIR,
+            format!(
+                "the secret catalog index and unlisted channels' pages, `{SHARE_DIR}/<token>/`"
+            ),
+        );
         let index = crate::published::INDEX_FILE;
         own(index, format!("the published catalog index `{index}`"));
         for host in [HEADERS_FILE, ROBOTS_FILE] {
@@ -309,19 +381,25 @@ impl ReservedNames {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
-    use crate::catalog::testing::{config, modelled_with, release};
+    use crate::catalog::testing::{config, modelled_secret, release, test_secret};
     use std::sync::Arc;
 
     const BASE: &str = "https://e.com/builds/";
 
     /// One app, slug `field`, with build 1.0 (7) on channel `Beta Testers`.
     fn field(extra_config: &str) -> Arc<Catalog> {
+        field_with(extra_config, None)
+    }
+
+    /// [`field`] in a site with `secret`.
+    fn field_with(extra_config: &str, secret: Option<&crate::secret::SiteSecret>) -> Arc<Catalog> {
         let config = config(&format!(
             "apps:\n  com.e.field:\n    slug: field\n{extra_config}"
         ));
-        let (catalog, problems) = modelled_with(
+        let (catalog, problems) = modelled_secret(
             &config,
             false,
+            secret,
             vec![
                 release("com.e.field", "1.0", "7")
                     .ipa("releases/Field 1.0.ipa")
@@ -342,7 +420,7 @@ mod tests {
 
     #[test]
     fn root_climbs_one_level_per_folder() {
-        let layout = Layout::new(&Url::parse("https://e.com/builds/").unwrap(), None);
+        let layout = Layout::new(&Url::parse("https://e.com/builds/").unwrap(), None, None);
         assert_eq!(layout.catalog_page().root(), "");
         assert_eq!(layout.catalog_page().file, "index.html");
         assert_eq!(layout.catalog_page().href, "");
@@ -394,6 +472,77 @@ mod tests {
             layout.install_link(app, build),
             "itms-services://?action=download-manifest&url=https%3A%2F%2Fe.com%2Fbuilds%2Ffield%2F1.0-7%2Fmanifest.plist"
         );
+    }
+
+    #[test]
+    fn private_build_files_sit_under_their_token() {
+        let secret = test_secret();
+        let catalog = field_with(
+            "private: true\nipa_base_url: https://cdn.e.com/ipas\n",
+            Some(&secret),
+        );
+        let (layout, app) = (&catalog.layout, &catalog.apps[0]);
+        let build = &app.builds[0];
+        let token = secret.install_token("com.e.field", "1.0-7");
+        assert_eq!(build.install_token.as_deref(), Some(token.as_str()));
+        let dir = format!("i/{token}/");
+        let file = format!("{dir}manifest.plist");
+        let manifest = layout.manifest(app, build);
+        assert_place(manifest, &file, &file, &format!("{BASE}{file}"), "../../");
+        for &px in ICON_SIZES {
+            let file = format!("{dir}icon-{px}.png");
+            assert_place(
+                layout.icon(app, build, px),
+                &file,
+                &file,
+                &format!("{BASE}{file}"),
+                "../../",
+            );
+        }
+        let file = format!("{dir}field-1.0.ipa");
+        let url = format!("https://cdn.e.com/ipas/{file}");
+        assert_place(layout.ipa(app, build), &file, &file, &url, "../../");
+        // The page and its QR code stay where they are, behind the host's login.
+        assert_eq!(layout.build_page(app, build).file, "field/1.0-7/index.html");
+        assert_eq!(layout.qr(app, build).file, "field/1.0-7/qr.svg");
+        let index = format!("s/{}/catalog.json", secret.index_token());
+        assert_place(
+            layout.index(),
+            &index,
+            &index,
+            &format!("{BASE}{index}"),
+            "../../",
+        );
+        assert_eq!(field("").layout.index().file, "catalog.json");
+    }
+
+    #[test]
+    fn secret_paths_are_told_apart_and_redacted() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert!(is_token(token));
+        for not in [&token[1..], "0123456789ABCDEF0123456789ABCDEF", "field"] {
+            assert!(!is_token(not), "{not}");
+        }
+        assert!(is_index_path("catalog.json"));
+        assert!(is_index_path(&format!("s/{token}/catalog.json")));
+        for not in [
+            format!("i/{token}/catalog.json"),
+            format!("s/{token}/field/catalog.json"),
+            "s/field/catalog.json".to_string(),
+            "field/catalog.json".to_string(),
+        ] {
+            assert!(!is_index_path(&not), "{not}");
+        }
+        assert_eq!(
+            redacted(&format!("i/{token}/manifest.plist")),
+            "i/012345…/manifest.plist"
+        );
+        assert_eq!(
+            redacted(&format!("s/{token}/field/1.0/index.html")),
+            "s/012345…/field/1.0/index.html"
+        );
+        assert_eq!(redacted("field/1.0/index.html"), "field/1.0/index.html");
+        assert_eq!(redacted(&format!("i/{token}")), format!("i/{token}"));
     }
 
     #[test]
@@ -511,6 +660,10 @@ mod tests {
         let catalog = field("");
         let (layout, app) = (&catalog.layout, &catalog.apps[0]);
         let build = &app.builds[0];
+        let secret = test_secret();
+        let private = field_with("private: true\n", Some(&secret));
+        let (private_layout, private_app) = (&private.layout, &private.apps[0]);
+        let private_build = &private_app.builds[0];
         let reserved = ReservedNames::new([("assets/relsite.css", "the built-in theme".into())]);
         let mut places = vec![
             layout.catalog_page(),
@@ -522,22 +675,29 @@ mod tests {
             layout.latest_page(app, Some("beta")),
             layout.build_page(app, build),
             layout.manifest(app, build),
+            layout.index(),
+            private_layout.manifest(private_app, private_build),
+            private_layout.index(),
         ];
         places.extend(ICON_SIZES.iter().map(|&px| layout.icon(app, build, px)));
         places.extend(
             [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom].map(|f| layout.app_feed(app, f)),
         );
         // Every name relsite chose itself, at any depth: all but the slugs and the page number.
+        let tokens = [
+            private_build.install_token.clone().unwrap(),
+            secret.index_token(),
+        ];
         let slugs = [app.slug.as_str(), build.slug.as_str(), "beta", "2"];
         let mut names: Vec<&str> = places
             .iter()
             .flat_map(|p| p.file.split('/'))
-            .filter(|name| !slugs.contains(name))
+            .filter(|name| !slugs.contains(name) && !tokens.iter().any(|t| t == name))
             .chain([HEADERS_FILE, ROBOTS_FILE, crate::write::MARKER, "assets"])
             .collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 14, "{names:?}");
+        assert_eq!(names.len(), 17, "{names:?}");
         for name in names {
             assert!(reserved.owner(name).is_some(), "{name} is not reserved");
             assert!(

@@ -1128,7 +1128,7 @@ impl Planner<'_> {
                 let made = MadeIndex {
                     renderer: Arc::clone(&self.renderer),
                 };
-                let file = crate::published::INDEX_FILE.to_string();
+                let file = self.layout().index().file;
                 let origin = Origin::site("the published catalog index");
                 self.add(file, Content::Made(Arc::new(made)), origin, print);
             }

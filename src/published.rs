@@ -209,10 +209,10 @@ pub fn builds_files(file: &Path) -> Result<Vec<(String, String, Vec<String>)>, S
         .collect())
 }
 
-/// The catalog published at `base` (over HTTPS, or HTTP on this machine for a preview), with
-/// each build's icons fetched from where they are published; none when there is no catalog
-/// yet (an answer of 404).
-pub fn fetch(base: &url::Url) -> Result<Vec<PublishedBuild>, Diagnostic> {
+/// The catalog published at `base` (over HTTPS, or HTTP on this machine for a preview), its
+/// index at `index` below it, with each build's icons fetched from where they are published;
+/// none when there is no catalog yet (an answer of 404).
+pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagnostic> {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(60)))
@@ -239,11 +239,11 @@ pub fn fetch(base: &url::Url) -> Result<Vec<PublishedBuild>, Diagnostic> {
             status => Err(fail(format!("answers {status}"))),
         }
     };
-    let Some(bytes) = get(INDEX_FILE, MAX_INDEX_BYTES)? else {
+    let Some(bytes) = get(index, MAX_INDEX_BYTES)? else {
         return Ok(Vec::new());
     };
     let from = base
-        .join(INDEX_FILE)
+        .join(index)
         .map_or_else(|_| base.to_string(), String::from);
     let mut builds = parse(&bytes, &from)?;
     for build in &mut builds {

@@ -34,7 +34,7 @@ impl std::fmt::Debug for SiteSecret {
 
 impl SiteSecret {
     /// The secret from its text: trailing whitespace (a file's newline) is not part of it.
-    fn new(text: &str, source: &str) -> Result<SiteSecret, String> {
+    pub(crate) fn new(text: &str, source: &str) -> Result<SiteSecret, String> {
         let secret = text.trim_end();
         if secret.len() < MIN_SECRET_BYTES {
             return Err(format!(
@@ -109,6 +109,16 @@ impl SiteSecret {
     /// The path segment of an unlisted channel's pages, by the channel's slug.
     pub fn share_token(&self, channel_slug: &str) -> String {
         self.token("share", &[channel_slug])
+    }
+
+    /// The published catalog index's path below the output root in the site at `root`: below
+    /// the secret's token when the site needs a secret
+    /// ([`crate::layout::index_file`]). For commands that read the index before a build.
+    pub fn index_file_of(config: &Config, root: &Path) -> Result<String, Diagnostic> {
+        let secret = SiteSecret::load(config, root, std::env::var(SECRET_VAR).ok())?;
+        Ok(crate::layout::index_file(
+            secret.map(|s| s.index_token()).as_deref(),
+        ))
     }
 
     /// The path segment of the published catalog index.

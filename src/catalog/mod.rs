@@ -357,6 +357,7 @@ pub(crate) fn model(
     let layout = Layout::new(
         options.base_url,
         config.ipa_base_url.as_ref().map(|u| u.as_url()),
+        options.secret.map(|s| s.index_token()),
     );
     let mut shared = Shared::default();
     let mut releases = releases;

@@ -239,6 +239,24 @@ pub fn modelled_with(
     drafts: bool,
     releases: Vec<Release>,
 ) -> (Arc<Catalog>, Vec<Diagnostic>) {
+    modelled_secret(config, drafts, None, releases)
+}
+
+/// The secret of tests' private catalogs.
+pub fn test_secret() -> crate::secret::SiteSecret {
+    crate::secret::SiteSecret::new(TEST_SECRET, "the test secret").unwrap()
+}
+
+/// The text of [`test_secret`].
+pub const TEST_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// As [`modelled_with`], with the site secret `secret`.
+pub fn modelled_secret(
+    config: &Config,
+    drafts: bool,
+    secret: Option<&crate::secret::SiteSecret>,
+    releases: Vec<Release>,
+) -> (Arc<Catalog>, Vec<Diagnostic>) {
     let options = ModelOptions {
         base_url: config.base_url.as_url(),
         drafts,
@@ -246,7 +264,7 @@ pub fn modelled_with(
         configured_icons: &BTreeMap::<String, Arc<IconSet>>::new(),
         icons: icon_store(),
         reserved: &builtin_reserved_names(),
-        secret: None,
+        secret,
     };
     let releases = releases.into_iter().map(Release::read).collect();
     let (catalog, problems) = crate::catalog::model(config, releases, &options);

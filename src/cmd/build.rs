@@ -37,7 +37,9 @@ fn from_published(
             "`build --from-published` needs `ipa_base_url`: the IPAs of builds not at hand cannot be in the output; with `deploy`, the target keeps them",
         )));
     }
-    let published = crate::published::fetch(base.as_url()).map_err(Failure::unwritten)?;
+    let index = crate::secret::SiteSecret::index_file_of(&config, &options.root)
+        .map_err(Failure::unwritten)?;
+    let published = crate::published::fetch(base.as_url(), &index).map_err(Failure::unwritten)?;
     ui.detail(format!(
         "{} published at {}",
         plural(published.len(), "build"),

@@ -7,6 +7,7 @@ use crate::cmd::{Failure, build};
 use crate::config::Config;
 use crate::deploy::{Deploy, DeployError, Plan, Target};
 use crate::diag::Diagnostic;
+use crate::layout::redacted;
 use crate::published::PublishedBuild;
 use crate::render::views::human_size;
 use crate::ui::{Ui, plural};
@@ -84,8 +85,14 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         ui.notice(notice);
     }
     if args.build.from_published {
-        let recorded = previous.as_ref().is_some_and(|r| !r.objects.is_empty());
-        options.published = deploy.published(recorded).map_err(failed)?;
+        let index = crate::secret::SiteSecret::index_file_of(&config, &options.root)
+            .map_err(Failure::unwritten)?;
+        let recorded: Vec<&str> = previous
+            .iter()
+            .flat_map(|r| r.objects.keys())
+            .map(String::as_str)
+            .collect();
+        options.published = deploy.published(&index, &recorded).map_err(failed)?;
         ui.detail(format!(
             "{} published in {}",
             plural(options.published.len(), "build"),
@@ -161,7 +168,9 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
     {
         ui.notice(format!("{why}: the next deploy hashes every file again"));
     }
-    let index = prepared.output_dir.join(crate::published::INDEX_FILE);
+    let index = prepared
+        .output_dir
+        .join(prepared.catalog.layout.index().file);
     let indexed = crate::published::builds_files(&index)
         .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
     moved_files(&options.published, &indexed, &target)?;
@@ -190,12 +199,12 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         for (_, file) in &plan.uploads {
             ui.status(format!(
                 "would upload {} ({})",
-                file.path,
+                redacted(&file.path),
                 human_size(file.size)
             ));
         }
         for key in &plan.deletes {
-            ui.status(format!("would delete {key}"));
+            ui.status(format!("would delete {}", redacted(key)));
         }
         ui.status(format!(
             "{} to {}; nothing was changed (--dry-run)",
@@ -223,14 +232,14 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
                 if lines {
                     ui.status(format!(
                         "uploaded {} ({})",
-                        file.path,
+                        redacted(&file.path),
                         human_size(file.size)
                     ));
                 }
             },
             &|key| {
                 if lines {
-                    ui.status(format!("deleted {key}"));
+                    ui.status(format!("deleted {}", redacted(key)));
                 }
             },
         )
@@ -280,11 +289,11 @@ fn moved_files(
             problems.push(Diagnostic::error(
                 None,
                 format!(
-                    "{}: {} of {id} is published at {}, and would now be at {}: its files stay where they are, so keep the app's slug (apps.{id}.slug) and ipa_base_url as they were",
+                    "{}: {} of {id} is published at {}, and would now be at {}: its files stay where they are, so keep the app's slug (apps.{id}.slug), ipa_base_url, `private` and the site secret as they were, or deploy once without --from-published from a folder that holds every build",
                     target.url,
                     build.release.display(),
-                    was.first().map_or("", String::as_str),
-                    is.first().map_or("", String::as_str),
+                    redacted(was.first().map_or("", String::as_str)),
+                    redacted(is.first().map_or("", String::as_str)),
                 ),
             ));
         }

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 pub use target::Target;
 
-use crate::layout::{HEADERS_FILE, NOT_FOUND_PAGE, ROBOTS_FILE};
+use crate::layout::{
+    HEADERS_FILE, NOT_FOUND_PAGE, ROBOTS_FILE, SHARE_DIR, is_index_path, is_token,
+};
 use crate::published::INDEX_FILE;
 
 /// The deployment record's name below the prefix.
@@ -89,6 +91,13 @@ impl Stage {
                 "feed.xml" | "releases.json" | "latest.json" | HEADERS_FILE | ROBOTS_FILE
             );
         let app_folder = |part: &str| part == "latest" || part == "page";
+        if let [SHARE_DIR, token, rest @ ..] = parts.as_slice()
+            && is_token(token)
+            && !rest.is_empty()
+        {
+            // Below a secret folder, files are what they would be at the root.
+            return Stage::of(&rest.join("/"));
+        }
         match parts.as_slice() {
             [INDEX_FILE] => Stage::Index,
             [_] if page || name == NOT_FOUND_PAGE => Stage::SitePages,
@@ -480,15 +489,26 @@ impl Deploy {
         }
     }
 
-    /// The builds of the catalog published in the target, from its index; none when there is
-    /// no index yet (a first deploy).
-    /// `recorded`: whether the target's deployment record lists objects; then a missing index
-    /// is an error, not a first deploy.
+    /// The builds of the catalog published in the target, from its index at `index` (a path
+    /// below the prefix); none when there is no index yet (a first deploy).
+    /// `recorded`: the keys the target's deployment record lists. When they hold no index at
+    /// `index` but one at another index path (the site got a secret, or a new one), that one is
+    /// read; when they list objects but no index at all, that is an error, not a first deploy.
     pub fn published(
         &self,
-        recorded: bool,
+        index: &str,
+        recorded: &[&str],
     ) -> Result<Vec<crate::published::PublishedBuild>, DeployError> {
-        let key = self.key(crate::published::INDEX_FILE);
+        let index = if recorded.contains(&index) {
+            index
+        } else {
+            recorded
+                .iter()
+                .copied()
+                .find(|key| is_index_path(key))
+                .unwrap_or(index)
+        };
+        let key = self.key(index);
         let got = self.runtime.block_on(async {
             let result = self.store.get(&key).await?;
             if result.meta.size > crate::published::MAX_INDEX_BYTES {
@@ -502,19 +522,20 @@ impl Deploy {
                 return Err(self.fail(
                     "cannot read the published catalog",
                     format!(
-                        "{} is larger than the {} MiB relsite reads",
-                        crate::published::INDEX_FILE,
+                        "{index} is larger than the {} MiB relsite reads",
                         crate::published::MAX_INDEX_BYTES >> 20
                     ),
                 ));
             }
-            Err(object_store::Error::NotFound { .. }) if !recorded => return Ok(Vec::new()),
+            Err(object_store::Error::NotFound { .. }) if recorded.is_empty() => {
+                return Ok(Vec::new());
+            }
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(self.fail(
                     "cannot start from the published catalog",
                     format!(
                         "the deployment record lists objects but there is no {}: a deploy of the builds at hand alone would delete every other build's files; deploy once without --from-published from a folder that holds every build",
-                        crate::published::INDEX_FILE
+                        crate::layout::redacted(index)
                     ),
                 ));
             }
@@ -523,7 +544,7 @@ impl Deploy {
         let from = format!(
             "{}/{}",
             self.target.url.as_str().trim_end_matches('/'),
-            crate::published::INDEX_FILE
+            crate::layout::redacted(index)
         );
         crate::published::parse(&bytes, &from).map_err(|d| DeployError::Store {
             url: self.target.url.to_string(),

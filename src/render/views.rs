@@ -19,6 +19,8 @@ pub struct SiteView<'a> {
     pub feed: String,
     /// Ask search engines to stay away.
     pub noindex: bool,
+    /// Send no `Referer` from the pages: they link to secret paths.
+    pub no_referrer: bool,
 }
 
 impl<'a> SiteView<'a> {
@@ -29,6 +31,7 @@ impl<'a> SiteView<'a> {
             base_url: catalog.layout.base_url().as_str(),
             feed: catalog.layout.site_feed().href,
             noindex,
+            no_referrer: catalog.layout.has_secret(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod garage;
 mod hostile;
 mod hostile_suite;
 mod ipa_builder;
+mod private;
 mod readme;
 mod reserved_names;
 mod serve_limits;

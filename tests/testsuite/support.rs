@@ -15,11 +15,15 @@ pub const BASE_URL: &str = "https://builds.example.com/";
 pub const RELSITE: &str = env!("CARGO_BIN_EXE_relsite");
 
 /// The binary under test, ready for arguments: every test that starts it itself starts it from
-/// here. The clock is not pinned (`SOURCE_DATE_EPOCH` removed; [`TestSite::run_at`] sets it);
+/// here. The clock is not pinned (`SOURCE_DATE_EPOCH` removed; [`TestSite::run_at`] sets it),
+/// and no site secret or host login comes from the runner ([`TestSite::run_env`] sets them);
 /// the rest of the environment is the test runner's.
 pub fn relsite() -> Command {
     let mut command = Command::new(RELSITE);
-    command.env_remove("SOURCE_DATE_EPOCH");
+    command
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("RELSITE_SECRET")
+        .env_remove("RELSITE_NETLIFY_BASIC_AUTH");
     command
 }
 
