@@ -2,8 +2,12 @@
 //! Cloudflare Pages (`_headers`), robots.txt, and warnings for hosts' per-file size limits.
 
 use crate::catalog::Catalog;
+use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::layout::{HEADERS_FILE, ICON_SIZES, Layout, ROBOTS_FILE, icon_file};
+use crate::layout::{
+    HEADERS_FILE, ICON_SIZES, INSTALL_DIR, Layout, NOT_FOUND_PAGE, ROBOTS_FILE, SHARE_DIR,
+    icon_file,
+};
 use crate::render::views::human_size;
 
 /// Per-file limits of hosts that have one, in bytes.
@@ -15,18 +19,136 @@ pub const HOST_FILE_LIMITS: &[(&str, u64)] = &[
 /// GitHub Pages' limit for a whole site.
 pub const GITHUB_PAGES_SITE_LIMIT: u64 = 1000 * 1000 * 1000;
 
+/// The environment variable with the logins Netlify asks for before it serves a private
+/// catalog's pages: `user:password` pairs separated by spaces, as its `Basic-Auth` takes them.
+pub const NETLIFY_BASIC_AUTH_VAR: &str = "RELSITE_NETLIFY_BASIC_AUTH";
+
+/// What the host files say besides content types and caching.
+#[derive(Default)]
+pub struct HostSettings {
+    /// Let search engines index the site.
+    pub public: bool,
+    /// The site has a secret: its pages send no `Referer`.
+    pub no_referrer: bool,
+    /// A private catalog's logins for Netlify's `Basic-Auth` (from [`NETLIFY_BASIC_AUTH_VAR`]),
+    /// with the top-level names of what sits behind them: every one in the output but the
+    /// install files, robots.txt and the not-found page.
+    pub basic_auth: Option<(String, Vec<String>)>,
+}
+
+impl std::fmt::Debug for HostSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostSettings")
+            .field("public", &self.public)
+            .field("no_referrer", &self.no_referrer)
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|(_, roots)| roots),
+            )
+            .finish()
+    }
+}
+
+impl HostSettings {
+    /// The host settings of the site `config` describes and `catalog` holds, with the theme's
+    /// static files at `theme_files` (paths below the output root) and `basic_auth`, the value
+    /// of [`NETLIFY_BASIC_AUTH_VAR`]; with problems of that value.
+    pub fn of<'a>(
+        config: &Config,
+        catalog: &Catalog,
+        theme_files: impl Iterator<Item = &'a str>,
+        basic_auth: Option<String>,
+    ) -> (HostSettings, Vec<Diagnostic>) {
+        let mut settings = HostSettings {
+            public: config.public,
+            no_referrer: catalog.layout.has_secret(),
+            basic_auth: None,
+        };
+        let Some(value) = basic_auth.filter(|v| !v.trim().is_empty()) else {
+            return (settings, Vec::new());
+        };
+        if !config.private {
+            let ignored = format!(
+                "{NETLIFY_BASIC_AUTH_VAR} is set, but the site is not private: its logins are left out of `_headers`, as a login before the whole site breaks every install; set `private: true` (README: Private catalogs)"
+            );
+            return (settings, vec![Diagnostic::warning(None, ignored)]);
+        }
+        match basic_auth_logins(&value) {
+            Ok(logins) => {
+                settings.basic_auth = Some((logins, login_roots(catalog, theme_files)));
+                (settings, Vec::new())
+            }
+            Err(why) => (settings, vec![Diagnostic::error(None, why)]),
+        }
+    }
+}
+
+/// The top-level names of the output that sit behind a private catalog's login: all but the
+/// install files, robots.txt and the not-found page.
+fn login_roots<'a>(catalog: &Catalog, theme_files: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let layout = &catalog.layout;
+    let mut files = vec![
+        layout.catalog_page().file,
+        layout.site_feed().file,
+        layout.index().file,
+        HEADERS_FILE.to_string(),
+        crate::write::MARKER.to_string(),
+        SHARE_DIR.to_string(),
+    ];
+    files.extend(catalog.apps.iter().map(|app| layout.app_page(app, 1).file));
+    files.extend(theme_files.map(str::to_string));
+    let mut roots: Vec<String> = files
+        .iter()
+        .filter_map(|file| file.split('/').next())
+        .filter(|top| ![INSTALL_DIR, ROBOTS_FILE, NOT_FOUND_PAGE].contains(top))
+        .map(str::to_string)
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+/// The logins of [`NETLIFY_BASIC_AUTH_VAR`] when its value is one Netlify takes: `user:password`
+/// words, each with both parts, separated by spaces, in printable ASCII.
+pub fn basic_auth_logins(value: &str) -> Result<String, String> {
+    let logins: Vec<&str> = value.split_ascii_whitespace().collect();
+    if logins.is_empty() {
+        return Err(format!("{NETLIFY_BASIC_AUTH_VAR} is empty"));
+    }
+    for login in &logins {
+        let well_formed = login.bytes().all(|b| b.is_ascii_graphic())
+            && login
+                .split_once(':')
+                .is_some_and(|(user, password)| !user.is_empty() && !password.is_empty());
+        if !well_formed {
+            return Err(format!(
+                "{NETLIFY_BASIC_AUTH_VAR} holds `{}`: each login is `user:password` in printable ASCII, logins separated by spaces",
+                login.split(':').next().unwrap_or_default()
+            ));
+        }
+    }
+    Ok(logins.join(" "))
+}
+
 /// `_headers` for Netlify and Cloudflare Pages. Both join a header set by several matching
 /// rules, and Netlify rejects text after a `*`, so rules name fixed per-build files through
 /// `:placeholder` segments and set nothing site-wide that a narrower rule sets again. Pages and
 /// feeds keep the hosts' default, a cache that revalidates on every request; manifests get a
 /// content type iOS accepts and a short cache (their title or IPA URL can change), icons a
 /// long one. IPAs are served as `application/octet-stream` by both hosts' defaults.
-pub fn headers(public: bool) -> String {
+///
+/// A private catalog's logins go in a rule for each top-level name behind them, and for the
+/// catalog page: a rule cannot leave a path out, so the install files, which iOS fetches
+/// without credentials, are left out by naming everything else.
+pub fn headers(settings: &HostSettings) -> String {
     let mut text = String::from(
         "# Content types and caching for Netlify and Cloudflare Pages, made by relsite.\n/*\n  X-Content-Type-Options: nosniff\n",
     );
-    if !public {
+    if !settings.public {
         text.push_str("  X-Robots-Tag: noindex, nofollow\n");
+    }
+    if settings.no_referrer {
+        text.push_str("  Referrer-Policy: no-referrer\n");
     }
     text.push_str(&format!(
         "{}\n  Content-Type: text/xml; charset=utf-8\n  Cache-Control: public, max-age=300\n",
@@ -38,29 +160,44 @@ pub fn headers(public: bool) -> String {
             Layout::per_build_pattern(&icon_file(px))
         ));
     }
+    if let Some((logins, roots)) = &settings.basic_auth {
+        text.push_str("# Pages and feeds ask for a login; the install files below /i/ do not.\n");
+        let mut rule = |pattern: &str| {
+            text.push_str(&format!("{pattern}\n  Basic-Auth: {logins}\n"));
+        };
+        rule("/");
+        for root in roots {
+            rule(&format!("/{root}"));
+            rule(&format!("/{root}/*"));
+        }
+    }
     text
 }
 
 /// The host configuration files, by output path.
-pub fn files(public: bool) -> Vec<(&'static str, Vec<u8>)> {
-    let robots: &[u8] = if public {
+pub fn files(settings: &HostSettings) -> Vec<(&'static str, Vec<u8>)> {
+    let robots: &[u8] = if settings.public {
         b"User-agent: *\nAllow: /\n"
     } else {
         b"User-agent: *\nDisallow: /\n"
     };
     vec![
-        (HEADERS_FILE, headers(public).into_bytes()),
+        (HEADERS_FILE, headers(settings).into_bytes()),
         (ROBOTS_FILE, robots.to_vec()),
     ]
 }
 
-/// Warnings for IPAs over a host's per-file limit, and a site over GitHub Pages' total.
-/// A warning for each in-house (enterprise) build when the site lets search engines index it:
-/// Apple allows in-house apps only inside the organisation.
-pub fn enterprise_warnings(catalog: &Catalog, public: bool) -> Vec<Diagnostic> {
-    if !public {
+/// A warning for each in-house (enterprise) build in a site that is not private: anyone with
+/// its install link installs it, and Apple allows in-house apps only inside the organisation.
+pub fn enterprise_warnings(catalog: &Catalog, public: bool, private: bool) -> Vec<Diagnostic> {
+    if private {
         return Vec::new();
     }
+    let why = if public {
+        "is an in-house (enterprise) build in a site search engines may index (`public: true`): Apple allows in-house apps only inside your organisation, and a certificate found in public is revoked; set `private: true` and keep the pages behind a login (README: Private catalogs)"
+    } else {
+        "is an in-house (enterprise) build in a site that is not private: anyone with its install link installs it, and Apple revokes a certificate found in public; set `private: true` and keep the pages behind a login (README: Private catalogs)"
+    };
     catalog
         .builds()
         .filter(|(_, build)| {
@@ -69,15 +206,11 @@ pub fn enterprise_warnings(catalog: &Catalog, public: bool) -> Vec<Diagnostic> {
                 .as_ref()
                 .is_some_and(|p| p.distribution == crate::ipa::Distribution::Enterprise)
         })
-        .map(|(_, build)| {
-            Diagnostic::warning(
-                build.source.ipa.clone(),
-                "is an in-house (enterprise) build in a site search engines may index (`public: true`): Apple allows in-house apps only inside your organisation, and a certificate found in public is revoked; set `public: false` and keep the site behind a login",
-            )
-        })
+        .map(|(_, build)| Diagnostic::warning(build.source.ipa.clone(), why))
         .collect()
 }
 
+/// Warnings for IPAs over a host's per-file limit, and a site over GitHub Pages' total.
 pub fn size_warnings(catalog: &Catalog) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let mut total = 0u64;
@@ -110,4 +243,114 @@ pub fn size_warnings(catalog: &Catalog) -> Vec<Diagnostic> {
         ));
     }
     warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::testing::{config, modelled_secret, release, test_secret};
+
+    fn private_settings(basic_auth: Option<&str>) -> (HostSettings, Vec<Diagnostic>) {
+        let config = config("private: true\napps:\n  com.e.field:\n    slug: field\n");
+        let secret = test_secret();
+        let (catalog, problems) = modelled_secret(
+            &config,
+            false,
+            Some(&secret),
+            vec![release("com.e.field", "1.0", "7").ipa("releases/Field.ipa")],
+        );
+        assert_eq!(problems, []);
+        let theme = ["assets/relsite.css", "assets/favicon.svg", "favicon.ico"];
+        HostSettings::of(
+            &config,
+            &catalog,
+            theme.into_iter(),
+            basic_auth.map(str::to_string),
+        )
+    }
+
+    #[test]
+    fn logins_are_user_password_words() {
+        assert_eq!(basic_auth_logins("a:b").as_deref(), Ok("a:b"));
+        assert_eq!(
+            basic_auth_logins("  a:b\tc:d:e ").as_deref(),
+            Ok("a:b c:d:e")
+        );
+        for bad in ["", "  ", "a", "a:", ":b", "a:b c", "ä:b"] {
+            assert!(basic_auth_logins(bad).is_err(), "{bad:?}");
+        }
+        // A line break cannot smuggle a rule into `_headers`: it separates logins, and each
+        // login must have both parts.
+        assert!(basic_auth_logins("a:b\n/i/*").is_err());
+        let why = basic_auth_logins("tester:pw other").unwrap_err();
+        assert!(why.contains("`other`") && !why.contains("pw"), "{why}");
+    }
+
+    #[test]
+    fn a_private_catalog_asks_for_a_login_everywhere_but_its_install_files() {
+        let (settings, problems) = private_settings(Some("tester:s3cret"));
+        assert_eq!(problems, []);
+        let (_, roots) = settings.basic_auth.as_ref().unwrap();
+        assert_eq!(
+            roots,
+            &[
+                ".relsite-output",
+                "_headers",
+                "assets",
+                "favicon.ico",
+                "feed.xml",
+                "field",
+                "index.html",
+                "s"
+            ]
+        );
+        let text = headers(&settings);
+        assert!(text.contains("/*\n  X-Content-Type-Options: nosniff\n  X-Robots-Tag: noindex, nofollow\n  Referrer-Policy: no-referrer\n"), "{text}");
+        assert!(
+            text.contains("\n/\n  Basic-Auth: tester:s3cret\n"),
+            "{text}"
+        );
+        for root in roots {
+            for rule in [format!("/{root}"), format!("/{root}/*")] {
+                assert!(
+                    text.contains(&format!("\n{rule}\n  Basic-Auth: tester:s3cret\n")),
+                    "{rule}: {text}"
+                );
+            }
+        }
+        let rules: Vec<&str> = text.lines().filter(|l| l.starts_with('/')).collect();
+        for open in ["/i", "/robots.txt", "/404.html", "/*"] {
+            let protected = text.contains(&format!("\n{open}\n  Basic-Auth"))
+                || text.contains(&format!("\n{open}/*\n  Basic-Auth"));
+            assert!(!protected, "{open} asks for a login: {rules:?}");
+        }
+        assert_eq!(text.matches("Basic-Auth").count(), 1 + 2 * roots.len());
+    }
+
+    #[test]
+    fn logins_go_nowhere_without_the_variable_or_a_private_site() {
+        let (settings, problems) = private_settings(None);
+        assert_eq!(problems, []);
+        assert!(!headers(&settings).contains("Basic-Auth"));
+        let (_, problems) = private_settings(Some("tester"));
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains(NETLIFY_BASIC_AUTH_VAR));
+
+        let config = config("");
+        let (catalog, _) = crate::catalog::testing::modelled(vec![]);
+        let (settings, problems) = HostSettings::of(
+            &config,
+            &catalog,
+            std::iter::empty(),
+            Some("tester:s3cret".into()),
+        );
+        let text = headers(&settings);
+        assert!(
+            !text.contains("Basic-Auth") && !text.contains("Referrer-Policy"),
+            "{text}"
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("the site is not private"));
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
 }

@@ -282,16 +282,36 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     if !plan_options.external_ipas {
         diagnostics.extend(crate::hosting::size_warnings(&catalog));
     }
-    diagnostics.extend(crate::hosting::enterprise_warnings(&catalog, config.public));
+    diagnostics.extend(crate::hosting::enterprise_warnings(
+        &catalog,
+        config.public,
+        config.private,
+    ));
+    let (host, problems) = crate::hosting::HostSettings::of(
+        &config,
+        &catalog,
+        theme.static_origins().map(|(path, _)| path),
+        std::env::var(crate::hosting::NETLIFY_BASIC_AUTH_VAR).ok(),
+    );
+    diagnostics.extend(problems);
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
     diagnostics.extend(catalog::uninstallable_apps(&catalog));
     diagnostics.extend(catalog::default_channel_warnings(&config, &catalog));
-    let plan = plan::plan(&catalog, &theme, root, plan_options, cache.ipa_copies()).map_err(
-        |problems| {
-            let mut all = diagnostics.clone();
-            all.extend(problems);
-            all
-        },
-    )?;
+    let plan = plan::plan(
+        &catalog,
+        &theme,
+        root,
+        plan_options,
+        host,
+        cache.ipa_copies(),
+    )
+    .map_err(|problems| {
+        let mut all = diagnostics.clone();
+        all.extend(problems);
+        all
+    })?;
     ui.detail(format!(
         "planned {} of the catalog and {} of its apps in {:.2}s",
         plural(plan.site.len(), "file"),

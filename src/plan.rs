@@ -755,6 +755,8 @@ struct PartPlanner {
     root: PathBuf,
     /// Where relsite keeps its own copies of IPAs, by SHA-256, when it keeps them.
     kept_copies: Option<PathBuf>,
+    /// What the host files say.
+    host: crate::hosting::HostSettings,
 }
 
 /// What files are being planned into: files so far and problems.
@@ -773,6 +775,7 @@ pub fn plan(
     theme: &Arc<Theme>,
     root: &Path,
     options: PlanOptions,
+    host: crate::hosting::HostSettings,
     kept_copies: Option<PathBuf>,
 ) -> Result<OutputPlan, Vec<Diagnostic>> {
     let planner = PartPlanner {
@@ -783,11 +786,12 @@ pub fn plan(
         }),
         root: root.to_path_buf(),
         kept_copies,
+        host,
     };
     let mut site = planner.planner();
     site.site_files();
     site.theme_files(theme);
-    site.host_files();
+    site.host_files(&planner.host);
     let Planner {
         plan: site,
         mut problems,
@@ -855,14 +859,14 @@ impl OutputPlan {
                 files: self.site.files.clone(),
             });
         };
-        let theme = &planner.renderer.theme;
+        let (theme, host) = (&planner.renderer.theme, &planner.host);
         let mut planner = planner.planner();
         planner.site_files();
         for part in &self.parts {
             planner.part(part);
         }
         planner.theme_files(theme);
-        planner.host_files();
+        planner.host_files(host);
         let Planner {
             plan, mut problems, ..
         } = planner;
@@ -1251,13 +1255,13 @@ impl Planner<'_> {
     }
 
     /// The output marker and the hosts' configuration files.
-    fn host_files(&mut self) {
+    fn host_files(&mut self, host: &crate::hosting::HostSettings) {
         self.add_bytes(
             crate::write::MARKER.to_string(),
             crate::write::MARKER_TEXT.to_vec(),
             Origin::site("the output marker"),
         );
-        for (path, bytes) in crate::hosting::files(self.renderer.options.public) {
+        for (path, bytes) in crate::hosting::files(host) {
             self.add_bytes(path.to_string(), bytes, Origin::site("host configuration"));
         }
     }
@@ -1340,7 +1344,11 @@ mod tests {
         catalog: &Arc<Catalog>,
         options: PlanOptions,
     ) -> Result<PlannedFiles, Vec<Diagnostic>> {
-        plan(catalog, &theme(), Path::new(ROOT), options, None)?.whole()
+        let host = crate::hosting::HostSettings {
+            public: options.public,
+            ..Default::default()
+        };
+        plan(catalog, &theme(), Path::new(ROOT), options, host, None)?.whole()
     }
 
     fn bytes(plan: &PlannedFiles, file: &str) -> Arc<[u8]> {

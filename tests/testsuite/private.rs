@@ -183,3 +183,57 @@ fn install_files_sit_under_stable_secret_paths_that_a_new_secret_moves() {
     let manifest = site_path(&manifest_url_of(&install_links(&page)[0]));
     assert!(rotated.contains_key(&manifest), "{manifest}");
 }
+
+#[test]
+fn netlify_logins_guard_every_page_and_no_install_file() {
+    let site = private_site();
+    site.run_env(
+        &["build"],
+        &[
+            ("RELSITE_SECRET", SECRET),
+            ("RELSITE_NETLIFY_BASIC_AUTH", "tester:s3cret qa:0ther"),
+        ],
+    )
+    .assert_ok();
+    let output = site.tree("public");
+    let headers = site.read("public/_headers");
+    let guarded: Vec<&str> = headers
+        .split("\n/")
+        .filter(|rule| rule.contains("Basic-Auth: tester:s3cret qa:0ther"))
+        .map(|rule| rule.lines().next().unwrap_or_default())
+        .collect();
+    // Every path of the output but the open ones matches a rule with the logins.
+    for path in output.keys().filter(|p| !is_open(p)) {
+        let top = path.split('/').next().unwrap();
+        let matched = if path.contains('/') {
+            guarded.contains(&format!("{top}/*").as_str())
+        } else {
+            guarded.contains(&top)
+        };
+        assert!(matched, "{path} is not guarded: {guarded:?}\n{headers}");
+    }
+    assert!(guarded.contains(&""), "the catalog page `/`: {guarded:?}");
+    for rule in &guarded {
+        assert!(
+            *rule != "i" && !rule.starts_with("i/") && *rule != "robots.txt" && *rule != "404.html",
+            "{rule}"
+        );
+        assert!(!rule.contains('*') || rule.ends_with("/*"), "{rule}");
+    }
+    for token in tokens_in_paths(&output) {
+        assert!(!headers.contains(&token), "{token}");
+    }
+    assert!(headers.contains("  Referrer-Policy: no-referrer\n"));
+    // Without the variable, no logins; a bad value is an error naming it.
+    site.run_env(&["build"], &[("RELSITE_SECRET", SECRET)])
+        .assert_ok();
+    assert!(!site.read("public/_headers").contains("Basic-Auth"));
+    site.run_env(
+        &["build"],
+        &[
+            ("RELSITE_SECRET", SECRET),
+            ("RELSITE_NETLIFY_BASIC_AUTH", "tester"),
+        ],
+    )
+    .assert_fails_with("error: RELSITE_NETLIFY_BASIC_AUTH holds `tester`");
+}

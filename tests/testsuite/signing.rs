@@ -82,26 +82,42 @@ fn the_team_id_is_shown_only_when_the_site_asks() {
 }
 
 #[test]
-fn an_enterprise_build_in_an_indexable_site_is_a_loud_warning() {
+fn an_enterprise_build_warns_unless_the_site_is_private() {
     let enterprise = ProfileSpec {
         devices: None,
         all_devices: true,
         ..ProfileSpec::ad_hoc("com.acme.field")
     };
     let site = site_with(signed(enterprise));
-    let run = site.run_at(&["build"], Some(MID_2024));
+    let warned = |run: &Run, what: &str| {
+        run.assert_ok();
+        let line = format!(
+            "releases/field/Field.ipa: warning: is an in-house (enterprise) build in a site {what}"
+        );
+        assert_eq!(run.lines_with(&line).len(), 1, "{}", run.stderr);
+        assert_eq!(run.lines_with("in-house").len(), 1, "{}", run.stderr);
+    };
+    warned(
+        &site.run_at(&["build"], Some(MID_2024)),
+        "that is not private: anyone with its install link installs it",
+    );
+    site.run_at(&["build", "--strict"], Some(MID_2024))
+        .assert_fails_with("in-house");
+    site.config(&format!("title: T\nbase_url: {BASE_URL}\npublic: true\n"));
+    warned(
+        &site.run_at(&["build"], Some(MID_2024)),
+        "search engines may index",
+    );
+    site.config(&format!("title: T\nbase_url: {BASE_URL}\nprivate: true\n"));
+    let run = site.run_env(
+        &["build"],
+        &[
+            ("RELSITE_SECRET", crate::private::SECRET),
+            ("SOURCE_DATE_EPOCH", &MID_2024.to_string()),
+        ],
+    );
     run.assert_ok();
     assert!(run.lines_with("in-house").is_empty(), "{}", run.stderr);
-    site.config(&format!("title: T\nbase_url: {BASE_URL}\npublic: true\n"));
-    let run = site.run_at(&["build"], Some(MID_2024));
-    run.assert_ok();
-    assert_eq!(
-        run.lines_with("releases/field/Field.ipa: warning: is an in-house (enterprise) build in a site search engines may index")
-            .len(),
-        1,
-        "{}",
-        run.stderr
-    );
 }
 
 #[test]
