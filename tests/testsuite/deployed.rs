@@ -10,7 +10,7 @@ use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
 
 /// The nginx binary; panics when there is none.
-fn nginx() -> PathBuf {
+pub(crate) fn nginx() -> PathBuf {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .iter()
         .map(PathBuf::from)
@@ -19,7 +19,7 @@ fn nginx() -> PathBuf {
 }
 
 /// A CA and a server certificate for localhost signed by it.
-fn certificates(dir: &Path) {
+pub(crate) fn certificates(dir: &Path) {
     let ec = [
         "-newkey",
         "ec",
@@ -82,7 +82,7 @@ fn certificates(dir: &Path) {
     );
 }
 
-fn check_deployed(site: &TestSite, base: &str, ca: &Path) -> Run {
+pub(crate) fn check_deployed(site: &TestSite, base: &str, ca: &Path) -> Run {
     site.run(&[
         "check",
         "--deployed",
@@ -93,7 +93,7 @@ fn check_deployed(site: &TestSite, base: &str, ca: &Path) -> Run {
     ])
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -101,7 +101,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Nginx(Child);
+pub(crate) struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
@@ -120,14 +120,23 @@ fn serve_with(
     plist_type: &str,
     extra: &str,
 ) -> Nginx {
-    let conf = format!(
-        "daemon off;\nmaster_process off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
-         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-           types {{ text/html html; text/css css; image/png png; image/svg+xml svg; application/json json; {plist_type} plist; application/octet-stream ipa; }}\n\
-           default_type application/octet-stream;\n\
-           server {{ listen 127.0.0.1:{port} ssl; server_name localhost; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key; root {r}; index index.html; {extra} }}\n}}\n",
+    let http = format!(
+        "types {{ text/html html; text/css css; image/png png; image/svg+xml svg; application/json json; {plist_type} plist; application/octet-stream ipa; }}\n\
+         default_type application/octet-stream;\n\
+         server {{ listen 127.0.0.1:{port} ssl; server_name localhost; ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key; root {r}; index index.html; {extra} }}\n",
         d = dir.display(),
         r = root.display(),
+    );
+    start_nginx(nginx, dir, port, &http)
+}
+
+/// Runs nginx with `http` as its `http` block's directives, its files in `dir` (the
+/// certificates of [`certificates`] among them), and waits until it listens on `port`.
+pub(crate) fn start_nginx(nginx: &Path, dir: &Path, port: u16, http: &str) -> Nginx {
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{http}}}\n",
+        d = dir.display(),
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let child = Command::new(nginx)

@@ -3,6 +3,7 @@
 //! served without a login.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
@@ -236,4 +237,234 @@ fn netlify_logins_guard_every_page_and_no_install_file() {
         ],
     )
     .assert_fails_with("error: RELSITE_NETLIFY_BASIC_AUTH holds `tester`");
+}
+
+/// The README's nginx server block for private catalogs, set up as its reader would for this
+/// machine: its port, certificate, output folder and password file.
+fn readme_nginx_server(port: u16, tls: &Path, root: &Path, htpasswd: &Path) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```nginx\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap_or_default())
+        .collect();
+    assert_eq!(blocks.len(), 1, "one nginx block in the README");
+    let mut server = blocks[0].to_string();
+    for (from, to) in [
+        ("listen 443 ssl;", format!("listen 127.0.0.1:{port} ssl;")),
+        (
+            "server_name catalog.example.com;",
+            "server_name localhost;".to_string(),
+        ),
+        (
+            "/etc/ssl/catalog.example.com.pem",
+            tls.join("server.pem").display().to_string(),
+        ),
+        (
+            "/etc/ssl/catalog.example.com.key",
+            tls.join("server.key").display().to_string(),
+        ),
+        ("/srv/catalog/public", root.display().to_string()),
+        (
+            "/etc/nginx/catalog.htpasswd",
+            htpasswd.display().to_string(),
+        ),
+    ] {
+        assert_eq!(server.matches(from).count(), 1, "{from} in\n{server}");
+        server = server.replace(from, &to);
+    }
+    server
+}
+
+/// An HTTPS client that trusts only the test's CA, follows no redirect and keeps no cookie.
+fn device(ca: &Path) -> ureq::Agent {
+    let pem = std::fs::read(ca).unwrap();
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert.to_owned()),
+            _ => None,
+        })
+        .collect();
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        )
+        .build()
+        .new_agent()
+}
+
+/// Basic credentials: `tester:s3cret`, and a wrong password.
+const LOGIN: &str = "dGVzdGVyOnMzY3JldA==";
+const WRONG_LOGIN: &str = "dGVzdGVyOndyb25n";
+
+/// Status, content type and body of a GET of `url`, with `login` (base64) as Basic credentials.
+fn get(agent: &ureq::Agent, url: &str, login: Option<&str>) -> (u16, String, Vec<u8>) {
+    let mut request = agent.get(url);
+    if let Some(login) = login {
+        request = request.header("Authorization", format!("Basic {login}"));
+    }
+    let mut response = request.call().unwrap_or_else(|e| panic!("{url}: {e}"));
+    let kind = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()
+        .unwrap();
+    (response.status().as_u16(), kind, body)
+}
+
+#[test]
+fn nginx_serves_install_files_to_devices_and_pages_only_with_a_login() {
+    let nginx = crate::deployed::nginx();
+    let site = private_site();
+    let tls = tempfile::tempdir().unwrap();
+    crate::deployed::certificates(tls.path());
+    let ca = tls.path().join("ca.pem");
+    let port = crate::deployed::free_port();
+    let base = format!("https://localhost:{port}/");
+    site.run_env(
+        &["build", "--base-url", &base],
+        &[("RELSITE_SECRET", SECRET)],
+    )
+    .assert_ok();
+    let hash = std::process::Command::new("openssl")
+        .args(["passwd", "-apr1", "-salt", "relsite1", "s3cret"])
+        .output()
+        .expect("openssl");
+    let htpasswd = tls.path().join("catalog.htpasswd");
+    std::fs::write(
+        &htpasswd,
+        format!("tester:{}", String::from_utf8_lossy(&hash.stdout)),
+    )
+    .unwrap();
+    let root = std::fs::canonicalize(site.path("public")).unwrap();
+    let server = readme_nginx_server(port, tls.path(), &root, &htpasswd);
+    let http = |server: &str| {
+        format!(
+            "types {{ text/html html; text/css css; image/svg+xml svg; application/json json; text/xml xml; image/png png; }}\ndefault_type application/octet-stream;\n{server}"
+        )
+    };
+    let served = crate::deployed::start_nginx(&nginx, tls.path(), port, &http(&server));
+    let agent = device(&ca);
+    let login = Some(LOGIN);
+    let output = site.tree("public");
+    let tokens = tokens_in_paths(&output);
+
+    // Without credentials, every file but the open ones is refused, pages by their folders too.
+    let mut refused = 0;
+    for path in output.keys().filter(|p| !is_open(p)) {
+        let mut urls = vec![format!("{base}{path}")];
+        if let Some(folder) = path.strip_suffix("index.html") {
+            urls.push(format!("{base}{folder}"));
+        }
+        for url in urls {
+            let (status, ..) = get(&agent, &url, None);
+            assert_eq!(status, 401, "{url}");
+            let (status, ..) = get(&agent, &url, Some(WRONG_LOGIN));
+            assert_eq!(status, 401, "{url} with a wrong password");
+            refused += 1;
+        }
+    }
+    assert!(refused > 20, "{refused}");
+    let (status, _, page) = get(&agent, &base, login);
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8_lossy(&page).contains(r#"<meta name="referrer" content="no-referrer">"#)
+    );
+    let response = agent.get(&base).call().unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("referrer-policy")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-referrer")
+    );
+
+    // A device, without credentials or cookies, gets each manifest and its IPA and icons.
+    let manifests: Vec<&String> = output
+        .keys()
+        .filter(|p| p.starts_with("i/") && p.ends_with("/manifest.plist"))
+        .collect();
+    assert_eq!(manifests.len(), 3);
+    for manifest in manifests {
+        let (status, kind, bytes) = get(&agent, &format!("{base}{manifest}"), None);
+        assert_eq!((status, kind.as_str()), (200, "text/xml"), "{manifest}");
+        assert_eq!(bytes, output[manifest]);
+        let (.., ipa_url) = manifest_facts(&bytes);
+        let ipa = ipa_url.strip_prefix(&base).expect("below the base URL");
+        let (status, kind, bytes) = get(&agent, &ipa_url, None);
+        assert_eq!(
+            (status, kind.as_str()),
+            (200, "application/octet-stream"),
+            "{ipa}"
+        );
+        assert_eq!(bytes, output[ipa]);
+        let folder = manifest.trim_end_matches("manifest.plist");
+        for icon in ["icon-57.png", "icon-512.png"] {
+            let (status, kind, _) = get(&agent, &format!("{base}{folder}{icon}"), None);
+            assert_eq!(
+                (status, kind.as_str()),
+                (200, "image/png"),
+                "{folder}{icon}"
+            );
+        }
+        // A guessed or cut path is not found, and the folder is not listed.
+        let token = folder.trim_start_matches("i/").trim_end_matches('/');
+        for guess in [
+            format!("i/{}/manifest.plist", &token[..31]),
+            format!(
+                "i/{}0/manifest.plist",
+                &token[..31].replace(|c: char| c != '0', "1")
+            ),
+            format!("i/{}/manifest.plist", "0123456789abcdef".repeat(2)),
+        ] {
+            let (status, ..) = get(&agent, &format!("{base}{guess}"), None);
+            assert_eq!(status, 404, "{guess}");
+        }
+        let (status, ..) = get(&agent, &format!("{base}{folder}"), None);
+        assert_ne!(status, 200, "{folder} lists its files");
+    }
+    let (status, ..) = get(&agent, &format!("{base}i/"), None);
+    assert_ne!(status, 200, "i/ lists its folders");
+    for open in ["robots.txt", "404.html"] {
+        let (status, _, bytes) = get(&agent, &format!("{base}{open}"), None);
+        assert_eq!(status, 200, "{open}");
+        for token in &tokens {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(token.as_str()),
+                "{open}"
+            );
+        }
+    }
+
+    // check --deployed agrees, and fails once the pages are served without a login.
+    let check = || {
+        let ca = ca.to_str().unwrap();
+        let args = ["check", "--deployed", "--base-url", &base, "--ca-file", ca];
+        site.run_env(&args, &[("RELSITE_SECRET", SECRET)])
+    };
+    let run = check();
+    run.assert_ok();
+    assert!(
+        run.stdout
+            .contains("pages and feeds refuse without a login"),
+        "{}",
+        run.stdout
+    );
+    drop(served);
+    let open_server = server.replace("auth_basic \"Catalog\";", "auth_basic off;");
+    assert_ne!(open_server, server);
+    let _served = crate::deployed::start_nginx(&nginx, tls.path(), port, &http(&open_server));
+    check().assert_fails_with("answers 200 without a login");
 }
