@@ -53,6 +53,11 @@ pub enum Command {
         after_help = "Examples:\n  relsite check\n  relsite check --root example-site --drafts\n  relsite check --deployed\n  relsite check --deployed --ca-file corp-root.pem\n  relsite check --deployed --timeout 30 --deadline 1800"
     )]
     Check(CheckArgs),
+    /// Print the secret link of each unlisted channel's page, to share with its testers
+    #[command(
+        after_help = "The links come from the site secret (RELSITE_SECRET or `secret_file`) and stay the same until it changes.\n\nExamples:\n  relsite share\n  relsite share qa --root my-site"
+    )]
+    Share(ShareArgs),
     /// Build and serve the site on 127.0.0.1, rebuilding and reloading on change
     #[command(
         after_help = "Examples:\n  relsite serve\n  relsite serve --root example-site --port 8080 --drafts"
@@ -129,6 +134,19 @@ pub struct RemoveArgs {
     /// Print what would be uploaded and deleted, and change nothing in the target
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// Only this unlisted channel's link
+    #[arg(value_name = "CHANNEL")]
+    pub channel: Option<String>,
+    /// The site folder, holding relsite.yaml
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Use this base URL instead of the config's `base_url` (http:// only for localhost)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -113,6 +113,8 @@ pub struct AppSettings {
 pub struct ChannelSettings {
     /// `keep` for this channel, in every app.
     pub keep: Option<usize>,
+    /// The channel's builds are on no page or feed but its own catalog page, at a secret path.
+    pub unlisted: bool,
 }
 
 /// The channel `latest/` presents when the config names none.
@@ -127,6 +129,20 @@ impl Config {
             .and_then(|a| a.default_channel.as_deref())
             .or(self.default_channel.as_deref())
             .unwrap_or(DEFAULT_CHANNEL)
+    }
+
+    /// Whether `channel` is unlisted: matched by its slug, as `latest/<channel>/` is, so
+    /// `QA` and `qa` are one channel.
+    pub fn is_unlisted(&self, channel: &str) -> bool {
+        let slug = crate::urls::slugify(channel, "c");
+        self.channels
+            .iter()
+            .any(|(name, c)| c.unlisted && crate::urls::slugify(name, "c") == slug)
+    }
+
+    /// Whether any channel is unlisted.
+    pub fn has_unlisted(&self) -> bool {
+        self.channels.values().any(|c| c.unlisted)
     }
 
     /// How many builds of `channel` of the app `bundle_id` are published, `None` for all: the

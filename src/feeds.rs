@@ -317,11 +317,12 @@ fn newest<'a>(builds: impl Iterator<Item = &'a Build>) -> Result<Option<FixedDat
     Ok(newest)
 }
 
-/// The site's Atom feed: every build of every app, newest first, written to `out`.
+/// The site's Atom feed: every listed build of every app, newest first, written to `out`.
 pub fn site_atom(catalog: &Catalog, out: &mut dyn std::io::Write) -> Result<(), FeedError> {
     let layout = &catalog.layout;
     let mut builds: Vec<(&App, &Build, String)> = catalog
-        .builds()
+        .listed_apps()
+        .flat_map(|a| a.builds.iter().map(move |b| (a, b)))
         .map(|(a, b)| (a, b, layout.build_page(a, b).url.into()))
         .collect();
     builds.sort_by(|(_, a, a_url), (_, b, b_url)| {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use url::Url;
 
-use crate::catalog::{App, Build};
+use crate::catalog::{App, Build, Share};
 use crate::urls;
 
 /// The folder of a private catalog's install files, each build's in `i/<token>/`: the only
@@ -161,12 +161,34 @@ impl Layout {
         Layout::file(&self.base, &[ATOM_FEED])
     }
 
+    /// The catalog page of an unlisted channel, `s/<token>/`.
+    pub fn share_page(&self, share: &Share) -> Place {
+        self.page(&[SHARE_DIR, &share.token])
+    }
+
+    /// The address of the page of the unlisted channel whose token is `token`.
+    pub fn share_url(&self, token: &str) -> Url {
+        self.page(&[SHARE_DIR, token]).url
+    }
+
+    /// The segments of `rest` below an app's folder: `<app>/`, or `s/<token>/<app>/` for an
+    /// unlisted channel's builds.
+    fn in_app<'a>(app: &'a App, rest: &[&'a str]) -> Vec<&'a str> {
+        let mut segments = match &app.share {
+            Some(share) => vec![SHARE_DIR, share.token.as_str(), app.slug.as_str()],
+            None => vec![app.slug.as_str()],
+        };
+        segments.extend_from_slice(rest);
+        segments
+    }
+
     /// Page `n` (from 1) of an app's build list: `<app>/`, then `<app>/page/<n>/`.
     pub fn app_page(&self, app: &App, n: usize) -> Place {
         if n <= 1 {
-            self.page(&[&app.slug])
+            self.page(&Layout::in_app(app, &[]))
         } else {
-            self.page(&[&app.slug, PAGES_DIR, &n.to_string()])
+            let n = n.to_string();
+            self.page(&Layout::in_app(app, &[PAGES_DIR, &n]))
         }
     }
 
@@ -176,39 +198,39 @@ impl Layout {
             AppFeed::Latest => LATEST_JSON,
             AppFeed::Atom => ATOM_FEED,
         };
-        Layout::file(&self.base, &[&app.slug, name])
+        Layout::file(&self.base, &Layout::in_app(app, &[name]))
     }
 
     /// `<app>/latest/`, or `<app>/latest/<channel>/` for a channel's slug.
     pub fn latest_page(&self, app: &App, channel: Option<&str>) -> Place {
         match channel {
-            None => self.page(&[&app.slug, LATEST_DIR]),
-            Some(channel) => self.page(&[&app.slug, LATEST_DIR, channel]),
+            None => self.page(&Layout::in_app(app, &[LATEST_DIR])),
+            Some(channel) => self.page(&Layout::in_app(app, &[LATEST_DIR, channel])),
         }
     }
 
-    /// A build's own page, `<app>/<version>/`: its folder also holds its manifest and icons.
+    /// A build's own page, `<app>/<version>/`: its folder also holds its QR code, and its
+    /// install files unless they have a secret folder of their own.
     pub fn build_page(&self, app: &App, build: &Build) -> Place {
-        self.page(&[&app.slug, &build.slug])
+        self.page(&Layout::in_app(app, &[&build.slug]))
     }
 
-    /// The folder of a build's install files: `i/<token>/` in a private catalog, else its
-    /// page's folder.
-    fn install_dir<'b>(app: &'b App, build: &'b Build) -> [&'b str; 2] {
+    /// The segments of a build's install file `name`: in `i/<token>/` when the build has an
+    /// install token (a private catalog's, or an unlisted channel's), else beside its page.
+    fn install_file<'b>(app: &'b App, build: &'b Build, name: &'b str) -> Vec<&'b str> {
         match &build.install_token {
-            Some(token) => [INSTALL_DIR, token],
-            None => [&app.slug, &build.slug],
+            Some(token) => vec![INSTALL_DIR, token, name],
+            None => Layout::in_app(app, &[&build.slug, name]),
         }
     }
 
     pub fn manifest(&self, app: &App, build: &Build) -> Place {
-        let [dir, sub] = Layout::install_dir(app, build);
-        Layout::file(&self.base, &[dir, sub, MANIFEST])
+        Layout::file(&self.base, &Layout::install_file(app, build, MANIFEST))
     }
 
     /// The QR code of the build's page, beside it ([`Layout::qr_beside`]).
     pub fn qr(&self, app: &App, build: &Build) -> Place {
-        Layout::file(&self.base, &[&app.slug, &build.slug, QR])
+        Layout::file(&self.base, &Layout::in_app(app, &[&build.slug, QR]))
     }
 
     /// The file of the QR code of the page at `page`, in the page's folder.
@@ -219,14 +241,14 @@ impl Layout {
 
     /// The build's icon of `px` pixels, one of [`ICON_SIZES`].
     pub fn icon(&self, app: &App, build: &Build, px: u32) -> Place {
-        let [dir, sub] = Layout::install_dir(app, build);
-        Layout::file(&self.base, &[dir, sub, &icon_file(px)])
+        let name = icon_file(px);
+        Layout::file(&self.base, &Layout::install_file(app, build, &name))
     }
 
     /// The IPA, below `ipa_base_url` when the site has one.
     pub fn ipa(&self, app: &App, build: &Build) -> Place {
-        let [dir, sub] = Layout::install_dir(app, build);
-        Layout::file(&self.ipa_base, &[dir, sub, &build.ipa_file_name])
+        let name = &build.ipa_file_name;
+        Layout::file(&self.ipa_base, &Layout::install_file(app, build, name))
     }
 
     /// The `itms-services` link that installs the build.

@@ -276,6 +276,8 @@ struct Renderer {
 #[derive(Debug, Clone)]
 enum Page {
     Catalog,
+    /// The catalog page of an unlisted channel, by its slug.
+    Share(String),
     NotFound,
     /// Page `n` (from 1) of an app's build list.
     App {
@@ -398,12 +400,33 @@ impl Renderer {
         let (place, template) = match page {
             Page::Catalog => {
                 let apps: Vec<AppCard<'_>> = catalog
-                    .apps
-                    .iter()
+                    .listed_apps()
                     .map(|a| AppCard::offering(layout, a, a.description_html.as_deref()))
                     .collect();
                 context.insert("apps", &apps);
+                context.insert("share", &None::<&str>);
                 (layout.catalog_page(), "catalog.html")
+            }
+            Page::Share(slug) => {
+                let of_share = |a: &&App| a.share.as_ref().is_some_and(|s| s.slug == *slug);
+                let apps: Vec<&App> = catalog.apps.iter().filter(of_share).collect();
+                let cards: Vec<AppCard<'_>> = apps
+                    .iter()
+                    .map(|a| AppCard::offering(layout, a, a.description_html.as_deref()))
+                    .collect();
+                context.insert("apps", &cards);
+                let share = apps.first().and_then(|a| a.share.as_ref());
+                context.insert("share", &share.map(|s| s.channel.as_str()));
+                let place = match share {
+                    Some(share) => layout.share_page(share),
+                    None => {
+                        return Err(Diagnostic::error(
+                            None,
+                            format!("channel {slug} has no build"),
+                        ));
+                    }
+                };
+                (place, "catalog.html")
             }
             Page::NotFound => (layout.not_found_page(), "404.html"),
             Page::App { app, n } => {
@@ -606,7 +629,7 @@ impl Make for MadePage {
 
     /// The catalog page, which lists every app, is written as it is made.
     fn streams(&self) -> bool {
-        matches!(self.page, Page::Catalog)
+        matches!(self.page, Page::Catalog | Page::Share(_))
     }
 
     fn make_to(&self, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
@@ -811,8 +834,12 @@ pub fn plan(
             let count = app.builds.len().div_ceil(BUILDS_PER_PART).max(1);
             (0..count).map(move |n| {
                 let start = n * BUILDS_PER_PART;
+                let of = match &app.share {
+                    Some(share) => format!("{}@{}", app.bundle_id, share.slug),
+                    None => app.bundle_id.clone(),
+                };
                 Part {
-                    name: format!("{}#{n}", app.bundle_id),
+                    name: format!("{of}#{n}"),
                     input,
                     app: a,
                     builds: start..app.builds.len().min(start + BUILDS_PER_PART),
@@ -1142,6 +1169,19 @@ impl Planner<'_> {
             )),
         }
         self.add_page(Page::Catalog, Origin::site("the catalog page"));
+        let shares: Vec<String> = self
+            .renderer
+            .catalog
+            .shares()
+            .into_iter()
+            .map(|s| s.slug.clone())
+            .collect();
+        for slug in shares {
+            self.add_page(
+                Page::Share(slug),
+                Origin::site("an unlisted channel's page"),
+            );
+        }
         self.add_page(Page::NotFound, Origin::site("the not-found page"));
         let file = self.layout().site_feed().file;
         self.add_feed(FeedOf::Site, file, Origin::site("the site feed"));

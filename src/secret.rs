@@ -47,17 +47,27 @@ impl SiteSecret {
         })
     }
 
-    /// The site's secret when it needs one (`private: true`): from `env` (the value of
-    /// [`SECRET_VAR`]), else from `secret_file`, which must be outside the site at `root`.
+    /// The site's secret when it needs one (`private: true`, or an unlisted channel): from `env`
+    /// (the value of [`SECRET_VAR`]), else from `secret_file`, which must be outside the site
+    /// at `root`.
     /// A site that needs none has none, whatever is set.
     pub fn load(
         config: &Config,
         root: &Path,
         env: Option<String>,
     ) -> Result<Option<SiteSecret>, Diagnostic> {
-        if !config.private {
+        let needs = if config.private {
+            "`private: true` needs a secret".to_string()
+        } else if let Some(name) = config
+            .channels
+            .iter()
+            .find(|(_, c)| c.unlisted)
+            .map(|(n, _)| n)
+        {
+            format!("channel `{name}` is unlisted and needs a secret for its page's path")
+        } else {
             return Ok(None);
-        }
+        };
         let problem = |message: String| Diagnostic::error(PathBuf::from(CONFIG_FILE), message);
         if let Some(value) = env.filter(|v| !v.is_empty()) {
             return SiteSecret::new(&value, SECRET_VAR)
@@ -66,7 +76,7 @@ impl SiteSecret {
         }
         let Some(file) = &config.secret_file else {
             return Err(problem(format!(
-                "`private: true` needs a secret: set {SECRET_VAR} (in CI, as a secret of the pipeline) or `secret_file` to a file outside the site; make one with `openssl rand -hex 32`"
+                "{needs}: set {SECRET_VAR} (in CI, as a secret of the pipeline) or `secret_file` to a file outside the site; make one with `openssl rand -hex 32`"
             )));
         };
         let path = root.join(file);

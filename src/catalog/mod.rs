@@ -74,11 +74,25 @@ pub(crate) struct App {
     pub description_html: Option<String>,
     /// The channel `latest/` presents first.
     pub default_channel: String,
+    /// The unlisted channel whose builds these are, on its secret page; `None` for the app's
+    /// listed builds.
+    pub share: Option<Share>,
     /// Newest first.
     pub builds: Vec<Build>,
     /// The index in `builds` of each channel's build for `latest/<channel>/`, newest first:
     /// found once, for the pages of every build that ask.
     latest_of_channels: Vec<usize>,
+}
+
+/// An unlisted channel: its builds are on no page or feed but those below its secret path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Share {
+    /// The channel's name, as its first build gives it.
+    pub channel: String,
+    /// The channel's slug.
+    pub slug: String,
+    /// Its pages' secret path segment ([`crate::secret::SiteSecret::share_token`]).
+    pub token: String,
 }
 
 #[derive(Debug)]
@@ -210,11 +224,25 @@ impl Catalog {
         self.apps.iter().map(|a| a.builds.len()).sum()
     }
 
-    /// Every build with its app.
+    /// Every build with its app, unlisted ones too.
     pub fn builds(&self) -> impl Iterator<Item = (&App, &Build)> {
         self.apps
             .iter()
             .flat_map(|a| a.builds.iter().map(move |b| (a, b)))
+    }
+
+    /// The apps on the catalog page and in the site feed: each app's builds in channels that
+    /// are not unlisted.
+    pub fn listed_apps(&self) -> impl Iterator<Item = &App> {
+        self.apps.iter().filter(|a| a.share.is_none())
+    }
+
+    /// The unlisted channels, each once, by slug.
+    pub fn shares(&self) -> Vec<&Share> {
+        let mut shares: Vec<&Share> = self.apps.iter().filter_map(|a| a.share.as_ref()).collect();
+        shares.sort_by(|a, b| a.slug.cmp(&b.slug));
+        shares.dedup_by(|a, b| a.slug == b.slug);
+        shares
     }
 }
 
@@ -416,7 +444,8 @@ pub(crate) fn model(
     (catalog, problems)
 }
 
-/// One app from its releases; `None` when none of them can be published.
+/// One app from its releases: its listed builds, then one app of each unlisted channel's;
+/// none when none of them can be published.
 fn model_app(
     config: &Config,
     bundle_id: String,
@@ -424,7 +453,7 @@ fn model_app(
     options: &ModelOptions<'_>,
     shared: &mut Shared,
     problems: &mut Vec<Diagnostic>,
-) -> Option<App> {
+) -> Vec<App> {
     let mut identified: Vec<Identified> = releases
         .into_iter()
         .filter_map(|release| identify(release, options.now, problems))
@@ -485,24 +514,59 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, options.secret, shared, problems))
+        .filter_map(|i| make_build(i, &name, &icons, shared, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
-    builds.shrink_to_fit();
-    if builds.is_empty() {
-        return None;
+    let mut groups: Vec<(Option<Share>, Vec<Build>)> = vec![(None, Vec::new())];
+    for mut build in builds {
+        let unlisted = config.is_unlisted(&build.channel);
+        if config.private || unlisted {
+            let Some(secret) = options.secret else {
+                // Never published openly: loading the site's secret already failed.
+                continue;
+            };
+            build.install_token = Some(secret.install_token(&build.bundle_id, &build.slug));
+        }
+        let share = match (unlisted, options.secret) {
+            (true, Some(secret)) => {
+                let slug = build.channel_slug();
+                Some(Share {
+                    channel: build.channel.to_string(),
+                    token: secret.share_token(&slug),
+                    slug,
+                })
+            }
+            _ => None,
+        };
+        let at = groups
+            .iter()
+            .position(|(s, _)| s.as_ref().map(|s| &s.slug) == share.as_ref().map(|s| &s.slug));
+        match at {
+            Some(at) => groups[at].1.push(build),
+            None => groups.push((share, vec![build])),
+        }
     }
-    Some(App {
-        description_html: settings
-            .and_then(|s| s.description.as_deref())
-            .map(markdown::to_html),
-        default_channel: publishable(config.default_channel(&bundle_id)).into_owned(),
-        bundle_id,
-        name,
-        slug,
-        latest_of_channels: latest_of_channels(&builds),
-        builds,
-    })
+    let description_html = settings
+        .and_then(|s| s.description.as_deref())
+        .map(markdown::to_html);
+    let default_channel = publishable(config.default_channel(&bundle_id)).into_owned();
+    groups
+        .into_iter()
+        .filter(|(_, builds)| !builds.is_empty())
+        .map(|(share, mut builds)| {
+            builds.shrink_to_fit();
+            App {
+                description_html: description_html.clone(),
+                default_channel: default_channel.clone(),
+                bundle_id: bundle_id.clone(),
+                name: name.clone(),
+                slug: slug.clone(),
+                share,
+                latest_of_channels: latest_of_channels(&builds),
+                builds,
+            }
+        })
+        .collect()
 }
 
 /// Leaves out the builds beyond `keep` of each channel (newest first), but never a channel's
@@ -639,7 +703,6 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
-    secret: Option<&crate::secret::SiteSecret>,
     shared: &mut Shared,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
@@ -678,7 +741,7 @@ fn make_build(
         .unwrap_or_default();
     let slug = version_slug(&version, build_number.as_deref());
     Some(Build {
-        install_token: secret.map(|s| s.install_token(&plist.bundle_id, &slug)),
+        install_token: None,
         bundle_id: shared.text(plist.bundle_id),
         slug,
         version,

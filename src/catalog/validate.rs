@@ -149,12 +149,17 @@ fn invalid_version(version: &str) -> Option<&'static str> {
     }
 }
 
-/// Two apps with one slug, or two builds of an app with one slug, would overwrite each other.
+/// Two apps with one slug, or two builds of an app with one slug (in one channel or in a listed
+/// and an unlisted one, whose install files would share a folder), would overwrite each other.
 pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    let mut app_slugs: BTreeMap<&str, &App> = BTreeMap::new();
+    let mut app_folders: BTreeMap<String, &App> = BTreeMap::new();
+    let mut build_slugs: BTreeMap<(&str, &str), &Build> = BTreeMap::new();
     for app in apps {
-        if let Some(other) = app_slugs.insert(&app.slug, app) {
+        let folder = layout.app_page(app, 1).href;
+        if let Some(other) = app_folders.insert(folder, app)
+            && other.bundle_id != app.bundle_id
+        {
             problems.push(Diagnostic::error(
                 first_source(app),
                 format!(
@@ -166,9 +171,8 @@ pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
                 ),
             ));
         }
-        let mut build_slugs: BTreeMap<&str, &Build> = BTreeMap::new();
         for build in &app.builds {
-            if let Some(other) = build_slugs.insert(&build.slug, build) {
+            if let Some(other) = build_slugs.insert((&app.bundle_id, &build.slug), build) {
                 problems.push(Diagnostic::error(
                     build.source.ipa.clone(),
                     format!(

@@ -8,6 +8,7 @@ pub(crate) mod deploy;
 pub(crate) mod deployed;
 pub(crate) mod init;
 pub(crate) mod serve;
+pub(crate) mod share;
 pub(crate) mod theme;
 
 use clap::CommandFactory;
@@ -60,6 +61,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<(), Failure> {
         Command::Deploy(args) => deploy::run(args, ui),
         Command::Remove(args) => deploy::remove(args, ui),
         Command::Serve(args) => serve::run(args, ui),
+        Command::Share(args) => share::run(args, ui),
         Command::Theme(ThemeCommand::Eject(args)) => theme::eject(args, ui),
         Command::Completions(args) => {
             completions(args);

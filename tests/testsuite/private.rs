@@ -468,3 +468,121 @@ fn nginx_serves_install_files_to_devices_and_pages_only_with_a_login() {
     let _served = crate::deployed::start_nginx(&nginx, tls.path(), port, &http(&open_server));
     check().assert_fails_with("answers 200 without a login");
 }
+
+/// A site whose channel `qa` is unlisted: Field 1.0 (1) in `stable`, Field 1.1 (2) and
+/// Ledger 2.0 (7) in `qa`; private or not.
+fn unlisted_site(private: bool) -> TestSite {
+    let site = TestSite::new();
+    site.config(&format!(
+        "title: Shared\nbase_url: {BASE_URL}\nprivate: {private}\nchannels:\n  QA:\n    unlisted: true\n"
+    ));
+    for (dir, name, id, version, build, channel) in [
+        ("field/1.0", "Field", "com.acme.field", "1.0", "1", "stable"),
+        ("field/1.1", "Field", "com.acme.field", "1.1", "2", "qa"),
+        ("ledger/2.0", "Ledger", "com.acme.ledger", "2.0", "7", "qa"),
+    ] {
+        site.ipa(
+            &format!("releases/{dir}/{name}.ipa"),
+            &IpaBuilder::new(name, id, version, build).signed(),
+        );
+        site.file(
+            &format!("releases/{dir}/notes.yaml"),
+            format!("channel: {channel}\nnotes: Build {version}\n").as_bytes(),
+        );
+    }
+    site
+}
+
+/// The share page's path, from `relsite share`.
+fn share_page(site: &TestSite) -> String {
+    let run = site.run_env(&["share"], &[("RELSITE_SECRET", SECRET)]);
+    run.assert_ok();
+    let line = run.stdout.trim();
+    let url = line.strip_prefix("QA ").unwrap_or_else(|| panic!("{line}"));
+    format!("{}index.html", site_path(url))
+}
+
+fn unlisted_builds_are_only_on_their_secret_page(private: bool) {
+    let site = unlisted_site(private);
+    site.run_env(&["build"], &[("RELSITE_SECRET", SECRET)])
+        .assert_ok();
+    let output = site.tree("public");
+    let share = share_page(&site);
+    assert!(output.contains_key(&share), "{share}: {:?}", output.keys());
+    let share_dir = share.trim_end_matches("index.html").to_string();
+    let page = String::from_utf8(output[&share].clone()).unwrap();
+    let mut links = install_links(&page);
+    links.sort();
+    links.dedup();
+    assert_eq!(links.len(), 2, "{page}");
+    // Each unlisted build's install folder, named by its manifest.
+    let mut secret_folders = vec![share_dir.clone()];
+    for link in &links {
+        let manifest = site_path(&manifest_url_of(link));
+        assert!(manifest.starts_with("i/"), "{manifest}");
+        let (id, ..) = manifest_facts(&output[&manifest]);
+        assert!(id == "com.acme.field" || id == "com.acme.ledger", "{id}");
+        secret_folders.push(manifest.trim_end_matches("manifest.plist").to_string());
+    }
+    let index = output
+        .keys()
+        .find(|p| p.starts_with("s/") && p.ends_with("/catalog.json"))
+        .expect("an index")
+        .clone();
+    secret_folders.push(index.trim_end_matches("catalog.json").to_string());
+    assert!(!output.contains_key("catalog.json"));
+    let secret = |path: &str| secret_folders.iter().any(|f| path.starts_with(f.as_str()));
+    // Outside the secret folders, nothing names the unlisted builds or their folders.
+    let tokens: Vec<String> = secret_folders
+        .iter()
+        .filter_map(|f| f.split('/').nth(1).map(str::to_string))
+        .collect();
+    for needle in ["1.1-2", "2.0-7", "Build 1.1", "Build 2.0"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(tokens)
+    {
+        let naming: Vec<String> = files_naming(&output, &needle)
+            .into_iter()
+            .filter(|p| !secret(p))
+            .collect();
+        assert!(naming.is_empty(), "{needle} in {naming:?}");
+    }
+    assert!(
+        !output
+            .keys()
+            .any(|p| p.contains("/latest/qa/") && !secret(p))
+    );
+    assert!(!output.keys().any(|p| p.starts_with("com.acme.ledger/")));
+    // The listed build stays where it is, with its install files beside its page unless the
+    // site is private.
+    let listed = "com.acme.field/1.0-1/manifest.plist";
+    assert_eq!(output.contains_key(listed), !private, "{listed}");
+    let catalog = String::from_utf8(output["index.html"].clone()).unwrap();
+    assert!(catalog.contains("com.acme.field/"), "{catalog}");
+    assert!(!catalog.contains("Ledger"), "{catalog}");
+    // The share page's apps have pages of their own below it.
+    assert!(output.contains_key(&format!("{share_dir}com.acme.ledger/2.0-7/index.html")));
+    assert!(output.contains_key(&format!("{share_dir}com.acme.field/latest/qa/index.html")));
+}
+
+#[test]
+fn an_unlisted_channel_is_only_on_its_secret_page() {
+    unlisted_builds_are_only_on_their_secret_page(false);
+}
+
+#[test]
+fn an_unlisted_channel_of_a_private_site_is_only_on_its_secret_page() {
+    unlisted_builds_are_only_on_their_secret_page(true);
+}
+
+#[test]
+fn an_unlisted_channel_needs_a_secret() {
+    let site = unlisted_site(false);
+    site.build().assert_fails_with(
+        "relsite.yaml: error: channel `QA` is unlisted and needs a secret for its page's path: set RELSITE_SECRET",
+    );
+    assert!(!site.path("public").exists());
+    site.run(&["share"])
+        .assert_fails_with("channel `QA` is unlisted and needs a secret");
+}
