@@ -481,6 +481,21 @@ mod tests {
     }
 
     #[test]
+    fn unlisted_channels_match_by_slug() {
+        let c = parse("title: T\nbase_url: https://e.com/\nchannels:\n  QA Team:\n    unlisted: true\n  beta:\n    keep: 2\n").unwrap();
+        assert!(c.has_unlisted());
+        for channel in ["QA Team", "qa team", "qa-team"] {
+            assert!(c.is_unlisted(channel), "{channel}");
+        }
+        for channel in ["beta", "qa", "stable"] {
+            assert!(!c.is_unlisted(channel), "{channel}");
+        }
+        let c =
+            parse("title: T\nbase_url: https://e.com/\nchannels:\n  beta:\n    keep: 2\n").unwrap();
+        assert!(!c.has_unlisted());
+    }
+
+    #[test]
     fn can_read_minimal_config_with_defaults() {
         let c = parse("title: Builds\nbase_url: https://example.com/builds\n").unwrap();
         assert_eq!(c.title, "Builds");

@@ -28,7 +28,8 @@ pub const NETLIFY_BASIC_AUTH_VAR: &str = "RELSITE_NETLIFY_BASIC_AUTH";
 pub struct HostSettings {
     /// Let search engines index the site.
     pub public: bool,
-    /// The site has a secret: its pages send no `Referer`.
+    /// The site has a secret: its pages send no `Referer`, and robots keep out of its secret
+    /// folders.
     pub no_referrer: bool,
     /// A private catalog's logins for Netlify's `Basic-Auth` (from [`NETLIFY_BASIC_AUTH_VAR`]),
     /// with the top-level names of what sits behind them: every one in the output but the
@@ -176,14 +177,17 @@ pub fn headers(settings: &HostSettings) -> String {
 
 /// The host configuration files, by output path.
 pub fn files(settings: &HostSettings) -> Vec<(&'static str, Vec<u8>)> {
-    let robots: &[u8] = if settings.public {
-        b"User-agent: *\nAllow: /\n"
-    } else {
-        b"User-agent: *\nDisallow: /\n"
+    let robots = match (settings.public, settings.no_referrer) {
+        (false, _) => "User-agent: *\nDisallow: /\n".to_string(),
+        (true, false) => "User-agent: *\nAllow: /\n".to_string(),
+        // Secret paths are found only by their links; never index one that leaks.
+        (true, true) => {
+            format!("User-agent: *\nDisallow: /{INSTALL_DIR}/\nDisallow: /{SHARE_DIR}/\nAllow: /\n")
+        }
     };
     vec![
         (HEADERS_FILE, headers(settings).into_bytes()),
-        (ROBOTS_FILE, robots.to_vec()),
+        (ROBOTS_FILE, robots.into_bytes()),
     ]
 }
 
@@ -267,6 +271,24 @@ mod tests {
             theme.into_iter(),
             basic_auth.map(str::to_string),
         )
+    }
+
+    #[test]
+    fn robots_keep_out_of_secret_folders_of_an_indexed_site() {
+        let robots = |public, no_referrer| {
+            let settings = HostSettings {
+                public,
+                no_referrer,
+                basic_auth: None,
+            };
+            String::from_utf8(files(&settings)[1].1.clone()).unwrap()
+        };
+        assert_eq!(robots(false, true), "User-agent: *\nDisallow: /\n");
+        assert_eq!(robots(true, false), "User-agent: *\nAllow: /\n");
+        assert_eq!(
+            robots(true, true),
+            "User-agent: *\nDisallow: /i/\nDisallow: /s/\nAllow: /\n"
+        );
     }
 
     #[test]

@@ -309,6 +309,28 @@ pub fn redacted(path: &str) -> String {
     parts.join("/")
 }
 
+/// `url` with the secret token in its path cut short ([`crate::layout::redacted`]), wherever
+/// the `i/<token>/` or `s/<token>/` folder starts: below `base_url` or `ipa_base_url`.
+pub fn redacted_url(url: &str) -> String {
+    let Ok(parsed) = Url::parse(url) else {
+        return url.to_string();
+    };
+    let path = parsed.path();
+    for (at, _) in path.match_indices('/') {
+        let below = &path[at + 1..];
+        let shown = redacted(below);
+        if shown != below {
+            return format!(
+                "{}{}{shown}{}",
+                &parsed[..url::Position::BeforePath],
+                &path[..=at],
+                &parsed[url::Position::AfterPath..]
+            );
+        }
+    }
+    url.to_string()
+}
+
 /// `icon-<px>.png`.
 pub fn icon_file(px: u32) -> String {
     format!("icon-{px}.png")

@@ -222,7 +222,8 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
         let url = base
             .join(path)
             .map_err(|e| Diagnostic::error(PathBuf::from(base.as_str()), e.to_string()))?;
-        let fail = |why: String| Diagnostic::error(PathBuf::from(url.as_str()), why);
+        let shown = crate::layout::redacted_url(url.as_str());
+        let fail = |why: String| Diagnostic::error(PathBuf::from(&shown), why);
         let mut response = agent
             .get(url.as_str())
             .call()
@@ -236,15 +237,20 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
                 .map(Some)
                 .map_err(|e| fail(format!("cannot be read: {e}"))),
             404 => Ok(None),
+            401 | 403 => Err(fail(format!(
+                "answers {}: the catalog index of a private site is behind its login; `relsite deploy --from-published` reads it from the deploy target instead",
+                response.status().as_u16()
+            ))),
             status => Err(fail(format!("answers {status}"))),
         }
     };
     let Some(bytes) = get(index, MAX_INDEX_BYTES)? else {
         return Ok(Vec::new());
     };
-    let from = base
-        .join(index)
-        .map_or_else(|_| base.to_string(), String::from);
+    let from = base.join(index).map_or_else(
+        |_| base.to_string(),
+        |u| crate::layout::redacted_url(u.as_str()),
+    );
     let mut builds = parse(&bytes, &from)?;
     for build in &mut builds {
         for file in &build.files {
@@ -257,13 +263,17 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
             };
             let bytes = get(file, crate::ipa::icon::ICON_CAP)?.ok_or_else(|| {
                 Diagnostic::error(
-                    PathBuf::from(base.join(file).map_or_else(|_| file.clone(), String::from)),
+                    PathBuf::from(crate::layout::redacted_url(
+                        &base.join(file).map_or_else(|_| file.clone(), String::from),
+                    )),
                     "is listed in the published catalog but not found (404)",
                 )
             })?;
             if !crate::ipa::icon::is_intact_png(&bytes, px) {
                 return Err(Diagnostic::error(
-                    PathBuf::from(base.join(file).map_or_else(|_| file.clone(), String::from)),
+                    PathBuf::from(crate::layout::redacted_url(
+                        &base.join(file).map_or_else(|_| file.clone(), String::from),
+                    )),
                     format!("is not an intact {px}x{px} PNG"),
                 ));
             }

@@ -923,6 +923,70 @@ mod tests {
     }
 
     #[test]
+    fn unlisted_channels_are_apps_of_their_own_below_their_share() {
+        let config = config("channels:\n  QA:\n    unlisted: true\n");
+        let secret = super::testing::test_secret();
+        let (catalog, problems) = super::testing::modelled_secret(
+            &config,
+            false,
+            Some(&secret),
+            vec![
+                release(ID, "1.0", "1"),
+                release(ID, "1.1", "2").notes("channel: qa\n"),
+                release(ID, "1.2", "3").notes("channel: QA\n"),
+                release("com.e.ledger", "2.0", "7").notes("channel: qa\n"),
+            ],
+        );
+        assert_eq!(problems, []);
+        let listed: Vec<&App> = catalog.listed_apps().collect();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(slugs(&listed[0].builds), ["1.0-1"]);
+        assert_eq!(listed[0].latest().map(|b| b.slug.as_str()), Some("1.0-1"));
+        assert_eq!(slugs(listed[0].latest_per_channel()), ["1.0-1"]);
+        assert_eq!(
+            listed[0].builds[0].install_token, None,
+            "a listed build's files stay"
+        );
+        let shares = catalog.shares();
+        assert_eq!(shares.len(), 1);
+        assert_eq!(shares[0].slug, "qa");
+        assert_eq!(shares[0].token, secret.share_token("qa"));
+        let unlisted: Vec<&App> = catalog.apps.iter().filter(|a| a.share.is_some()).collect();
+        assert_eq!(unlisted.len(), 2);
+        let field = unlisted.iter().find(|a| a.bundle_id == ID).unwrap();
+        assert_eq!(slugs(&field.builds), ["1.2-3", "1.1-2"]);
+        for build in &field.builds {
+            assert_eq!(
+                build.install_token.as_deref(),
+                Some(secret.install_token(ID, &build.slug).as_str())
+            );
+        }
+        assert_eq!(catalog.builds().count(), 4, "every build is in the index");
+    }
+
+    #[test]
+    fn one_build_in_a_listed_and_an_unlisted_channel_collides() {
+        let config = config("channels:\n  qa:\n    unlisted: true\n");
+        let secret = super::testing::test_secret();
+        let (_, problems) = super::testing::modelled_secret(
+            &config,
+            false,
+            Some(&secret),
+            vec![
+                release(ID, "1.0", "1").ipa("releases/a/Field.ipa"),
+                release(ID, "1.0", "1")
+                    .ipa("releases/b/Field.ipa")
+                    .notes("channel: qa\n"),
+            ],
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.starts_with("maps to the same URL as"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn newer_marketing_versions_sort_first() {
         let (catalog, _) = modelled(vec![
             release(ID, "1.9", "50"),

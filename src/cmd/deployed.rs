@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use ureq::Agent;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
+use url::Url;
 
-use crate::catalog::Build;
+use crate::catalog::{App, Build, Catalog};
 use crate::cmd::Failure;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::layout::{AppFeed, ICON_SIZES, INSTALL_DIR, Layout, redacted_url};
 use crate::manifest::Manifest;
 use crate::pipeline::Prepared;
 use crate::ui::{Ui, plural};
@@ -43,7 +45,9 @@ impl Default for Limits {
     }
 }
 
-/// Checks every build's manifest and IPA at their URLs, within `limits`.
+/// Checks every build's manifest and IPA at their URLs, within `limits`. In a site with a
+/// secret, also each build's icons and what must not be served; in a private one, that every
+/// page and feed asks for the host's login.
 pub fn run(
     prepared: &Prepared,
     ca_file: Option<&Path>,
@@ -57,12 +61,18 @@ pub fn run(
     } else {
         "base_url"
     };
-    let bar = ui.progress(prepared.catalog.build_count() as u64, "Checking");
+    let behind_login = if prepared.config.private {
+        login_pages(&prepared.catalog)
+    } else {
+        Vec::new()
+    };
+    let count = prepared.catalog.build_count() + behind_login.len();
+    let bar = ui.progress(count as u64, "Checking");
     let mut problems = Diagnostics::default();
     for (app, build) in prepared.catalog.builds() {
         let manifest = layout.manifest(app, build).url;
         let ipa = layout.ipa(app, build).url;
-        crate::ui::progress_message(&bar, manifest.as_str());
+        crate::ui::progress_message(&bar, &redacted_url(manifest.as_str()));
         problems.extend(check_manifest(
             &mut asker,
             build,
@@ -70,7 +80,18 @@ pub fn run(
             ipa.as_str(),
         ));
         problems.extend(check_ipa(&mut asker, build, ipa.as_str(), ipa_key));
+        if layout.has_secret() {
+            problems.extend(check_icons(&mut asker, layout, app, build));
+        }
         bar.inc(1);
+    }
+    for page in &behind_login {
+        crate::ui::progress_message(&bar, &redacted_url(page.as_str()));
+        problems.extend(check_login(&mut asker, page));
+        bar.inc(1);
+    }
+    if layout.has_secret() {
+        problems.extend(check_unserved(&mut asker, layout.base_url()));
     }
     bar.finish_and_clear();
     problems.extend(asker.unasked());
@@ -78,8 +99,16 @@ pub fn run(
         return Err(Failure::found(problems));
     }
     ui.report(&problems);
+    let refusing = if prepared.config.private {
+        format!(
+            "; {} pages and feeds refuse without a login",
+            behind_login.len()
+        )
+    } else {
+        String::new()
+    };
     ui.status(format!(
-        "ok: {} and their IPAs at {} answer as iOS needs",
+        "ok: {} and their IPAs at {} answer as iOS needs{refusing}",
         plural(prepared.catalog.build_count(), "manifest"),
         layout.base_url()
     ));
@@ -181,9 +210,10 @@ impl Asker {
             problems.push(Diagnostic::error(
                 None,
                 format!(
-                    "the check's deadline of {}s passed: {} not checked, from {first}; set a longer --deadline for a large catalog or a slow host",
+                    "the check's deadline of {}s passed: {} not checked, from {}; set a longer --deadline for a large catalog or a slow host",
                     seconds(self.limits.deadline),
                     plural(self.late.len(), "request"),
+                    redacted_url(first),
                 ),
             ));
         }
@@ -257,8 +287,9 @@ fn agent(ca_file: Option<&Path>) -> Result<Agent, Diagnostic> {
         .new_agent())
 }
 
+/// A problem of the answer at `url`, named with its secret token cut short.
 fn problem(url: &str, message: String) -> Diagnostic {
-    Diagnostic::error(PathBuf::from(url), message)
+    Diagnostic::error(PathBuf::from(redacted_url(url)), message)
 }
 
 /// The first problem of an answer that is not a plain success (200, or 206 to a range).
@@ -269,7 +300,7 @@ fn status_problem(
 ) -> Option<Diagnostic> {
     let status = response.status();
     if status.is_redirection() {
-        let to = header(response, "location").unwrap_or_default();
+        let to = redacted_url(&header(response, "location").unwrap_or_default());
         return Some(problem(
             url,
             format!(
@@ -310,18 +341,21 @@ fn answered(
     sent: Result<ureq::http::Response<ureq::Body>, String>,
     key: &str,
 ) -> Result<ureq::http::Response<ureq::Body>, Diagnostic> {
-    let response = sent.map_err(|e| {
-        let hint = if e.to_lowercase().contains("certificate") {
-            " (a site behind a private certificate authority needs --ca-file)"
-        } else {
-            ""
-        };
-        problem(url, format!("cannot be fetched: {e}{hint}"))
-    })?;
+    let response = sent.map_err(|e| unfetched(url, &e))?;
     match status_problem(url, &response, key) {
         Some(d) => Err(d),
         None => Ok(response),
     }
+}
+
+/// The problem of a request for `url` that failed with `e`.
+fn unfetched(url: &str, e: &str) -> Diagnostic {
+    let hint = if e.to_lowercase().contains("certificate") {
+        " (a site behind a private certificate authority needs --ca-file)"
+    } else {
+        ""
+    };
+    problem(url, format!("cannot be fetched: {e}{hint}"))
 }
 
 /// The Content-Type header as sent, and its media type alone (no parameters), lowercased.
@@ -411,7 +445,9 @@ fn check_manifest(asker: &mut Asker, build: &Build, url: &str, ipa_url: &str) ->
         Some(package) => problems.push(problem(
             url,
             format!(
-                "points to `{package}`, but the build's IPA is `{ipa_url}`: deploy the current build"
+                "points to `{}`, but the build's IPA is `{}`: deploy the current build",
+                redacted_url(package),
+                redacted_url(ipa_url)
             ),
         )),
         None => problems.push(problem(
@@ -464,4 +500,337 @@ fn check_ipa(asker: &mut Asker, build: &Build, url: &str, key: &str) -> Vec<Diag
         )),
     }
     problems
+}
+
+/// Checks the build's icons: in a site with a secret they sit with its install files, which
+/// need no login, and iOS shows one while it installs.
+fn check_icons(asker: &mut Asker, layout: &Layout, app: &App, build: &Build) -> Vec<Diagnostic> {
+    ICON_SIZES
+        .iter()
+        .filter_map(|&px| check_icon(asker, layout.icon(app, build, px).url.as_str()))
+        .collect()
+}
+
+/// Checks the icon at `url`: a PNG, served as one.
+fn check_icon(asker: &mut Asker, url: &str) -> Option<Diagnostic> {
+    let response = match fetch(asker, url, Ask::Get, "base_url") {
+        Ok(Some(response)) => response,
+        Ok(None) => return None,
+        Err(d) => return Some(d),
+    };
+    let (content_type, essence) = media_type(&response);
+    (essence != "image/png").then(|| {
+        problem(
+            url,
+            format!("header Content-Type is `{content_type}`: an icon must be served as image/png"),
+        )
+    })
+}
+
+/// Every page and feed of a private catalog, which name its secret install paths: the catalog
+/// page, the site feed and the catalog index, then each app's list pages, feeds, `latest/`
+/// pages and build pages, as the plan writes them.
+fn login_pages(catalog: &Catalog) -> Vec<Url> {
+    let layout = &catalog.layout;
+    let mut pages = vec![layout.catalog_page(), layout.site_feed(), layout.index()];
+    for app in &catalog.apps {
+        let total = app.builds.len().div_ceil(crate::plan::BUILDS_PER_PAGE);
+        pages.extend((1..=total).map(|n| layout.app_page(app, n)));
+        pages.extend(
+            [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom]
+                .map(|feed| layout.app_feed(app, feed)),
+        );
+        pages.extend(app.latest().map(|_| layout.latest_page(app, None)));
+        pages.extend(
+            app.latest_per_channel()
+                .into_iter()
+                .map(|build| layout.latest_page(app, Some(&build.channel_slug()))),
+        );
+        pages.extend(app.builds.iter().map(|build| layout.build_page(app, build)));
+    }
+    pages.extend(catalog.shares().into_iter().map(|s| layout.share_page(s)));
+    pages.into_iter().map(|page| page.url).collect()
+}
+
+/// How many redirects on the page's own host are followed to the login, such as one that adds
+/// a trailing slash.
+const LOGIN_REDIRECTS: usize = 2;
+
+/// Where Cloudflare Access sends a visitor to log in.
+const ACCESS_LOGIN: &str = "/cdn-cgi/access/";
+
+/// What an answer to a request without credentials says of a page that must ask for the login.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// It asks for the login: 401 or 403, or a redirect to a login page.
+    Refuses,
+    /// A redirect on the same host, to be followed and judged.
+    Follow(Url),
+    /// It does not ask: why, and what to do.
+    Answers(String),
+}
+
+/// Judges the answer `status`, redirecting to `location`, to a request for `url` without
+/// credentials.
+fn login_verdict(status: u16, location: Option<&str>, url: &Url) -> Verdict {
+    const ADVICE: &str =
+        "put every page and feed behind the host's login (README: Private catalogs)";
+    match status {
+        401 | 403 => Verdict::Refuses,
+        300..=399 => {
+            let Some(location) = location else {
+                return Verdict::Answers(format!("answers {status} with no Location header"));
+            };
+            match url.join(location) {
+                Ok(to) if to.origin() != url.origin() || to.path().starts_with(ACCESS_LOGIN) => {
+                    Verdict::Refuses
+                }
+                Ok(to) => Verdict::Follow(to),
+                Err(e) => Verdict::Answers(format!(
+                    "answers {status} redirecting to `{}`, which is no URL: {e}",
+                    redacted_url(location)
+                )),
+            }
+        }
+        200..=299 => Verdict::Answers(format!(
+            "answers {status} without a login: a private site's pages hold its secret install paths; {ADVICE}"
+        )),
+        404 => Verdict::Answers(format!(
+            "answers 404 without a login: the page is not deployed, or not behind the login; deploy the current build, and {ADVICE}"
+        )),
+        _ => Verdict::Answers(format!(
+            "answers {status} without a login, not 401 or 403: a private site's pages hold its secret install paths; {ADVICE}"
+        )),
+    }
+}
+
+/// Checks that the page at `url`, asked without credentials, asks for the login, following
+/// redirects on its own host. `None` when it does, or was not asked (see [`Asker::send`]).
+fn check_login(asker: &mut Asker, url: &Url) -> Option<Diagnostic> {
+    let mut at = url.clone();
+    for _ in 0..=LOGIN_REDIRECTS {
+        let response = match asker.send(at.as_str(), Ask::Get)? {
+            Ok(response) => response,
+            Err(e) => return Some(unfetched(at.as_str(), &e)),
+        };
+        let location = header(&response, "location");
+        let why = match login_verdict(response.status().as_u16(), location.as_deref(), &at) {
+            Verdict::Refuses => return None,
+            Verdict::Follow(to) => {
+                at = to;
+                continue;
+            }
+            Verdict::Answers(why) if at == *url => why,
+            Verdict::Answers(why) => {
+                format!("redirects to `{}`, which {why}", redacted_url(at.as_str()))
+            }
+        };
+        return Some(problem(url.as_str(), why));
+    }
+    Some(problem(
+        url.as_str(),
+        format!(
+            "redirects more than {LOGIN_REDIRECTS} times on its own host without asking for the login, last to `{}`: put it behind the host's login (README: Private catalogs)",
+            redacted_url(at.as_str())
+        ),
+    ))
+}
+
+/// Checks what a site with a secret must not serve: a made-up install path, as a host that
+/// answers unknown paths with a page would hand out a page; the install folder, whose listing
+/// would hand out every install path; and the deployment record, which names every secret
+/// path.
+fn check_unserved(asker: &mut Asker, base: &Url) -> Vec<Diagnostic> {
+    let made_up = made_up_token();
+    let asks = [
+        (
+            crate::urls::join_file(base, &[INSTALL_DIR, &made_up, Layout::manifest_file()]),
+            "nothing was deployed at this made-up install path, and a host that answers unknown paths with a page hands that page out without a login; a missing file must answer 404 (README: Private catalogs)",
+        ),
+        (
+            crate::urls::join_dir(base, &[INSTALL_DIR]),
+            "a host that lists its install folder hands out every install path; it must answer 403 or 404 (README: Private catalogs)",
+        ),
+        (
+            crate::urls::join_file(base, &[crate::deploy::RECORD]),
+            "the deployment record names every secret path; put it behind the host's login, or deny it (README: Private catalogs)",
+        ),
+    ];
+    asks.into_iter()
+        .filter_map(|(url, why)| check_unserved_at(asker, url.as_str(), why))
+        .collect()
+}
+
+/// A problem when `url` answers 2xx without credentials, saying `why` it must not.
+fn check_unserved_at(asker: &mut Asker, url: &str, why: &str) -> Option<Diagnostic> {
+    match asker.send(url, Ask::Get)? {
+        Ok(response) if response.status().is_success() => {
+            let status = response.status().as_u16();
+            Some(problem(
+                url,
+                format!("answers {status} without a login: {why}"),
+            ))
+        }
+        Ok(_) => None,
+        Err(e) => Some(unfetched(url, &e)),
+    }
+}
+
+/// A token no build has: 32 hex digits from this moment and this process.
+fn made_up_token() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let id = std::process::id();
+    let digest = crate::text::sha256_hex([&nanos.to_le_bytes()[..], &id.to_le_bytes()[..]]);
+    digest[..32].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::testing::{config, modelled_secret, release, test_secret};
+    use crate::plan::{BUILDS_PER_PAGE, PlanOptions};
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    fn page() -> Url {
+        Url::parse("https://e.com/builds/field/").unwrap()
+    }
+
+    #[track_caller]
+    fn assert_answers(verdict: Verdict, start: &str) {
+        match verdict {
+            Verdict::Answers(why) => assert!(why.starts_with(start), "{why}"),
+            other => panic!("{other:?}, not an answer starting `{start}`"),
+        }
+    }
+
+    #[test]
+    fn a_page_that_asks_for_the_login_refuses() {
+        for status in [401, 403] {
+            assert_eq!(login_verdict(status, None, &page()), Verdict::Refuses);
+        }
+        let elsewhere = Some("https://team.cloudflareaccess.com/cdn-cgi/access/login/e.com");
+        assert_eq!(login_verdict(302, elsewhere, &page()), Verdict::Refuses);
+        let sso = Some("https://sso.e.com/login?next=%2Fbuilds%2F");
+        assert_eq!(login_verdict(303, sso, &page()), Verdict::Refuses);
+        let access = Some("/cdn-cgi/access/login/e.com?redirect_url=%2Fbuilds%2Ffield%2F");
+        assert_eq!(login_verdict(302, access, &page()), Verdict::Refuses);
+    }
+
+    #[test]
+    fn a_redirect_on_the_same_host_is_followed() {
+        let folder = Url::parse("https://e.com/builds/field").unwrap();
+        assert_eq!(
+            login_verdict(301, Some("/builds/field/"), &folder),
+            Verdict::Follow(page())
+        );
+        assert_eq!(
+            login_verdict(308, Some("https://e.com/builds/field/"), &folder),
+            Verdict::Follow(page())
+        );
+        assert_answers(
+            login_verdict(302, None, &page()),
+            "answers 302 with no Location header",
+        );
+    }
+
+    #[test]
+    fn a_page_served_without_a_login_is_an_error() {
+        assert_answers(
+            login_verdict(200, None, &page()),
+            "answers 200 without a login: a private site's pages hold its secret install paths; put every page and feed behind the host's login (README: Private catalogs)",
+        );
+        assert_answers(
+            login_verdict(404, None, &page()),
+            "answers 404 without a login: the page is not deployed",
+        );
+        assert_answers(
+            login_verdict(500, None, &page()),
+            "answers 500 without a login, not 401 or 403",
+        );
+    }
+
+    #[test]
+    fn urls_are_shown_with_their_secret_token_cut_short() {
+        assert_eq!(
+            redacted_url(&format!("https://e.com/builds/i/{TOKEN}/manifest.plist")),
+            "https://e.com/builds/i/012345…/manifest.plist"
+        );
+        assert_eq!(
+            redacted_url(&format!(
+                "https://cdn.e.com:8443/i/{TOKEN}/Field%201.ipa?v=1"
+            )),
+            "https://cdn.e.com:8443/i/012345…/Field%201.ipa?v=1"
+        );
+        assert_eq!(
+            redacted_url(&format!("https://e.com/s/{TOKEN}/catalog.json")),
+            "https://e.com/s/012345…/catalog.json"
+        );
+        for shown in [
+            "https://e.com/builds/field/1.0-7/manifest.plist",
+            "https://e.com/i/field/",
+            "/moved.plist",
+        ] {
+            assert_eq!(redacted_url(shown), shown);
+        }
+    }
+
+    #[test]
+    fn a_made_up_token_is_a_token() {
+        assert!(crate::layout::is_token(&made_up_token()));
+    }
+
+    #[test]
+    fn login_pages_are_every_page_and_feed_the_plan_writes_outside_the_install_files() {
+        let secret = test_secret();
+        let releases = (1..=BUILDS_PER_PAGE + 1)
+            .map(|n| {
+                let channel = if n % 2 == 0 { "beta" } else { "stable" };
+                release("com.e.field", "1.0", &n.to_string())
+                    .notes(&format!("channel: {channel}\n"))
+            })
+            .collect();
+        let config = config("private: true\n");
+        let (catalog, problems) = modelled_secret(&config, false, Some(&secret), releases);
+        assert_eq!(problems, []);
+        let root = Path::new("/nonexistent/site");
+        let theme = std::sync::Arc::new(crate::render::Theme::load(root, None).unwrap());
+        let options = PlanOptions::default();
+        let host = crate::hosting::HostSettings::default();
+        let planned = crate::plan::plan(&catalog, &theme, root, options, host, None)
+            .and_then(|plan| plan.whole())
+            .unwrap();
+        let base = catalog.layout.base_url();
+        // Install files, files that name no secret path, and files for the host or relsite.
+        let left_out = |file: &str| {
+            let own = [
+                crate::layout::NOT_FOUND_PAGE,
+                crate::layout::ROBOTS_FILE,
+                crate::layout::HEADERS_FILE,
+                crate::write::MARKER,
+            ];
+            file.starts_with("i/")
+                || file.starts_with("assets/")
+                || file.ends_with("/qr.svg")
+                || own.contains(&file)
+        };
+        let mut written: Vec<String> = planned
+            .files
+            .keys()
+            .filter(|file| !left_out(file))
+            .map(|file| {
+                let page = file.strip_suffix("index.html").unwrap_or(file);
+                base.join(page).unwrap().to_string()
+            })
+            .collect();
+        written.sort();
+        let mut asked: Vec<String> = login_pages(&catalog).iter().map(Url::to_string).collect();
+        asked.sort();
+        assert_eq!(asked, written);
+        assert!(asked.iter().any(|url| url.ends_with("/page/2/")));
+        assert!(asked.iter().any(|url| url.ends_with("/latest/beta/")));
+    }
 }

@@ -40,6 +40,11 @@ base_url: https://builds.example.invalid/
 # Let search engines index the site (in-house apps must not be found publicly).
 # public: false
 
+# A private catalog: pages behind the host's login, install files at secret paths. The secret
+# comes from RELSITE_SECRET, or a file outside the site (README: Private catalogs).
+# private: true
+# secret_file: ../catalog-secret
+
 # The channel whose newest installable build each app's latest/ presents.
 # default_channel: stable
 
@@ -49,6 +54,8 @@ base_url: https://builds.example.invalid/
 # channels:
 #   beta:
 #     keep: 5
+#   qa:
+#     unlisted: true   # only on its own page at a secret path (`relsite share`)
 
 # Per-app settings, by bundle identifier.
 # apps:

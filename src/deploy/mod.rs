@@ -782,6 +782,40 @@ mod tests {
             ("_headers", Stage::SitePages),
             ("robots.txt", Stage::SitePages),
             ("catalog.json", Stage::Index),
+            // A private catalog's install files, its index and an unlisted channel's pages.
+            ("i/0123456789abcdef0123456789abcdef/App.ipa", Stage::Files),
+            (
+                "i/0123456789abcdef0123456789abcdef/icon-57.png",
+                Stage::Files,
+            ),
+            (
+                "i/0123456789abcdef0123456789abcdef/manifest.plist",
+                Stage::Manifests,
+            ),
+            (
+                "s/0123456789abcdef0123456789abcdef/catalog.json",
+                Stage::Index,
+            ),
+            (
+                "s/0123456789abcdef0123456789abcdef/index.html",
+                Stage::SitePages,
+            ),
+            (
+                "s/0123456789abcdef0123456789abcdef/com.a/index.html",
+                Stage::AppPages,
+            ),
+            (
+                "s/0123456789abcdef0123456789abcdef/com.a/feed.xml",
+                Stage::AppPages,
+            ),
+            (
+                "s/0123456789abcdef0123456789abcdef/com.a/1.0-1/index.html",
+                Stage::BuildPages,
+            ),
+            (
+                "s/0123456789abcdef0123456789abcdef/com.a/latest/qa/index.html",
+                Stage::AppSubPages,
+            ),
         ] {
             assert_eq!(Stage::of(path), stage, "{path}");
         }

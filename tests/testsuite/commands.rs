@@ -256,6 +256,7 @@ fn every_command_has_help_with_an_example() {
         vec!["deploy"],
         vec!["remove"],
         vec!["check"],
+        vec!["share"],
         vec!["serve"],
         vec!["theme"],
         vec!["theme", "eject"],
