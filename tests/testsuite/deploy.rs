@@ -35,7 +35,7 @@ fn add_build(site: &TestSite, version: &str, build: &str) {
 }
 
 /// The files below `dir`, by path, with their bytes.
-fn objects(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn objects(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.expect("walk"))

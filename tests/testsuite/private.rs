@@ -586,3 +586,95 @@ fn an_unlisted_channel_needs_a_secret() {
     site.run(&["share"])
         .assert_fails_with("channel `QA` is unlisted and needs a secret");
 }
+
+/// [`private_site`] with a `deploy` target in `target`.
+fn deploying_private_site(target: &Path) -> TestSite {
+    let site = private_site();
+    let config = site.read("relsite.yaml");
+    site.config(&format!(
+        "{config}deploy:\n  url: file://{}/site\n",
+        target.display()
+    ));
+    site
+}
+
+#[test]
+fn a_private_deploy_keeps_every_build_from_a_runner_and_a_new_secret_moves_every_path() {
+    let target = tempfile::tempdir().unwrap();
+    let store = target.path().join("site");
+    let site = deploying_private_site(target.path());
+    let secret = [("RELSITE_SECRET", SECRET)];
+    let run = site.run_env(&["deploy"], &secret);
+    run.assert_ok();
+    let published = crate::deploy::objects(&store);
+    let tokens = tokens_in_paths(&published);
+    assert_eq!(tokens, tokens_in_paths(&site.tree("public")));
+    assert_eq!(tokens.len(), 4);
+    assert!(!published.contains_key("catalog.json"));
+    for token in &tokens {
+        assert!(
+            !run.stdout.contains(token.as_str()),
+            "{token} in the log:\n{}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains(token.as_str()), "{token} in the log");
+    }
+    // The log names each install folder by its token's first digits only.
+    let manifests = published
+        .keys()
+        .filter(|p| p.starts_with("i/") && p.ends_with("/manifest.plist"));
+    for manifest in manifests {
+        let shown = format!("uploaded i/{}…/manifest.plist", &manifest[2..8]);
+        assert!(run.stdout.contains(&shown), "{shown}:\n{}", run.stdout);
+    }
+
+    // A runner that holds only a new build keeps every published one, from the secret index.
+    let runner = TestSite::new();
+    runner.config(&site.read("relsite.yaml"));
+    runner.ipa(
+        "releases/field/1.2/Field.ipa",
+        &IpaBuilder::new("Field", "com.acme.field", "1.2", "3").signed(),
+    );
+    runner
+        .run_env(&["deploy", "--from-published"], &secret)
+        .assert_ok();
+    let with_new = crate::deploy::objects(&store);
+    let new_tokens = tokens_in_paths(&with_new);
+    assert_eq!(new_tokens.len(), 5, "{new_tokens:?}");
+    assert!(
+        tokens.iter().all(|t| new_tokens.contains(t)),
+        "{new_tokens:?}"
+    );
+    for ipa in ["field.ipa", "ledger.ipa"] {
+        let kept = published.keys().filter(|p| p.ends_with(ipa)).count();
+        assert_eq!(
+            with_new.keys().filter(|p| p.ends_with(ipa)).count(),
+            kept + usize::from(ipa == "field.ipa")
+        );
+    }
+
+    // A runner cannot move published IPAs it does not hold: a new secret there is refused.
+    runner
+        .run_env(
+            &["deploy", "--from-published"],
+            &[("RELSITE_SECRET", OTHER_SECRET)],
+        )
+        .assert_fails_with("and the site secret as they were");
+    assert_eq!(crate::deploy::objects(&store), with_new);
+
+    // From a folder holding every build, a new secret moves every path and leaves no old one.
+    site.ipa(
+        "releases/field/1.2/Field.ipa",
+        &IpaBuilder::new("Field", "com.acme.field", "1.2", "3").signed(),
+    );
+    site.run_env(&["deploy"], &[("RELSITE_SECRET", OTHER_SECRET)])
+        .assert_ok();
+    let rotated = crate::deploy::objects(&store);
+    let rotated_tokens = tokens_in_paths(&rotated);
+    assert_eq!(rotated_tokens.len(), 5, "{rotated_tokens:?}");
+    for token in &new_tokens {
+        assert!(!rotated_tokens.contains(token), "{token} kept");
+        let naming = files_naming(&rotated, token);
+        assert!(naming.is_empty(), "{token} still in {naming:?}");
+    }
+}
