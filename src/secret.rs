@@ -47,6 +47,13 @@ impl SiteSecret {
         })
     }
 
+    /// A secret of no site, for checks that make paths but write none.
+    pub(crate) fn placeholder() -> SiteSecret {
+        SiteSecret {
+            key: hmac::Key::new(hmac::HMAC_SHA256, b"relsite placeholder secret"),
+        }
+    }
+
     /// The site's secret when it needs one (`private: true`, or an unlisted channel): from `env`
     /// (the value of [`SECRET_VAR`]), else from `secret_file`, which must be outside the site
     /// at `root`.

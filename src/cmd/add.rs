@@ -263,6 +263,8 @@ fn release_problems(
     let configured_icons =
         crate::pipeline::load_configured_icons(root, config, icons, &mut configured);
     problems.extend(configured.sorted().into_iter().cloned());
+    // Checking a release needs its paths but not the site's own secret: nothing is written.
+    let placeholder = crate::secret::SiteSecret::placeholder();
     let options = ModelOptions {
         base_url: config.base_url.as_url(),
         drafts: true,
@@ -270,8 +272,7 @@ fn release_problems(
         configured_icons: &configured_icons,
         icons,
         reserved: &reserved,
-        // Checking a release does not need its secret paths.
-        secret: None,
+        secret: Some(&placeholder),
     };
     problems.extend(crate::catalog::model(config, vec![release], &options).1);
     problems
