@@ -561,3 +561,112 @@ fn bad_credentials_a_missing_bucket_or_no_store_fail_naming_the_target() {
     }
     assert_eq!(bucket(&garage), before, "nothing changed in the bucket");
 }
+
+#[test]
+#[cfg_attr(
+    not(have_garage),
+    ignore = "needs garage on PATH or in ~/.cargo/bin (cargo install garage --locked)"
+)]
+fn runners_keep_an_unlisted_channel_on_its_secret_page_only() {
+    let garage = Garage::start();
+    let secret = "9f1c2e7a4b8d0f3165a7c9e2b4d6f8a0";
+    let deploy_with_secret = |site: &TestSite| {
+        let mut command = relsite();
+        command
+            .args([
+                "deploy",
+                "--from-published",
+                "--base-url",
+                &garage.base_url(),
+            ])
+            .arg("--root")
+            .arg(site.root())
+            .envs(garage.env())
+            .env("RELSITE_SECRET", secret);
+        Run::from(command.output().expect("run relsite"))
+    };
+    let unlisted_runner = || {
+        let site = runner(&garage);
+        let config = site.read("relsite.yaml");
+        site.config(&format!("{config}channels:\n  qa:\n    unlisted: true\n"));
+        site
+    };
+    let signed = |site: &TestSite, version: &str, build: &str| {
+        let ipa = IpaBuilder::new("App", "com.acme.app", version, build).signed();
+        site.ipa(&format!("releases/{version}/App.ipa"), &ipa);
+    };
+    let a = unlisted_runner();
+    signed(&a, "1.0", "1");
+    signed(&a, "1.1", "2");
+    a.file("releases/1.1/App.yaml", b"channel: qa\n");
+    deploy_with_secret(&a).assert_ok();
+    drop(a);
+    let b = unlisted_runner();
+    signed(&b, "1.2", "3");
+    b.file("releases/1.2/App.yaml", b"channel: qa\n");
+    deploy_with_secret(&b).assert_ok();
+
+    let bucket = bucket(&garage);
+    assert!(!bucket.contains_key("catalog.json"));
+    let index: Vec<&String> = bucket
+        .keys()
+        .filter(|k| k.starts_with("s/") && k.ends_with("/catalog.json"))
+        .collect();
+    assert_eq!(index.len(), 1, "{:?}", bucket.keys());
+    // The share page, from `relsite share`, lists both qa builds; they are on no other page.
+    let share = b.run_env(
+        &["share", "--base-url", &garage.base_url()],
+        &[("RELSITE_SECRET", secret)],
+    );
+    share.assert_ok();
+    let url = share.stdout.trim().strip_prefix("qa ").expect("qa's link");
+    let path = url
+        .strip_prefix(&garage.base_url())
+        .expect("below the base");
+    let page = garage.web_get(&format!("/{path}index.html"));
+    assert_eq!(page.status, 200);
+    let page = String::from_utf8_lossy(&page.body).into_owned();
+    let links = install_links(&page);
+    assert_eq!(links.len(), 1, "the newest qa build to install: {page}");
+    // Its app page below the share lists every build of the channel, with its install link.
+    let app = garage.web_get(&format!("/{path}com.acme.app/index.html"));
+    assert_eq!(app.status, 200);
+    let app = String::from_utf8_lossy(&app.body).into_owned();
+    assert!(!app.contains("1.0-1/"), "{app}");
+    let mut links = Vec::new();
+    for build in ["1.1-2/", "1.2-3/"] {
+        assert!(
+            app.contains(&format!("com.acme.app/{build}")),
+            "{build}: {app}"
+        );
+        let page = garage.web_get(&format!("/{path}com.acme.app/{build}index.html"));
+        assert_eq!(page.status, 200, "{build}");
+        links.extend(install_links(&String::from_utf8_lossy(&page.body)));
+    }
+    links.sort();
+    links.dedup();
+    assert_eq!(links.len(), 2, "{links:?}");
+    for (key, bytes) in &bucket {
+        let text = String::from_utf8_lossy(bytes);
+        let secret_folder = key.starts_with("s/") || key.starts_with("i/");
+        if !secret_folder && key != crate::private::RECORD {
+            for version in ["1.1-2", "1.2-3"] {
+                assert!(!text.contains(version), "{key} names {version}");
+            }
+        }
+    }
+    // What iOS fetches answers; the deployment record, which names every path, must not.
+    for link in &links {
+        let manifest = manifest_url_of(link);
+        let at = manifest
+            .strip_prefix(&garage.base_url())
+            .expect("below the base");
+        assert_eq!(garage.web_get(&format!("/{at}")).status, 200, "{at}");
+    }
+    let check = b.run_env(
+        &["check", "--deployed", "--base-url", &garage.base_url()],
+        &[("RELSITE_SECRET", secret)],
+    );
+    check.assert_fails_with(".relsite-deploy.json: error: answers 200 without a login: the deployment record names every secret path");
+    assert_eq!(check.lines_with(": error: ").len(), 1, "{}", check.stderr);
+}

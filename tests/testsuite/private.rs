@@ -8,6 +8,9 @@ use std::path::Path;
 use crate::ipa_builder::IpaBuilder;
 use crate::support::*;
 
+/// The deployment record `relsite deploy` keeps in its target.
+pub const RECORD: &str = ".relsite-deploy.json";
+
 pub const SECRET: &str = "9f1c2e7a4b8d0f3165a7c9e2b4d6f8a0";
 pub const OTHER_SECRET: &str = "5e8b1d4f7a0c3e6b9d2f5a8c1e4b7d0a";
 
