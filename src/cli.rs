@@ -55,7 +55,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the secret link of each unlisted channel's page, to share with its testers
     #[command(
-        after_help = "The links come from the site secret (RELSITE_SECRET or `secret_file`) and stay the same until it changes.\n\nExamples:\n  relsite share\n  relsite share qa --root my-site"
+        after_help = "The links come from the site secret (RELSITE_SECRET or `secret_file`) and stay the same until it changes; a channel's page is published once a build is in it.\n\nExamples:\n  relsite share\n  relsite share qa --root my-site"
     )]
     Share(ShareArgs),
     /// Build and serve the site on 127.0.0.1, rebuilding and reloading on change

@@ -352,6 +352,27 @@ impl Config {
                     .into(),
             );
         }
+        let defaults = std::iter::once((vec!["default_channel"], &self.default_channel)).chain(
+            self.apps.iter().map(|(id, a)| {
+                (
+                    vec!["apps", id.as_str(), "default_channel"],
+                    &a.default_channel,
+                )
+            }),
+        );
+        for (path, channel) in defaults {
+            if let Some(channel) = channel
+                && self.is_unlisted(channel)
+            {
+                error(
+                    &path,
+                    format!(
+                        "`{}: {channel}` names an unlisted channel: latest/ is listed, so it presents listed builds only; name a listed channel",
+                        path.join(".")
+                    ),
+                );
+            }
+        }
         if self.title.trim().is_empty() {
             error(&["title"], "`title` must not be empty".into());
         }
@@ -478,6 +499,20 @@ mod tests {
     fn parse(text: &str) -> Result<Config, Vec<String>> {
         Config::parse(text, Path::new(CONFIG_FILE))
             .map_err(|ds| ds.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn a_default_channel_cannot_be_unlisted() {
+        let errs = parse("title: T\nbase_url: https://e.com/\ndefault_channel: QA\napps:\n  com.e.a:\n    default_channel: qa\nchannels:\n  qa:\n    unlisted: true\n").unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs[0].contains("`default_channel: QA` names an unlisted channel"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[1].contains("`apps.com.e.a.default_channel: qa` names an unlisted channel"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -87,11 +87,13 @@ pub(crate) enum Style {
 
 impl Diagnostic {
     /// `file:line:column: label: message`, each styled part passed through `paint`, then the
-    /// detail's lines; every control character of the file name, message and detail escaped.
+    /// detail's lines; every control character of the file name, message and detail escaped,
+    /// and every secret token cut short ([`crate::layout::redacted`]), as CI logs may be public.
     pub(crate) fn render(&self, paint: impl Fn(&str, Style) -> String) -> String {
+        let shown = |text: &str| crate::layout::redacted(&terminal(text));
         let mut out = String::new();
         if let Some(file) = &self.file {
-            let mut place = terminal(&display_path(file)).into_owned();
+            let mut place = shown(&display_path(file));
             if let Some(loc) = self.location {
                 place.push_str(&format!(":{}:{}", loc.line, loc.column));
             }
@@ -105,10 +107,10 @@ impl Diagnostic {
         };
         out.push_str(&paint(label, Style::Label(self.severity)));
         out.push_str(": ");
-        out.push_str(&terminal(&self.message));
+        out.push_str(&shown(&self.message));
         for line in self.detail.iter().flat_map(|d| d.lines()) {
             out.push('\n');
-            out.push_str(&terminal(line));
+            out.push_str(&shown(line));
         }
         out
     }
@@ -208,6 +210,20 @@ mod tests {
         let d = Diagnostic::error(PathBuf::from("releases/a/A.yaml"), "unknown key")
             .at(Some(Location { line: 3, column: 7 }));
         assert_eq!(d.to_string(), "releases/a/A.yaml:3:7: error: unknown key");
+    }
+
+    #[test]
+    fn secret_tokens_are_cut_short_in_the_file_message_and_detail() {
+        let token = "3f9a1c0123456789abcdef0123456789";
+        let d = Diagnostic::error(
+            PathBuf::from(format!("public/i/{token}/a.ipa")),
+            format!("both are `s/{token}/field/1.0/`"),
+        )
+        .with_detail(Some(format!("at https://e.com/i/{token}/manifest.plist")));
+        assert_eq!(
+            d.to_string(),
+            "public/i/3f9a1c…/a.ipa: error: both are `s/3f9a1c…/field/1.0/`\nat https://e.com/i/3f9a1c…/manifest.plist"
+        );
     }
 
     #[test]

@@ -102,7 +102,11 @@ fn login_roots<'a>(catalog: &Catalog, theme_files: impl Iterator<Item = &'a str>
         .iter()
         .filter_map(|file| file.split('/').next())
         .filter(|top| ![INSTALL_DIR, ROBOTS_FILE, NOT_FOUND_PAGE].contains(top))
-        .map(str::to_string)
+        .flat_map(|top| {
+            // Netlify serves `index.html` at `/index` too ("pretty URLs").
+            let pretty = top.strip_suffix(".html").map(str::to_string);
+            std::iter::once(top.to_string()).chain(pretty)
+        })
         .collect();
     roots.sort();
     roots.dedup();
@@ -116,15 +120,16 @@ pub fn basic_auth_logins(value: &str) -> Result<String, String> {
     if logins.is_empty() {
         return Err(format!("{NETLIFY_BASIC_AUTH_VAR} is empty"));
     }
-    for login in &logins {
+    for (n, login) in logins.iter().enumerate() {
         let well_formed = login.bytes().all(|b| b.is_ascii_graphic())
             && login
                 .split_once(':')
                 .is_some_and(|(user, password)| !user.is_empty() && !password.is_empty());
         if !well_formed {
             return Err(format!(
-                "{NETLIFY_BASIC_AUTH_VAR} holds `{}`: each login is `user:password` in printable ASCII, logins separated by spaces",
-                login.split(':').next().unwrap_or_default()
+                "{NETLIFY_BASIC_AUTH_VAR}: login {} of {} is not `user:password` in printable ASCII (logins are separated by spaces, so a password has none)",
+                n + 1,
+                logins.len()
             ));
         }
     }
@@ -150,6 +155,12 @@ pub fn headers(settings: &HostSettings) -> String {
     }
     if settings.no_referrer {
         text.push_str("  Referrer-Policy: no-referrer\n");
+        if settings.public {
+            // An indexed site's secret folders are never indexed, should a link leak.
+            for folder in [INSTALL_DIR, SHARE_DIR] {
+                text.push_str(&format!("/{folder}/*\n  X-Robots-Tag: noindex, nofollow\n"));
+            }
+        }
     }
     text.push_str(&format!(
         "{}\n  Content-Type: text/xml; charset=utf-8\n  Cache-Control: public, max-age=300\n",
@@ -304,8 +315,11 @@ mod tests {
         // A line break cannot smuggle a rule into `_headers`: it separates logins, and each
         // login must have both parts.
         assert!(basic_auth_logins("a:b\n/i/*").is_err());
-        let why = basic_auth_logins("tester:pw other").unwrap_err();
-        assert!(why.contains("`other`") && !why.contains("pw"), "{why}");
+        let why = basic_auth_logins("tester:pa ss").unwrap_err();
+        assert_eq!(
+            why,
+            "RELSITE_NETLIFY_BASIC_AUTH: login 2 of 2 is not `user:password` in printable ASCII (logins are separated by spaces, so a password has none)"
+        );
     }
 
     #[test]
@@ -322,6 +336,7 @@ mod tests {
                 "favicon.ico",
                 "feed.xml",
                 "field",
+                "index",
                 "index.html",
                 "s"
             ]

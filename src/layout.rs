@@ -182,7 +182,8 @@ impl Layout {
         segments
     }
 
-    /// Page `n` (from 1) of an app's build list: `<app>/`, then `<app>/page/<n>/`.
+    /// Page `n` (from 1) of an app's build list: `<app>/`, then `<app>/page/<n>/` (below
+    /// `s/<token>/` for an unlisted channel's, as every path of the app's folder).
     pub fn app_page(&self, app: &App, n: usize) -> Place {
         if n <= 1 {
             self.page(&Layout::in_app(app, &[]))
@@ -251,6 +252,14 @@ impl Layout {
         Layout::file(&self.ipa_base, &Layout::install_file(app, build, name))
     }
 
+    /// The files a published build keeps from deploy to deploy, as the catalog index lists
+    /// them: its IPA (unless IPAs are `external`, at `ipa_base_url`), then its icons.
+    pub fn kept_files(&self, app: &App, build: &Build, external: bool) -> Vec<String> {
+        let ipa = (!external).then(|| self.ipa(app, build).file);
+        let icons = ICON_SIZES.iter().map(|&px| self.icon(app, build, px).file);
+        ipa.into_iter().chain(icons).collect()
+    }
+
     /// The `itms-services` link that installs the build.
     pub fn install_link(&self, app: &App, build: &Build) -> String {
         urls::install_link(&self.manifest(app, build).url)
@@ -296,39 +305,28 @@ pub fn is_index_path(path: &str) -> bool {
     }
 }
 
-/// `path` with its secret token, if any, cut to its first 6 digits (`i/3f9a1c…/manifest.plist`),
-/// for logs and messages that may be public, such as a CI run's.
-pub fn redacted(path: &str) -> String {
-    let mut parts: Vec<String> = path.split('/').map(str::to_string).collect();
-    if parts.len() > 2
-        && matches!(parts[0].as_str(), INSTALL_DIR | SHARE_DIR)
-        && is_token(&parts[1])
-    {
-        parts[1] = format!("{}…", &parts[1][..6]);
-    }
-    parts.join("/")
-}
-
-/// `url` with the secret token in its path cut short ([`crate::layout::redacted`]), wherever
-/// the `i/<token>/` or `s/<token>/` folder starts: below `base_url` or `ipa_base_url`.
-pub fn redacted_url(url: &str) -> String {
-    let Ok(parsed) = Url::parse(url) else {
-        return url.to_string();
-    };
-    let path = parsed.path();
-    for (at, _) in path.match_indices('/') {
-        let below = &path[at + 1..];
-        let shown = redacted(below);
-        if shown != below {
-            return format!(
-                "{}{}{shown}{}",
-                &parsed[..url::Position::BeforePath],
-                &path[..=at],
-                &parsed[url::Position::AfterPath..]
-            );
+/// `text` (a path, a URL or a message) with every secret token in it cut to its first 6 digits
+/// (`i/3f9a1c…/manifest.plist`), for logs and messages that may be public, such as a CI run's.
+/// A token is one where relsite puts them: the 32 hex digits after an `i/` or `s/` that begins
+/// a path or follows a `/`, a space or punctuation.
+pub fn redacted(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, _) in text.match_indices('/') {
+        let folder = at >= 1 && matches!(bytes[at - 1], b'i' | b's');
+        let starts = at < 2 || !bytes[at - 2].is_ascii_alphanumeric();
+        let token = text.get(at + 1..at + 33).filter(|t| is_token(t));
+        let ends = bytes.get(at + 33).is_none_or(|b| !b.is_ascii_hexdigit());
+        if let (true, true, Some(token), true) = (folder, starts, token, ends) {
+            out.push_str(&text[copied..=at]);
+            out.push_str(&token[..6]);
+            out.push('…');
+            copied = at + 33;
         }
     }
-    url.to_string()
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// `icon-<px>.png`.
@@ -586,7 +584,21 @@ mod tests {
             "s/012345…/field/1.0/index.html"
         );
         assert_eq!(redacted("field/1.0/index.html"), "field/1.0/index.html");
-        assert_eq!(redacted(&format!("i/{token}")), format!("i/{token}"));
+        assert_eq!(redacted(&format!("i/{token}")), "i/012345…");
+        assert_eq!(
+            redacted(&format!(
+                "cannot upload `i/{token}/a.ipa`: at https://e.com/s/{token}/x and i/{token}/"
+            )),
+            "cannot upload `i/012345…/a.ipa`: at https://e.com/s/012345…/x and i/012345…/"
+        );
+        for kept in [
+            format!("wi/{token}/a"),
+            format!("i/{token}0/a"),
+            format!("x/{token}/a"),
+            format!("i/{}/a", &token[1..]),
+        ] {
+            assert_eq!(redacted(&kept), kept);
+        }
     }
 
     #[test]

@@ -264,6 +264,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
     let (catalog, problems) = catalog::model(&config, releases, &model_options);
     let catalog = Arc::new(catalog);
     diagnostics.extend(problems);
+    diagnostics.extend(catalog::unlisted_channel_problems(&config, &catalog));
     cache.prune_icons();
 
     if diagnostics.has_errors() {

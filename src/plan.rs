@@ -396,7 +396,14 @@ impl Renderer {
     ) -> Result<(Place, &'static str), Diagnostic> {
         let catalog = &*self.catalog;
         let layout = self.layout();
-        context.insert("site", &SiteView::new(catalog, !self.options.public));
+        // An unlisted channel's pages are never indexed, should a link leak.
+        let secret = match page {
+            Page::Share(_) => true,
+            Page::App { app, .. } | Page::Build { app, .. } => catalog.apps[*app].share.is_some(),
+            Page::Catalog | Page::NotFound => false,
+        };
+        let noindex = !self.options.public || secret;
+        context.insert("site", &SiteView::new(catalog, noindex));
         let (place, template) = match page {
             Page::Catalog => {
                 let apps: Vec<AppCard<'_>> = catalog
@@ -526,8 +533,8 @@ impl Renderer {
         Ok(bytes)
     }
 
-    /// Writes the feed to `out`: the site's feed, which lists every build, is written as it
-    /// is made.
+    /// Writes the feed to `out`: the site's feed, which lists every listed build, is written as
+    /// it is made.
     fn feed_to(&self, feed: FeedOf, out: &mut dyn std::io::Write) -> Result<(), Diagnostic> {
         let layout = self.layout();
         let (made, place) = match feed {
@@ -556,13 +563,7 @@ impl Renderer {
         let layout = self.layout();
         let external = self.options.external_ipas;
         let builds = self.catalog.builds().map(|(app, build)| {
-            let mut files: Vec<String> = crate::layout::ICON_SIZES
-                .iter()
-                .map(|&px| layout.icon(app, build, px).file)
-                .collect();
-            if !external {
-                files.insert(0, layout.ipa(app, build).file);
-            }
+            let files = layout.kept_files(app, build, external);
             build.entry.read().map(|entry| (entry, files))
         });
         crate::published::write_index(out, builds)
@@ -627,7 +628,8 @@ impl Make for MadePage {
         self.renderer.render(&self.page)
     }
 
-    /// The catalog page, which lists every app, is written as it is made.
+    /// The catalog page, which lists every app, and unlisted channels' pages are written as
+    /// they are made.
     fn streams(&self) -> bool {
         matches!(self.page, Page::Catalog | Page::Share(_))
     }
@@ -752,7 +754,8 @@ pub struct OutputPlan {
 /// Some of an app's files: the first part has the app's pages and feeds, and each its builds'.
 #[derive(Debug, Clone)]
 pub struct Part {
-    /// Names the part in the output record: the bundle identifier and the part's number.
+    /// Names the part in the output record: the bundle identifier (with `@<channel>` for an
+    /// unlisted channel's builds) and the part's number.
     pub name: String,
     /// A digest of everything the part's files are made from: the app as modelled (each of its
     /// builds, and so what its pages say of the others), the site's settings, the theme and this

@@ -222,7 +222,7 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
         let url = base
             .join(path)
             .map_err(|e| Diagnostic::error(PathBuf::from(base.as_str()), e.to_string()))?;
-        let shown = crate::layout::redacted_url(url.as_str());
+        let shown = crate::layout::redacted(url.as_str());
         let fail = |why: String| Diagnostic::error(PathBuf::from(&shown), why);
         let mut response = agent
             .get(url.as_str())
@@ -244,12 +244,28 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
             status => Err(fail(format!("answers {status}"))),
         }
     };
-    let Some(bytes) = get(index, MAX_INDEX_BYTES)? else {
+    // A secret index not found may be where it was before the site had a secret; when it is
+    // in neither place, the secret changed if the site is published at all.
+    let mut found = None;
+    for at in [index, INDEX_FILE] {
+        if found.is_none() {
+            found = get(at, MAX_INDEX_BYTES)?.map(|bytes| (at, bytes));
+        }
+    }
+    let Some((index, bytes)) = found else {
+        if index != INDEX_FILE && get("", MAX_INDEX_BYTES)?.is_some() {
+            return Err(Diagnostic::error(
+                PathBuf::from(crate::layout::redacted(base.as_str())),
+                format!(
+                    "is published but has no catalog index at {index}: the site secret changed, so every secret path moves, and a runner cannot move the files of builds it does not hold; build once from a folder that holds every build, and upload each IPA at its new path"
+                ),
+            ));
+        }
         return Ok(Vec::new());
     };
     let from = base.join(index).map_or_else(
         |_| base.to_string(),
-        |u| crate::layout::redacted_url(u.as_str()),
+        |u| crate::layout::redacted(u.as_str()),
     );
     let mut builds = parse(&bytes, &from)?;
     for build in &mut builds {
@@ -263,7 +279,7 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
             };
             let bytes = get(file, crate::ipa::icon::ICON_CAP)?.ok_or_else(|| {
                 Diagnostic::error(
-                    PathBuf::from(crate::layout::redacted_url(
+                    PathBuf::from(crate::layout::redacted(
                         &base.join(file).map_or_else(|_| file.clone(), String::from),
                     )),
                     "is listed in the published catalog but not found (404)",
@@ -271,7 +287,7 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
             })?;
             if !crate::ipa::icon::is_intact_png(&bytes, px) {
                 return Err(Diagnostic::error(
-                    PathBuf::from(crate::layout::redacted_url(
+                    PathBuf::from(crate::layout::redacted(
                         &base.join(file).map_or_else(|_| file.clone(), String::from),
                     )),
                     format!("is not an intact {px}x{px} PNG"),

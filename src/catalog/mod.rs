@@ -117,8 +117,8 @@ pub(crate) struct Build {
     pub notes: Option<RenderedNotes>,
     /// Path segment of the build below its app.
     pub slug: String,
-    /// The secret path segment of a private catalog's build: its install files (manifest,
-    /// icons, IPA) go in `i/<token>/` ([`crate::layout::INSTALL_DIR`]).
+    /// The secret path segment of a private catalog's build or an unlisted channel's: its
+    /// install files (manifest, icons, IPA) go in `i/<token>/` ([`crate::layout::INSTALL_DIR`]).
     pub install_token: Option<String>,
     /// The IPA's file name in the output.
     pub ipa_file_name: String,
@@ -219,6 +219,14 @@ pub(crate) struct Package {
 }
 
 impl Catalog {
+    /// How many apps the catalog publishes, each once whatever channels its builds are in.
+    pub fn app_count(&self) -> usize {
+        let mut ids: Vec<&str> = self.apps.iter().map(|a| a.bundle_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
     /// How many builds the catalog publishes.
     pub fn build_count(&self) -> usize {
         self.apps.iter().map(|a| a.builds.len()).sum()
@@ -514,19 +522,12 @@ fn model_app(
     );
     let mut builds: Vec<Build> = identified
         .into_iter()
-        .filter_map(|i| make_build(i, &name, &icons, shared, problems))
+        .filter_map(|i| make_build(i, &name, &icons, config, options.secret, shared, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
     let mut groups: Vec<(Option<Share>, Vec<Build>)> = vec![(None, Vec::new())];
-    for mut build in builds {
+    for build in builds {
         let unlisted = config.is_unlisted(&build.channel);
-        if config.private || unlisted {
-            let Some(secret) = options.secret else {
-                // Never published openly: loading the site's secret already failed.
-                continue;
-            };
-            build.install_token = Some(secret.install_token(&build.bundle_id, &build.slug));
-        }
         let share = match (unlisted, options.secret) {
             (true, Some(secret)) => {
                 let slug = build.channel_slug();
@@ -628,8 +629,7 @@ pub(crate) fn default_channel_warnings(config: &Config, catalog: &Catalog) -> Ve
         )
     };
     let mut problems: Vec<Diagnostic> = catalog
-        .apps
-        .iter()
+        .listed_apps()
         .filter_map(|app| {
             let own = config
                 .apps
@@ -646,10 +646,61 @@ pub(crate) fn default_channel_warnings(config: &Config, catalog: &Catalog) -> Ve
         })
         .collect();
     if let Some(site) = config.default_channel.as_deref()
-        && !catalog.apps.is_empty()
-        && !catalog.apps.iter().any(|app| has(app, site))
+        && catalog.listed_apps().next().is_some()
+        && !catalog.listed_apps().any(|app| has(app, site))
     {
         problems.push(warn("default_channel".into(), site, "any app".into()));
+    }
+    problems
+}
+
+/// Problems of unlisted channels: a build whose channel is written like an unlisted one but is
+/// another channel (`Q.A.` for `qa`) would be published openly, an error; an unlisted channel
+/// no build is in is a warning, a typo most likely.
+pub(crate) fn unlisted_channel_problems(config: &Config, catalog: &Catalog) -> Vec<Diagnostic> {
+    let letters = |name: &str| -> String {
+        name.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let unlisted: Vec<&String> = config
+        .channels
+        .iter()
+        .filter(|(_, c)| c.unlisted)
+        .map(|(name, _)| name)
+        .collect();
+    let mut problems: Vec<Diagnostic> = catalog
+        .listed_apps()
+        .flat_map(|app| &app.builds)
+        .filter_map(|build| {
+            let like = unlisted
+                .iter()
+                .find(|name| letters(name) == letters(&build.channel))?;
+            Some(Diagnostic::error(
+                build.source.ipa.clone(),
+                format!(
+                    "is in channel `{}`, which is not the unlisted channel `{like}` (its path would be `{}`, not `{}`), so it would be published openly: name the channel as relsite.yaml does",
+                    build.channel,
+                    build.channel_slug(),
+                    urls::slugify(like, "c")
+                ),
+            ))
+        })
+        .collect();
+    let shared: Vec<&str> = catalog.shares().iter().map(|s| s.slug.as_str()).collect();
+    if catalog.build_count() > 0 {
+        problems.extend(
+            unlisted
+                .iter()
+                .filter(|name| !shared.contains(&urls::slugify(name, "c").as_str()))
+                .map(|name| {
+                    Diagnostic::warning(
+                        std::path::PathBuf::from(crate::config::CONFIG_FILE),
+                        format!("channel `{name}` is unlisted, but no build is in it"),
+                    )
+                }),
+        );
     }
     problems
 }
@@ -657,16 +708,22 @@ pub(crate) fn default_channel_warnings(config: &Config, catalog: &Catalog) -> Ve
 /// A warning for each app of which no build can be installed: every build has expired, has no
 /// profile, or is not for iOS.
 pub(crate) fn uninstallable_apps(catalog: &Catalog) -> Vec<Diagnostic> {
-    catalog
-        .apps
-        .iter()
-        .filter(|app| !app.builds.is_empty() && !app.builds.iter().any(Build::installable))
-        .map(|app| {
+    // An app's listed builds and each unlisted channel's are apps of their own: judged together.
+    let mut apps: BTreeMap<&str, Vec<&App>> = BTreeMap::new();
+    for app in &catalog.apps {
+        apps.entry(&app.bundle_id).or_default().push(app);
+    }
+    apps.into_iter()
+        .filter(|(_, apps)| {
+            let mut builds = apps.iter().flat_map(|app| &app.builds);
+            !builds.any(Build::installable)
+        })
+        .map(|(bundle_id, apps)| {
+            let first = apps.iter().filter_map(|app| app.first_release()).min();
             Diagnostic::warning(
-                app.first_release().map(std::path::Path::to_path_buf),
+                first.map(std::path::Path::to_path_buf),
                 format!(
-                    "no build of app {} can be installed: each has expired, has no provisioning profile or is not for iOS; testers will find nothing to install",
-                    app.bundle_id
+                    "no build of app {bundle_id} can be installed: each has expired, has no provisioning profile or is not for iOS; testers will find nothing to install"
                 ),
             )
         })
@@ -703,6 +760,8 @@ fn make_build(
     identified: Identified,
     app_name: &str,
     icons: &icons::IconChoice<'_>,
+    config: &Config,
+    secret: Option<&crate::secret::SiteSecret>,
     shared: &mut Shared,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Build> {
@@ -740,8 +799,21 @@ fn make_build(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let slug = version_slug(&version, build_number.as_deref());
+    let channel = publishable(notes.channel()).into_owned();
+    // A private catalog's builds and an unlisted channel's are never published openly.
+    let install_token = match (config.private || config.is_unlisted(&channel), secret) {
+        (false, _) => None,
+        (true, Some(secret)) => Some(secret.install_token(&plist.bundle_id, &slug)),
+        (true, None) => {
+            problems.push(Diagnostic::error(
+                source.ipa.clone(),
+                "belongs at a secret path, and the site has no secret",
+            ));
+            return None;
+        }
+    };
     Some(Build {
-        install_token: None,
+        install_token,
         bundle_id: shared.text(plist.bundle_id),
         slug,
         version,
@@ -752,7 +824,7 @@ fn make_build(
             .or(plist.display_name)
             .map(publishable_string)
             .unwrap_or_else(|| app_name.to_string()),
-        channel: shared.text(publishable(notes.channel()).into_owned()),
+        channel: shared.text(channel),
         draft: notes.draft,
         date: notes.date,
         built_at,
@@ -965,6 +1037,38 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_written_like_an_unlisted_one_is_an_error() {
+        let config =
+            config("channels:\n  qa:\n    unlisted: true\n  QA Team:\n    unlisted: true\n");
+        let secret = super::testing::test_secret();
+        let (catalog, problems) = super::testing::modelled_secret(
+            &config,
+            false,
+            Some(&secret),
+            vec![
+                release(ID, "1.0", "1")
+                    .ipa("releases/a/Field.ipa")
+                    .notes("channel: Q.A.\n"),
+                release(ID, "1.1", "2")
+                    .ipa("releases/b/Field.ipa")
+                    .notes("channel: Qa!\n"),
+            ],
+        );
+        assert_eq!(problems, []);
+        let shown: Vec<String> = unlisted_channel_problems(&config, &catalog)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "releases/a/Field.ipa: error: is in channel `Q.A.`, which is not the unlisted channel `qa` (its path would be `q.a.`, not `qa`), so it would be published openly: name the channel as relsite.yaml does",
+                "relsite.yaml: warning: channel `QA Team` is unlisted, but no build is in it",
+            ]
+        );
+    }
+
+    #[test]
     fn one_build_in_a_listed_and_an_unlisted_channel_collides() {
         let config = config("channels:\n  qa:\n    unlisted: true\n");
         let secret = super::testing::test_secret();
@@ -980,9 +1084,9 @@ mod tests {
             ],
         );
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(
-            problems[0].message.starts_with("maps to the same URL as"),
-            "{problems:?}"
+        assert_eq!(
+            problems[0].to_string(),
+            "releases/b/Field.ipa: error: is build 1.0-1 of com.e.field as releases/a/Field.ipa is, in channel `qa` and `stable`: one build cannot be listed and unlisted, or in two unlisted channels, as its install files have one folder; remove one or give it a new build number"
         );
     }
 

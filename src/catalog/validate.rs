@@ -154,7 +154,7 @@ fn invalid_version(version: &str) -> Option<&'static str> {
 pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut app_folders: BTreeMap<String, &App> = BTreeMap::new();
-    let mut build_slugs: BTreeMap<(&str, &str), &Build> = BTreeMap::new();
+    let mut build_slugs: BTreeMap<(&str, &str), (&App, &Build)> = BTreeMap::new();
     for app in apps {
         let folder = layout.app_page(app, 1).href;
         if let Some(other) = app_folders.insert(folder, app)
@@ -172,18 +172,30 @@ pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
             ));
         }
         for build in &app.builds {
-            if let Some(other) = build_slugs.insert((&app.bundle_id, &build.slug), build) {
-                problems.push(Diagnostic::error(
-                    build.source.ipa.clone(),
-                    format!(
-                        "maps to the same URL as {}: both are `{}` (version {} and {}); remove one or give it a new build number",
-                        display_path(&other.source.ipa),
-                        layout.build_page(app, build).href,
-                        describe_version(build),
-                        describe_version(other),
-                    ),
-                ));
-            }
+            let Some((other_app, other)) =
+                build_slugs.insert((&app.bundle_id, &build.slug), (app, build))
+            else {
+                continue;
+            };
+            let message = if std::ptr::eq(other_app, app) {
+                format!(
+                    "maps to the same URL as {}: both are `{}` (version {} and {}); remove one or give it a new build number",
+                    display_path(&other.source.ipa),
+                    layout.build_page(app, build).href,
+                    describe_version(build),
+                    describe_version(other),
+                )
+            } else {
+                format!(
+                    "is build {} of {} as {} is, in channel `{}` and `{}`: one build cannot be listed and unlisted, or in two unlisted channels, as its install files have one folder; remove one or give it a new build number",
+                    build.slug,
+                    app.bundle_id,
+                    display_path(&other.source.ipa),
+                    build.channel,
+                    other.channel,
+                )
+            };
+            problems.push(Diagnostic::error(build.source.ipa.clone(), message));
         }
     }
     problems

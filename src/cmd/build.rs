@@ -48,6 +48,46 @@ fn from_published(
     Ok(published)
 }
 
+/// Refuses a catalog in which a build published before would be at other paths than its
+/// published IPA and icons (an app's slug, `ipa_base_url` or the site secret changed, say): its
+/// pages would link to files no runner has, and a deploy would delete its files.
+fn moved_files(
+    published: &[crate::published::PublishedBuild],
+    prepared: &Prepared,
+) -> Result<(), Failure> {
+    let layout = &prepared.catalog.layout;
+    let external = prepared.config.ipa_base_url.is_some();
+    let mut problems = Vec::new();
+    for (app, build) in prepared.catalog.builds().filter(|(_, b)| b.published) {
+        let Some(was) = published.iter().find(|p| {
+            p.facts.plist.bundle_id == *build.bundle_id && p.facts.sha256 == build.package.sha256
+        }) else {
+            continue;
+        };
+        let (mut was, mut is) = (was.files.clone(), layout.kept_files(app, build, external));
+        was.sort();
+        is.sort();
+        if was != is {
+            problems.push(Diagnostic::error(
+                None,
+                format!(
+                    "{} of {} is published at {}, and would now be at {}: its files stay where they are, so keep the app's slug (apps.{}.slug), ipa_base_url, `private`, unlisted channels and the site secret as they were, or build once from a folder that holds every build",
+                    crate::diag::display_path(&build.source.ipa),
+                    build.bundle_id,
+                    was.first().map_or("", String::as_str),
+                    is.first().map_or("", String::as_str),
+                    build.bundle_id,
+                ),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::unwritten(problems))
+    }
+}
+
 /// What `build` (and `deploy`) were asked for.
 pub fn options(args: &BuildArgs) -> Options {
     Options {
@@ -75,6 +115,7 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     {
         return Err(Failure::unwritten(failed));
     }
+    moved_files(&options.published, &prepared)?;
     ui.report(&prepared.diagnostics);
     let bar = ui.progress(write::progress_len(&prepared.plan), "Writing");
     let previous = prepared.cache.output_record(&prepared.output_dir);
@@ -119,7 +160,7 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     ));
     ui.status(format!(
         "built {} and {} into {} with {} in {:.2}s",
-        plural(prepared.catalog.apps.len(), "app"),
+        plural(prepared.catalog.app_count(), "app"),
         plural(prepared.catalog.build_count(), "build"),
         prepared.output_dir.display(),
         plural(prepared.diagnostics.warning_count(), "warning"),

@@ -48,7 +48,7 @@ pub fn run(args: &CheckArgs, ui: &Ui) -> Result<(), Failure> {
     }
     ui.status(format!(
         "ok: {} and {} would be published ({}, {})",
-        plural(prepared.catalog.apps.len(), "app"),
+        plural(prepared.catalog.app_count(), "app"),
         plural(prepared.catalog.build_count(), "build"),
         plural(files, "file"),
         plural(prepared.diagnostics.warning_count(), "warning")

@@ -173,7 +173,6 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         .join(prepared.catalog.layout.index().file);
     let indexed = crate::published::builds_files(&index)
         .map_err(|why| Failure::unwritten(Diagnostic::error(index.clone(), why)))?;
-    moved_files(&options.published, &indexed, &target)?;
     let elsewhere: Vec<String> = indexed
         .into_iter()
         .flat_map(|(_, _, files)| files)
@@ -263,46 +262,6 @@ fn deploy(args: &DeployArgs, removing: Option<(&str, &str)>, ui: &Ui) -> Result<
         ));
     }
     verify(args, &prepared, ui)
-}
-
-/// Refuses a deploy in which a build published before would be listed at other paths than its
-/// published IPA and icons (an app's slug changed, say): its pages would link to files no
-/// runner has, and its files would be deleted.
-fn moved_files(
-    published: &[PublishedBuild],
-    now: &[(String, String, Vec<String>)],
-    target: &Target,
-) -> Result<(), Failure> {
-    let mut problems = Vec::new();
-    for build in published {
-        let id = &build.facts.plist.bundle_id;
-        let Some((_, _, files)) = now
-            .iter()
-            .find(|(bundle, sha256, _)| bundle == id && *sha256 == build.facts.sha256)
-        else {
-            continue;
-        };
-        let (mut was, mut is) = (build.files.clone(), files.clone());
-        was.sort();
-        is.sort();
-        if was != is {
-            problems.push(Diagnostic::error(
-                None,
-                format!(
-                    "{}: {} of {id} is published at {}, and would now be at {}: its files stay where they are, so keep the app's slug (apps.{id}.slug), ipa_base_url, `private` and the site secret as they were, or deploy once without --from-published from a folder that holds every build",
-                    target.url,
-                    build.release.display(),
-                    redacted(was.first().map_or("", String::as_str)),
-                    redacted(is.first().map_or("", String::as_str)),
-                ),
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::unwritten(problems))
-    }
 }
 
 /// With `--verify`, what `check --deployed` checks, on the site just deployed.

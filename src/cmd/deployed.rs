@@ -16,7 +16,7 @@ use url::Url;
 use crate::catalog::{App, Build, Catalog};
 use crate::cmd::Failure;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::layout::{AppFeed, ICON_SIZES, INSTALL_DIR, Layout, redacted_url};
+use crate::layout::{AppFeed, ICON_SIZES, INSTALL_DIR, Layout, redacted};
 use crate::manifest::Manifest;
 use crate::pipeline::Prepared;
 use crate::ui::{Ui, plural};
@@ -72,7 +72,7 @@ pub fn run(
     for (app, build) in prepared.catalog.builds() {
         let manifest = layout.manifest(app, build).url;
         let ipa = layout.ipa(app, build).url;
-        crate::ui::progress_message(&bar, &redacted_url(manifest.as_str()));
+        crate::ui::progress_message(&bar, &redacted(manifest.as_str()));
         problems.extend(check_manifest(
             &mut asker,
             build,
@@ -86,7 +86,7 @@ pub fn run(
         bar.inc(1);
     }
     for page in &behind_login {
-        crate::ui::progress_message(&bar, &redacted_url(page.as_str()));
+        crate::ui::progress_message(&bar, &redacted(page.as_str()));
         problems.extend(check_login(&mut asker, page));
         bar.inc(1);
     }
@@ -213,7 +213,7 @@ impl Asker {
                     "the check's deadline of {}s passed: {} not checked, from {}; set a longer --deadline for a large catalog or a slow host",
                     seconds(self.limits.deadline),
                     plural(self.late.len(), "request"),
-                    redacted_url(first),
+                    redacted(first),
                 ),
             ));
         }
@@ -289,7 +289,7 @@ fn agent(ca_file: Option<&Path>) -> Result<Agent, Diagnostic> {
 
 /// A problem of the answer at `url`, named with its secret token cut short.
 fn problem(url: &str, message: String) -> Diagnostic {
-    Diagnostic::error(PathBuf::from(redacted_url(url)), message)
+    Diagnostic::error(PathBuf::from(redacted(url)), message)
 }
 
 /// The first problem of an answer that is not a plain success (200, or 206 to a range).
@@ -300,7 +300,7 @@ fn status_problem(
 ) -> Option<Diagnostic> {
     let status = response.status();
     if status.is_redirection() {
-        let to = redacted_url(&header(response, "location").unwrap_or_default());
+        let to = redacted(&header(response, "location").unwrap_or_default());
         return Some(problem(
             url,
             format!(
@@ -446,8 +446,8 @@ fn check_manifest(asker: &mut Asker, build: &Build, url: &str, ipa_url: &str) ->
             url,
             format!(
                 "points to `{}`, but the build's IPA is `{}`: deploy the current build",
-                redacted_url(package),
-                redacted_url(ipa_url)
+                redacted(package),
+                redacted(ipa_url)
             ),
         )),
         None => problems.push(problem(
@@ -581,14 +581,19 @@ fn login_verdict(status: u16, location: Option<&str>, url: &Url) -> Verdict {
             let Some(location) = location else {
                 return Verdict::Answers(format!("answers {status} with no Location header"));
             };
+            // A login elsewhere refuses; the host's own moves (`www.`, `https`) are followed.
+            let host = |u: &Url| {
+                let host = u.host_str().unwrap_or_default();
+                host.strip_prefix("www.").unwrap_or(host).to_string()
+            };
             match url.join(location) {
-                Ok(to) if to.origin() != url.origin() || to.path().starts_with(ACCESS_LOGIN) => {
+                Ok(to) if to.path().starts_with(ACCESS_LOGIN) || host(&to) != host(url) => {
                     Verdict::Refuses
                 }
                 Ok(to) => Verdict::Follow(to),
                 Err(e) => Verdict::Answers(format!(
                     "answers {status} redirecting to `{}`, which is no URL: {e}",
-                    redacted_url(location)
+                    redacted(location)
                 )),
             }
         }
@@ -622,7 +627,7 @@ fn check_login(asker: &mut Asker, url: &Url) -> Option<Diagnostic> {
             }
             Verdict::Answers(why) if at == *url => why,
             Verdict::Answers(why) => {
-                format!("redirects to `{}`, which {why}", redacted_url(at.as_str()))
+                format!("redirects to `{}`, which {why}", redacted(at.as_str()))
             }
         };
         return Some(problem(url.as_str(), why));
@@ -631,7 +636,7 @@ fn check_login(asker: &mut Asker, url: &Url) -> Option<Diagnostic> {
         url.as_str(),
         format!(
             "redirects more than {LOGIN_REDIRECTS} times on its own host without asking for the login, last to `{}`: put it behind the host's login (README: Private catalogs)",
-            redacted_url(at.as_str())
+            redacted(at.as_str())
         ),
     ))
 }
@@ -676,15 +681,13 @@ fn check_unserved_at(asker: &mut Asker, url: &str, why: &str) -> Option<Diagnost
     }
 }
 
-/// A token no build has: 32 hex digits from this moment and this process.
+/// A token no build has: 32 random hex digits.
 fn made_up_token() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
-    let id = std::process::id();
-    let digest = crate::text::sha256_hex([&nanos.to_le_bytes()[..], &id.to_le_bytes()[..]]);
-    digest[..32].to_string()
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    // Should the system's randomness fail, zeros are as unlikely a token.
+    let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
+    crate::text::hex(&bytes)
 }
 
 #[cfg(test)]
@@ -731,6 +734,17 @@ mod tests {
             login_verdict(308, Some("https://e.com/builds/field/"), &folder),
             Verdict::Follow(page())
         );
+        // The host's own moves are no login: followed, to be judged there.
+        for moved in [
+            "https://www.e.com/builds/field/",
+            "http://e.com/builds/field/",
+        ] {
+            let to = Url::parse(moved).unwrap();
+            assert_eq!(
+                login_verdict(301, Some(moved), &folder),
+                Verdict::Follow(to)
+            );
+        }
         assert_answers(
             login_verdict(302, None, &page()),
             "answers 302 with no Location header",
@@ -756,17 +770,17 @@ mod tests {
     #[test]
     fn urls_are_shown_with_their_secret_token_cut_short() {
         assert_eq!(
-            redacted_url(&format!("https://e.com/builds/i/{TOKEN}/manifest.plist")),
+            redacted(&format!("https://e.com/builds/i/{TOKEN}/manifest.plist")),
             "https://e.com/builds/i/012345…/manifest.plist"
         );
         assert_eq!(
-            redacted_url(&format!(
+            redacted(&format!(
                 "https://cdn.e.com:8443/i/{TOKEN}/Field%201.ipa?v=1"
             )),
             "https://cdn.e.com:8443/i/012345…/Field%201.ipa?v=1"
         );
         assert_eq!(
-            redacted_url(&format!("https://e.com/s/{TOKEN}/catalog.json")),
+            redacted(&format!("https://e.com/s/{TOKEN}/catalog.json")),
             "https://e.com/s/012345…/catalog.json"
         );
         for shown in [
@@ -774,7 +788,7 @@ mod tests {
             "https://e.com/i/field/",
             "/moved.plist",
         ] {
-            assert_eq!(redacted_url(shown), shown);
+            assert_eq!(redacted(shown), shown);
         }
     }
 
@@ -786,14 +800,19 @@ mod tests {
     #[test]
     fn login_pages_are_every_page_and_feed_the_plan_writes_outside_the_install_files() {
         let secret = test_secret();
-        let releases = (1..=BUILDS_PER_PAGE + 1)
+        // More than a page of listed builds, and a few in an unlisted channel.
+        let releases = (1..=BUILDS_PER_PAGE + 12)
             .map(|n| {
-                let channel = if n % 2 == 0 { "beta" } else { "stable" };
+                let channel = match n % 6 {
+                    0 => "qa",
+                    1 | 3 => "beta",
+                    _ => "stable",
+                };
                 release("com.e.field", "1.0", &n.to_string())
                     .notes(&format!("channel: {channel}\n"))
             })
             .collect();
-        let config = config("private: true\n");
+        let config = config("private: true\nchannels:\n  qa:\n    unlisted: true\n");
         let (catalog, problems) = modelled_secret(&config, false, Some(&secret), releases);
         assert_eq!(problems, []);
         let root = Path::new("/nonexistent/site");
@@ -832,5 +851,16 @@ mod tests {
         assert_eq!(asked, written);
         assert!(asked.iter().any(|url| url.ends_with("/page/2/")));
         assert!(asked.iter().any(|url| url.ends_with("/latest/beta/")));
+        let share = catalog
+            .layout
+            .share_page(catalog.shares()[0])
+            .url
+            .to_string();
+        assert!(asked.contains(&share), "{share}");
+        assert!(
+            asked
+                .iter()
+                .any(|url| url.starts_with(&share) && url.ends_with("/latest/qa/"))
+        );
     }
 }

@@ -7,6 +7,7 @@ use crate::cmd::Failure;
 use crate::config::{CONFIG_FILE, Config, HttpsUrl};
 use crate::diag::Diagnostic;
 use crate::secret::{SECRET_VAR, SiteSecret};
+use crate::text::terminal;
 use crate::ui::Ui;
 
 /// Prints `<channel> <link>` for each unlisted channel, or the one asked for.
@@ -18,16 +19,20 @@ pub fn run(args: &ShareArgs, ui: &Ui) -> Result<(), Failure> {
         })?,
         None => config.base_url.clone(),
     };
+    let asked = args
+        .channel
+        .as_deref()
+        .map(|c| crate::urls::slugify(c, "c"));
     let unlisted: Vec<&String> = config
         .channels
         .iter()
-        .filter(|(_, c)| c.unlisted)
-        .map(|(name, _)| name)
-        .filter(|name| {
-            args.channel.as_deref().is_none_or(|asked| {
-                crate::urls::slugify(asked, "c") == crate::urls::slugify(name, "c")
-            })
+        .filter(|(name, c)| {
+            c.unlisted
+                && asked
+                    .as_deref()
+                    .is_none_or(|asked| crate::urls::slugify(name, "c") == asked)
         })
+        .map(|(name, _)| name)
         .collect();
     if unlisted.is_empty() {
         let why = match &args.channel {
@@ -48,10 +53,12 @@ pub fn run(args: &ShareArgs, ui: &Ui) -> Result<(), Failure> {
             ))
         })?;
     let layout = crate::layout::Layout::new(base.as_url(), None, None);
+    // The links are what was asked for: printed even with --quiet.
     for name in unlisted {
         let slug = crate::urls::slugify(name, "c");
         let token = secret.share_token(&slug);
-        ui.status(format!("{name} {}", layout.share_url(&token)));
+        println!("{} {}", terminal(name), layout.share_url(&token));
     }
+    ui.detail("a channel's page is published once a build is in it");
     Ok(())
 }

@@ -80,8 +80,9 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// The stage of the output file at `path`: a build's files lie at `<app>/<build>/<file>`;
-    /// `<app>/latest/` and `<app>/page/` hold pages of the app.
+    /// The stage of the output file at `path`: a build's files lie at `<app>/<build>/<file>`
+    /// (or `i/<token>/<file>` for secret install files); `<app>/latest/` and `<app>/page/` hold
+    /// pages of the app; below `s/<token>/`, files are staged as they would be at the root.
     pub fn of(path: &str) -> Stage {
         let parts: Vec<&str> = path.split('/').collect();
         let name = parts.last().copied().unwrap_or_default();

@@ -463,13 +463,13 @@ fn from_published_refuses_what_would_lose_published_files() {
 }
 
 /// Serves `dir` over HTTP on loopback, as a folder host would, until dropped.
-struct Served {
+pub(crate) struct Served {
     server: std::process::Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Served {
-    fn new(dir: &Path) -> Served {
+    pub(crate) fn new(dir: &Path) -> Served {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("port")
             .local_addr()

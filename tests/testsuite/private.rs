@@ -169,12 +169,16 @@ fn install_files_sit_under_stable_secret_paths_that_a_new_secret_moves() {
         }
     }
 
-    site.run_env(&["build"], &[("RELSITE_SECRET", SECRET)])
-        .assert_ok();
+    let run = site.run_env(&["build", "--verbose"], &[("RELSITE_SECRET", SECRET)]);
+    run.assert_ok();
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("planned 0 of 2 parts of apps"), "{said}");
     assert_eq!(site.tree("public"), first, "a second build changes nothing");
 
     let run = site.run_env(&["build", "--verbose"], &[("RELSITE_SECRET", OTHER_SECRET)]);
     run.assert_ok();
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("planned 2 of 2 parts of apps"), "{said}");
     let rotated = site.tree("public");
     let new_tokens = tokens_in_paths(&rotated);
     assert_eq!(new_tokens.len(), 4, "{new_tokens:?}");
@@ -239,7 +243,7 @@ fn netlify_logins_guard_every_page_and_no_install_file() {
             ("RELSITE_NETLIFY_BASIC_AUTH", "tester"),
         ],
     )
-    .assert_fails_with("error: RELSITE_NETLIFY_BASIC_AUTH holds `tester`");
+    .assert_fails_with("error: RELSITE_NETLIFY_BASIC_AUTH: login 1 of 1 is not `user:password`");
 }
 
 /// The README's nginx server block for private catalogs, set up as its reader would for this
@@ -330,7 +334,15 @@ fn get(agent: &ureq::Agent, url: &str, login: Option<&str>) -> (u16, String, Vec
 #[test]
 fn nginx_serves_install_files_to_devices_and_pages_only_with_a_login() {
     let nginx = crate::deployed::nginx();
+    // Three builds, and one in an unlisted channel on its share page.
     let site = private_site();
+    let config = site.read("relsite.yaml");
+    site.config(&format!("{config}channels:\n  qa:\n    unlisted: true\n"));
+    site.ipa(
+        "releases/ledger/2.1/Ledger.ipa",
+        &IpaBuilder::new("Ledger", "com.acme.ledger", "2.1", "8").signed(),
+    );
+    site.file("releases/ledger/2.1/Ledger.yaml", b"channel: qa\n");
     let tls = tempfile::tempdir().unwrap();
     crate::deployed::certificates(tls.path());
     let ca = tls.path().join("ca.pem");
@@ -399,7 +411,7 @@ fn nginx_serves_install_files_to_devices_and_pages_only_with_a_login() {
         .keys()
         .filter(|p| p.starts_with("i/") && p.ends_with("/manifest.plist"))
         .collect();
-    assert_eq!(manifests.len(), 3);
+    assert_eq!(manifests.len(), 4);
     for manifest in manifests {
         let (status, kind, bytes) = get(&agent, &format!("{base}{manifest}"), None);
         assert_eq!((status, kind.as_str()), (200, "text/xml"), "{manifest}");
@@ -465,11 +477,29 @@ fn nginx_serves_install_files_to_devices_and_pages_only_with_a_login() {
         "{}",
         run.stdout
     );
+    let share = share_page(&site);
+    let (status, _, page) = get(&agent, &format!("{base}{share}"), login);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("com.acme.ledger/"));
     drop(served);
+    // Served without the login, every page fails the check, the share page too.
     let open_server = server.replace("auth_basic \"Catalog\";", "auth_basic off;");
     assert_ne!(open_server, server);
-    let _served = crate::deployed::start_nginx(&nginx, tls.path(), port, &http(&open_server));
-    check().assert_fails_with("answers 200 without a login");
+    let served = crate::deployed::start_nginx(&nginx, tls.path(), port, &http(&open_server));
+    let run = check();
+    run.assert_fails_with("answers 200 without a login");
+    let share_dir = share.trim_end_matches("index.html");
+    let shown = format!(
+        "/s/{}…/: error: answers 200 without a login",
+        &share_dir[2..8]
+    );
+    assert!(run.stderr.contains(&shown), "{shown}:\n{}", run.stderr);
+    drop(served);
+    // Icons served as another type fail it too.
+    let jpeg = server.replace("image/png png;", "image/jpeg png;");
+    assert_ne!(jpeg, server);
+    let _served = crate::deployed::start_nginx(&nginx, tls.path(), port, &http(&jpeg));
+    check().assert_fails_with("/icon-57.png: error: header Content-Type is `image/jpeg`: an icon must be served as image/png");
 }
 
 /// A site whose channel `qa` is unlisted: Field 1.0 (1) in `stable`, Field 1.1 (2) and
@@ -501,7 +531,7 @@ fn share_page(site: &TestSite) -> String {
     let run = site.run_env(&["share"], &[("RELSITE_SECRET", SECRET)]);
     run.assert_ok();
     let line = run.stdout.trim();
-    let url = line.strip_prefix("QA ").unwrap_or_else(|| panic!("{line}"));
+    let (_, url) = line.split_once(' ').unwrap_or_else(|| panic!("{line}"));
     format!("{}index.html", site_path(url))
 }
 
@@ -679,5 +709,100 @@ fn a_private_deploy_keeps_every_build_from_a_runner_and_a_new_secret_moves_every
         assert!(!rotated_tokens.contains(token), "{token} kept");
         let naming = files_naming(&rotated, token);
         assert!(naming.is_empty(), "{token} still in {naming:?}");
+    }
+}
+
+#[test]
+fn build_from_published_finds_the_index_a_secret_moved_and_refuses_what_would_move() {
+    let config = "title: Pages\nbase_url: https://apps.example.com/\nipa_base_url: https://cdn.example.com/ipas/\n";
+    let with_unlisted = format!("{config}channels:\n  qa:\n    unlisted: true\n");
+    let runner = |config: &str, version: &str, build: &str, channel: &str| {
+        let site = TestSite::new();
+        site.config(config);
+        site.ipa(
+            &format!("releases/{version}/App.ipa"),
+            &IpaBuilder::new("App", "com.acme.app", version, build).signed(),
+        );
+        site.file(
+            &format!("releases/{version}/App.yaml"),
+            format!("channel: {channel}\n").as_bytes(),
+        );
+        site
+    };
+    let build = |site: &TestSite, base: &str, secret: &str| {
+        site.run_env(
+            &["build", "--from-published", "--base-url", base],
+            &[("RELSITE_SECRET", secret)],
+        )
+    };
+    // Published before the site had a secret: its index is at the root.
+    let a = runner(config, "1.0", "1", "stable");
+    a.build().assert_ok();
+    let served = crate::deploy::Served::new(&a.path("public"));
+
+    // A runner that adds an unlisted channel keeps the published build, from the old index.
+    let b = runner(&with_unlisted, "1.1", "2", "qa");
+    build(&b, &served.base, SECRET).assert_ok();
+    let output = b.tree("public");
+    assert!(output.contains_key("com.acme.app/1.0-1/manifest.plist"));
+    assert!(!output.contains_key("catalog.json"));
+    let index = output
+        .iter()
+        .find(|(p, _)| p.starts_with("s/") && p.ends_with("/catalog.json"))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .expect("the secret index");
+    assert!(index.contains("releases/1.0/App.ipa") && index.contains("releases/1.1/App.ipa"));
+    drop(served);
+    let served = crate::deploy::Served::new(&b.path("public"));
+
+    // With another secret the index is nowhere: the runner stops instead of dropping builds.
+    let c = runner(&with_unlisted, "1.2", "3", "qa");
+    build(&c, &served.base, OTHER_SECRET)
+        .assert_fails_with("error: is published but has no catalog index at s/")
+        .assert_fails_with("the site secret changed");
+    // Unlisting a published channel would move its builds' files: refused, naming the build.
+    let moved =
+        format!("{config}channels:\n  stable:\n    unlisted: true\n  qa:\n    unlisted: true\n");
+    let d = runner(&moved, "1.3", "4", "qa");
+    build(&d, &served.base, SECRET).assert_fails_with(
+        "error: releases/1.0/App.ipa of com.acme.app is published at com.acme.app/1.0-1/icon-512.png, and would now be at i/",
+    );
+    assert!(!d.path("public").exists(), "nothing was written");
+}
+
+#[test]
+fn an_indexed_site_keeps_search_engines_out_of_its_secret_folders() {
+    let site = unlisted_site(false);
+    let config = site.read("relsite.yaml");
+    site.config(&format!("{config}public: true\n"));
+    site.run_env(&["build"], &[("RELSITE_SECRET", SECRET)])
+        .assert_ok();
+    let noindex = r#"<meta name="robots" content="noindex, nofollow">"#;
+    assert!(!site.read("public/index.html").contains(noindex));
+    assert!(
+        !site
+            .read("public/com.acme.field/index.html")
+            .contains(noindex)
+    );
+    let share = share_page(&site);
+    assert!(site.read(&format!("public/{share}")).contains(noindex));
+    let share_dir = share.trim_end_matches("index.html");
+    for page in [
+        "com.acme.ledger/index.html",
+        "com.acme.ledger/2.0-7/index.html",
+    ] {
+        let page = site.read(&format!("public/{share_dir}{page}"));
+        assert!(page.contains(noindex), "{page}");
+    }
+    assert_eq!(
+        site.read("public/robots.txt"),
+        "User-agent: *\nDisallow: /i/\nDisallow: /s/\nAllow: /\n"
+    );
+    let headers = site.read("public/_headers");
+    for folder in ["/i/*", "/s/*"] {
+        assert!(
+            headers.contains(&format!("\n{folder}\n  X-Robots-Tag: noindex, nofollow\n")),
+            "{headers}"
+        );
     }
 }
