@@ -154,7 +154,9 @@ fn invalid_version(version: &str) -> Option<&'static str> {
 pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut app_folders: BTreeMap<String, &App> = BTreeMap::new();
-    let mut build_slugs: BTreeMap<(&str, &str), (&App, &Build)> = BTreeMap::new();
+    // An app's listed builds and each unlisted channel's are apps of their own, compared
+    // together: one bundle's builds at a time.
+    let mut of_bundle: BTreeMap<&str, Vec<&App>> = BTreeMap::new();
     for app in apps {
         let folder = layout.app_page(app, 1).href;
         if let Some(other) = app_folders.insert(folder, app)
@@ -171,10 +173,15 @@ pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
                 ),
             ));
         }
-        for build in &app.builds {
-            let Some((other_app, other)) =
-                build_slugs.insert((&app.bundle_id, &build.slug), (app, build))
-            else {
+        of_bundle.entry(&app.bundle_id).or_default().push(app);
+    }
+    for apps in of_bundle.values() {
+        let mut build_slugs: BTreeMap<&str, (&App, &Build)> = BTreeMap::new();
+        for (app, build) in apps
+            .iter()
+            .flat_map(|a| a.builds.iter().map(move |b| (*a, b)))
+        {
+            let Some((other_app, other)) = build_slugs.insert(&build.slug, (app, build)) else {
                 continue;
             };
             let message = if std::ptr::eq(other_app, app) {
