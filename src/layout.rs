@@ -460,6 +460,16 @@ mod tests {
         assert_eq!(place.root(), root, "root of {file}");
     }
 
+    /// Each icon of `build` is in the folder `dir`.
+    #[track_caller]
+    fn assert_icons_in(layout: &Layout, app: &App, build: &Build, dir: &str) {
+        for &px in ICON_SIZES {
+            let file = format!("{dir}icon-{px}.png");
+            let url = format!("{BASE}{file}");
+            assert_place(layout.icon(app, build, px), &file, &file, &url, "../../");
+        }
+    }
+
     #[test]
     fn root_climbs_one_level_per_folder() {
         let layout = Layout::new(&Url::parse("https://e.com/builds/").unwrap(), None, None);
@@ -493,16 +503,7 @@ mod tests {
             "../../",
         );
         assert_eq!(ICON_SIZES, [57, 512]);
-        for &px in ICON_SIZES {
-            let file = format!("field/1.0-7/icon-{px}.png");
-            assert_place(
-                layout.icon(app, build, px),
-                &file,
-                &file,
-                &format!("{BASE}{file}"),
-                "../../",
-            );
-        }
+        assert_icons_in(layout, app, build, "field/1.0-7/");
         assert_place(
             layout.ipa(app, build),
             "field/1.0-7/field-1.0.ipa",
@@ -531,16 +532,7 @@ mod tests {
         let file = format!("{dir}manifest.plist");
         let manifest = layout.manifest(app, build);
         assert_place(manifest, &file, &file, &format!("{BASE}{file}"), "../../");
-        for &px in ICON_SIZES {
-            let file = format!("{dir}icon-{px}.png");
-            assert_place(
-                layout.icon(app, build, px),
-                &file,
-                &file,
-                &format!("{BASE}{file}"),
-                "../../",
-            );
-        }
+        assert_icons_in(layout, app, build, &dir);
         let file = format!("{dir}field-1.0.ipa");
         let url = format!("https://cdn.e.com/ipas/{file}");
         assert_place(layout.ipa(app, build), &file, &file, &url, "../../");

@@ -975,7 +975,7 @@ mod tests {
 
     use time::Duration;
 
-    use super::testing::{NOW, Signed, config, modelled, modelled_with, release};
+    use super::testing::{NOW, Release, Signed, config, modelled, modelled_with, release};
     use super::*;
 
     const ID: &str = "com.e.field";
@@ -994,14 +994,17 @@ mod tests {
         Signed::AdHoc(NOW - Duration::days(1))
     }
 
+    /// The model of `releases` under `extra` config, in a site with the test secret.
+    fn modelled_secretly(extra: &str, releases: Vec<Release>) -> (Arc<Catalog>, Vec<Diagnostic>) {
+        let secret = super::testing::test_secret();
+        super::testing::modelled_secret(&config(extra), false, Some(&secret), releases)
+    }
+
     #[test]
     fn unlisted_channels_are_apps_of_their_own_below_their_share() {
-        let config = config("channels:\n  QA:\n    unlisted: true\n");
         let secret = super::testing::test_secret();
-        let (catalog, problems) = super::testing::modelled_secret(
-            &config,
-            false,
-            Some(&secret),
+        let (catalog, problems) = modelled_secretly(
+            "channels:\n  QA:\n    unlisted: true\n",
             vec![
                 release(ID, "1.0", "1"),
                 release(ID, "1.1", "2").notes("channel: qa\n"),
@@ -1070,12 +1073,8 @@ mod tests {
 
     #[test]
     fn one_build_in_a_listed_and_an_unlisted_channel_collides() {
-        let config = config("channels:\n  qa:\n    unlisted: true\n");
-        let secret = super::testing::test_secret();
-        let (_, problems) = super::testing::modelled_secret(
-            &config,
-            false,
-            Some(&secret),
+        let (_, problems) = modelled_secretly(
+            "channels:\n  qa:\n    unlisted: true\n",
             vec![
                 release(ID, "1.0", "1").ipa("releases/a/Field.ipa"),
                 release(ID, "1.0", "1")
