@@ -134,6 +134,9 @@ impl Config {
     /// Whether `channel` is unlisted: matched by its slug, as `latest/<channel>/` is, so
     /// `QA` and `qa` are one channel.
     pub fn is_unlisted(&self, channel: &str) -> bool {
+        if !self.has_unlisted() {
+            return false;
+        }
         let slug = crate::urls::slugify(channel, "c");
         self.channels
             .iter()
