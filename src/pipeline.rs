@@ -89,6 +89,12 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         std::env::var(crate::secret::SECRET_VAR).ok(),
     )
     .map_err(Diagnostics::from)?;
+    if secret.is_none() && config.secret_file.is_some() {
+        diagnostics.push(Diagnostic::warning(
+            PathBuf::from(crate::config::CONFIG_FILE),
+            "`secret_file` is set, but the site needs no secret (it is not `private: true` and has no unlisted channel): the file is not read",
+        ));
+    }
     let base_url = match &options.base_url {
         Some(raw) => HttpsUrl::parse_preview(raw).map_err(|why| {
             Diagnostics::from(Diagnostic::error(None, format!("--base-url: {why}")))

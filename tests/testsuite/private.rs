@@ -102,6 +102,13 @@ fn a_secret_file_outside_the_site_gives_the_same_paths_as_the_variable() {
         tokens_in_paths(&site.tree("public")),
         tokens_in_paths(&from_variable)
     );
+    // A site that needs no secret says it does not read one.
+    let config = site.read("relsite.yaml").replace("private: true\n", "");
+    site.config(&config);
+    let run = site.build();
+    run.assert_ok();
+    let said = run.lines_with("`secret_file` is set, but the site needs no secret");
+    assert_eq!(said.len(), 1, "{}", run.stderr);
 }
 
 #[test]
