@@ -244,20 +244,22 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
             status => Err(fail(format!("answers {status}"))),
         }
     };
-    // A secret index not found may be where it was before the site had a secret; when it is
-    // in neither place, the secret changed if the site is published at all.
+    // A secret index not found may be where it was before the site had a secret. With no
+    // index found, a catalog page relsite made means the index moved (the secret changed or
+    // went): starting empty would drop every published build.
     let mut found = None;
     for at in [index, INDEX_FILE] {
-        if found.is_none() {
+        if found.is_none() && (at == index || index != INDEX_FILE) {
             found = get(at, MAX_INDEX_BYTES)?.map(|bytes| (at, bytes));
         }
     }
     let Some((index, bytes)) = found else {
-        if index != INDEX_FILE && get("", MAX_INDEX_BYTES)?.is_some() {
+        let page = get("", MAX_INDEX_BYTES)?.unwrap_or_default();
+        if is_relsite_page(&page) {
             return Err(Diagnostic::error(
                 PathBuf::from(crate::layout::redacted(base.as_str())),
                 format!(
-                    "is published but has no catalog index at {index}: the site secret changed, so every secret path moves, and a runner cannot move the files of builds it does not hold; build once from a folder that holds every build, and upload each IPA at its new path"
+                    "serves a catalog relsite made, but no catalog index at {index}: the site secret changed, or the site got or lost one, so the index and secret paths moved, and a runner cannot move the files of builds it does not hold; build once from a folder that holds every build, and upload each IPA at its new path"
                 ),
             ));
         }
@@ -297,6 +299,12 @@ pub fn fetch(base: &url::Url, index: &str) -> Result<Vec<PublishedBuild>, Diagno
         }
     }
     Ok(builds)
+}
+
+/// Whether `page` is a page relsite made: its generator tag says so.
+fn is_relsite_page(page: &[u8]) -> bool {
+    let tag = br#"<meta name="generator" content="relsite">"#;
+    page.windows(tag.len()).any(|w| w == tag)
 }
 
 /// A relative path of plain names, as the output's files have.

@@ -1072,6 +1072,31 @@ mod tests {
     }
 
     #[test]
+    fn an_app_in_listed_and_unlisted_channels_is_one_app_to_warnings_and_counts() {
+        let extra = "apps:\n  com.e.field:\n    default_channel: stable\nchannels:\n  qa:\n    unlisted: true\n";
+        let (catalog, problems) = modelled_secretly(
+            extra,
+            vec![
+                release(ID, "1.0", "1"),
+                release(ID, "1.1", "2")
+                    .notes("channel: qa\n")
+                    .signed(expired()),
+            ],
+        );
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "releases/com.e.field-1.1-2.ipa: warning: its profile `ad-hoc profile` expired on 2024-05-31: the build stays listed, marked expired, without an install button"
+            ]
+        );
+        assert_eq!((catalog.apps.len(), catalog.app_count()), (2, 1));
+        // Its unlisted builds cannot be installed, its listed one can: no warning either way.
+        assert_eq!(uninstallable_apps(&catalog), []);
+        assert_eq!(default_channel_warnings(&config(extra), &catalog), []);
+    }
+
+    #[test]
     fn one_build_in_a_listed_and_an_unlisted_channel_collides() {
         let (_, problems) = modelled_secretly(
             "channels:\n  qa:\n    unlisted: true\n",
@@ -1085,7 +1110,7 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(
             problems[0].to_string(),
-            "releases/b/Field.ipa: error: is build 1.0-1 of com.e.field as releases/a/Field.ipa is, in channel `qa` and `stable`: one build cannot be listed and unlisted, or in two unlisted channels, as its install files have one folder; remove one or give it a new build number"
+            "releases/b/Field.ipa: error: is build 1.0-1 of com.e.field as releases/a/Field.ipa is, in channel `qa` and `stable`: a build is published once, in one channel; remove one or give it a new build number"
         );
     }
 

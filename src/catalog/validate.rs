@@ -194,7 +194,7 @@ pub fn collisions(apps: &[App], layout: &Layout) -> Vec<Diagnostic> {
                 )
             } else {
                 format!(
-                    "is build {} of {} as {} is, in channel `{}` and `{}`: one build cannot be listed and unlisted, or in two unlisted channels, as its install files have one folder; remove one or give it a new build number",
+                    "is build {} of {} as {} is, in channel `{}` and `{}`: a build is published once, in one channel; remove one or give it a new build number",
                     build.slug,
                     app.bundle_id,
                     display_path(&other.source.ipa),

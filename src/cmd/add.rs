@@ -274,7 +274,15 @@ fn release_problems(
         reserved: &reserved,
         secret: Some(&placeholder),
     };
-    problems.extend(crate::catalog::model(config, vec![release], &options).1);
+    let (catalog, modelled) = crate::catalog::model(config, vec![release], &options);
+    problems.extend(modelled);
+    // A channel written like an unlisted one; an unlisted channel without builds is no news.
+    let unlisted = crate::catalog::unlisted_channel_problems(config, &catalog);
+    problems.extend(
+        unlisted
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error),
+    );
     problems
 }
 

@@ -68,14 +68,20 @@ fn moved_files(
         was.sort();
         is.sort();
         if was != is {
+            let folder = |files: &[String]| {
+                let file = files.first().map_or("", String::as_str);
+                file.rsplit_once('/')
+                    .map_or(file, |(folder, _)| folder)
+                    .to_string()
+            };
             problems.push(Diagnostic::error(
                 None,
                 format!(
-                    "{} of {} is published at {}, and would now be at {}: its files stay where they are, so keep the app's slug (apps.{}.slug), ipa_base_url, `private`, unlisted channels and the site secret as they were, or build once from a folder that holds every build",
+                    "{} of {} is published in {}/, and would now be in {}/: its files stay where they are, so keep the app's slug (apps.{}.slug), ipa_base_url, `private`, unlisted channels and the site secret as they were, or build once from a folder that holds every build",
                     crate::diag::display_path(&build.source.ipa),
                     build.bundle_id,
-                    was.first().map_or("", String::as_str),
-                    is.first().map_or("", String::as_str),
+                    folder(&was),
+                    folder(&is),
                     build.bundle_id,
                 ),
             ));
@@ -115,8 +121,8 @@ pub fn build(options: &Options, ui: &Ui) -> Result<Prepared, Failure> {
     {
         return Err(Failure::unwritten(failed));
     }
-    moved_files(&options.published, &prepared)?;
     ui.report(&prepared.diagnostics);
+    moved_files(&options.published, &prepared)?;
     let bar = ui.progress(write::progress_len(&prepared.plan), "Writing");
     let previous = prepared.cache.output_record(&prepared.output_dir);
     let ipas = if options.preview {

@@ -581,15 +581,20 @@ fn login_verdict(status: u16, location: Option<&str>, url: &Url) -> Verdict {
             let Some(location) = location else {
                 return Verdict::Answers(format!("answers {status} with no Location header"));
             };
-            // A login elsewhere refuses; the host's own moves (`www.`, `https`) are followed.
+            // A login elsewhere refuses; the host's own moves are followed.
             let host = |u: &Url| {
                 let host = u.host_str().unwrap_or_default();
                 host.strip_prefix("www.").unwrap_or(host).to_string()
             };
+            // Its own moves: the same host and port, or `http` to `https`, `www.` or not.
+            let own_move = |to: &Url| {
+                let same_port = to.scheme() == url.scheme()
+                    && to.port_or_known_default() == url.port_or_known_default();
+                let upgrade = url.scheme() == "http" && to.scheme() == "https";
+                host(to) == host(url) && (same_port || upgrade)
+            };
             match url.join(location) {
-                Ok(to) if to.path().starts_with(ACCESS_LOGIN) || host(&to) != host(url) => {
-                    Verdict::Refuses
-                }
+                Ok(to) if to.path().starts_with(ACCESS_LOGIN) || !own_move(&to) => Verdict::Refuses,
                 Ok(to) => Verdict::Follow(to),
                 Err(e) => Verdict::Answers(format!(
                     "answers {status} redirecting to `{}`, which is no URL: {e}",
@@ -735,15 +740,19 @@ mod tests {
             Verdict::Follow(page())
         );
         // The host's own moves are no login: followed, to be judged there.
-        for moved in [
-            "https://www.e.com/builds/field/",
-            "http://e.com/builds/field/",
-        ] {
-            let to = Url::parse(moved).unwrap();
-            assert_eq!(
-                login_verdict(301, Some(moved), &folder),
-                Verdict::Follow(to)
-            );
+        let to = Url::parse("https://www.e.com/builds/field/").unwrap();
+        assert_eq!(
+            login_verdict(301, Some(to.as_str()), &folder),
+            Verdict::Follow(to)
+        );
+        let plain = Url::parse("http://e.com/builds/field").unwrap();
+        assert_eq!(
+            login_verdict(301, Some(folder.as_str()), &plain),
+            Verdict::Follow(folder.clone())
+        );
+        // A login on another port or scheme of the host is a login elsewhere.
+        for login in ["https://e.com:9091/login", "http://e.com/login"] {
+            assert_eq!(login_verdict(302, Some(login), &folder), Verdict::Refuses);
         }
         assert_answers(
             login_verdict(302, None, &page()),

@@ -437,7 +437,7 @@ fn from_published_refuses_what_would_lose_published_files() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains(
-            "releases/1.0/App.ipa of com.acme.app is published at com.acme.app/1.0-1/app.ipa, and would now be at renamed/1.0-1/app.ipa"
+            "releases/1.0/App.ipa of com.acme.app is published in com.acme.app/1.0-1/, and would now be in renamed/1.0-1/"
         ),
         "{}",
         run.stderr

@@ -538,7 +538,7 @@ fn share_page(site: &TestSite) -> String {
     let run = site.run_env(&["share"], &[("RELSITE_SECRET", SECRET)]);
     run.assert_ok();
     let line = run.stdout.trim();
-    let (_, url) = line.split_once(' ').unwrap_or_else(|| panic!("{line}"));
+    let (_, url) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
     format!("{}index.html", site_path(url))
 }
 
@@ -765,14 +765,22 @@ fn build_from_published_finds_the_index_a_secret_moved_and_refuses_what_would_mo
     // With another secret the index is nowhere: the runner stops instead of dropping builds.
     let c = runner(&with_unlisted, "1.2", "3", "qa");
     build(&c, &served.base, OTHER_SECRET)
-        .assert_fails_with("error: is published but has no catalog index at s/")
+        .assert_fails_with("error: serves a catalog relsite made, but no catalog index at s/")
         .assert_fails_with("the site secret changed");
+    // Without its unlisted channel the site has no secret, and its index is at the root again,
+    // where there is none yet: refused too, as the secret index is what holds the builds.
+    let e = runner(config, "1.2", "3", "stable");
+    e.run(&["build", "--from-published", "--base-url", &served.base])
+        .assert_fails_with(
+            "error: serves a catalog relsite made, but no catalog index at catalog.json",
+        );
+    assert!(!e.path("public").exists());
     // Unlisting a published channel would move its builds' files: refused, naming the build.
     let moved =
         format!("{config}channels:\n  stable:\n    unlisted: true\n  qa:\n    unlisted: true\n");
     let d = runner(&moved, "1.3", "4", "qa");
     build(&d, &served.base, SECRET).assert_fails_with(
-        "error: releases/1.0/App.ipa of com.acme.app is published at com.acme.app/1.0-1/icon-512.png, and would now be at i/",
+        "error: releases/1.0/App.ipa of com.acme.app is published in com.acme.app/1.0-1/, and would now be in i/",
     );
     assert!(!d.path("public").exists(), "nothing was written");
 }
@@ -812,4 +820,24 @@ fn an_indexed_site_keeps_search_engines_out_of_its_secret_folders() {
             "{headers}"
         );
     }
+}
+
+#[test]
+fn add_refuses_a_channel_written_like_an_unlisted_one() {
+    let site = unlisted_site(false);
+    let outside = tempfile::tempdir().unwrap();
+    let ipa = outside.path().join("Field.ipa");
+    std::fs::write(
+        &ipa,
+        IpaBuilder::new("Field", "com.acme.field", "1.3", "4")
+            .signed()
+            .build(),
+    )
+    .unwrap();
+    let ipa = ipa.to_str().unwrap();
+    let secret = [("RELSITE_SECRET", SECRET)];
+    site.run_env(&["add", ipa, "--channel", "Q.A."], &secret)
+        .assert_fails_with("is in channel `Q.A.`, which is not the unlisted channel `QA`");
+    site.run_env(&["add", ipa, "--channel", "qa"], &secret)
+        .assert_ok();
 }
