@@ -57,14 +57,16 @@ fn moved_files(
 ) -> Result<(), Failure> {
     let layout = &prepared.catalog.layout;
     let external = prepared.config.ipa_base_url.is_some();
+    let by_ipa: std::collections::HashMap<(&str, &str), &[String]> = published
+        .iter()
+        .map(|p| ((&*p.facts.plist.bundle_id, &*p.facts.sha256), &p.files[..]))
+        .collect();
     let mut problems = Vec::new();
     for (app, build) in prepared.catalog.builds().filter(|(_, b)| b.published) {
-        let Some(was) = published.iter().find(|p| {
-            p.facts.plist.bundle_id == *build.bundle_id && p.facts.sha256 == build.package.sha256
-        }) else {
+        let Some(was) = by_ipa.get(&(&*build.bundle_id, &*build.package.sha256)) else {
             continue;
         };
-        let (mut was, mut is) = (was.files.clone(), layout.kept_files(app, build, external));
+        let (mut was, mut is) = (was.to_vec(), layout.kept_files(app, build, external));
         was.sort();
         is.sort();
         if was != is {
