@@ -28,9 +28,9 @@ pub const NETLIFY_BASIC_AUTH_VAR: &str = "RELSITE_NETLIFY_BASIC_AUTH";
 pub struct HostSettings {
     /// Let search engines index the site.
     pub public: bool,
-    /// The site has a secret: its pages send no `Referer`, and robots keep out of its secret
-    /// folders.
-    pub no_referrer: bool,
+    /// The site has a secret, so its pages name secret paths: they send no `Referer`, and
+    /// robots keep out of its secret folders.
+    pub secret_paths: bool,
     /// A private catalog's logins for Netlify's `Basic-Auth` (from [`NETLIFY_BASIC_AUTH_VAR`]),
     /// with the top-level names of what sits behind them: every one in the output but the
     /// install files, robots.txt and the not-found page.
@@ -41,7 +41,7 @@ impl std::fmt::Debug for HostSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HostSettings")
             .field("public", &self.public)
-            .field("no_referrer", &self.no_referrer)
+            .field("secret_paths", &self.secret_paths)
             .field(
                 "basic_auth",
                 &self.basic_auth.as_ref().map(|(_, roots)| roots),
@@ -62,7 +62,7 @@ impl HostSettings {
     ) -> (HostSettings, Vec<Diagnostic>) {
         let mut settings = HostSettings {
             public: config.public,
-            no_referrer: catalog.layout.has_secret(),
+            secret_paths: catalog.layout.has_secret(),
             basic_auth: None,
         };
         let Some(value) = basic_auth.filter(|v| !v.trim().is_empty()) else {
@@ -153,7 +153,7 @@ pub fn headers(settings: &HostSettings) -> String {
     if !settings.public {
         text.push_str("  X-Robots-Tag: noindex, nofollow\n");
     }
-    if settings.no_referrer {
+    if settings.secret_paths {
         text.push_str("  Referrer-Policy: no-referrer\n");
         if settings.public {
             // An indexed site's secret folders are never indexed, should a link leak.
@@ -188,7 +188,7 @@ pub fn headers(settings: &HostSettings) -> String {
 
 /// The host configuration files, by output path.
 pub fn files(settings: &HostSettings) -> Vec<(&'static str, Vec<u8>)> {
-    let robots = match (settings.public, settings.no_referrer) {
+    let robots = match (settings.public, settings.secret_paths) {
         (false, _) => "User-agent: *\nDisallow: /\n".to_string(),
         (true, false) => "User-agent: *\nAllow: /\n".to_string(),
         // Secret paths are found only by their links; never index one that leaks.
@@ -286,10 +286,10 @@ mod tests {
 
     #[test]
     fn robots_keep_out_of_secret_folders_of_an_indexed_site() {
-        let robots = |public, no_referrer| {
+        let robots = |public, secret_paths| {
             let settings = HostSettings {
                 public,
-                no_referrer,
+                secret_paths,
                 basic_auth: None,
             };
             String::from_utf8(files(&settings)[1].1.clone()).unwrap()

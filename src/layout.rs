@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use url::Url;
 
-use crate::catalog::{App, Build, Share};
+use crate::catalog::{App, Build};
 use crate::urls;
 
 /// The folder of a private catalog's install files, each build's in `i/<token>/`: the only
@@ -161,14 +161,9 @@ impl Layout {
         Layout::file(&self.base, &[ATOM_FEED])
     }
 
-    /// The catalog page of an unlisted channel, `s/<token>/`.
-    pub fn share_page(&self, share: &Share) -> Place {
-        self.page(&[SHARE_DIR, &share.token])
-    }
-
-    /// The address of the page of the unlisted channel whose token is `token`.
-    pub fn share_url(&self, token: &str) -> Url {
-        self.page(&[SHARE_DIR, token]).url
+    /// The catalog page of an unlisted channel, `s/<token>/` by its share token.
+    pub fn share_page(&self, token: &str) -> Place {
+        self.page(&[SHARE_DIR, token])
     }
 
     /// The segments of `rest` below an app's folder: `<app>/`, or `s/<token>/<app>/` for an

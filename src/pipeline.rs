@@ -83,12 +83,7 @@ pub fn prepare(options: &Options, ui: &Ui) -> Result<Prepared, Diagnostics> {
         all.extend(ds);
         all
     })?;
-    let secret = crate::secret::SiteSecret::load(
-        &config,
-        root,
-        std::env::var(crate::secret::SECRET_VAR).ok(),
-    )
-    .map_err(Diagnostics::from)?;
+    let secret = crate::secret::SiteSecret::of_site(&config, root).map_err(Diagnostics::from)?;
     if secret.is_none() && config.secret_file.is_some() {
         diagnostics.push(Diagnostic::warning(
             PathBuf::from(crate::config::CONFIG_FILE),

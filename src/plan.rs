@@ -265,6 +265,11 @@ pub struct PlanOptions {
 /// Builds listed on one app page; later builds go to `<app>/page/<n>/`.
 pub const BUILDS_PER_PAGE: usize = 50;
 
+/// How many pages an app's build list takes.
+pub fn app_page_count(app: &App) -> usize {
+    app.builds.len().div_ceil(BUILDS_PER_PAGE)
+}
+
 /// What pages and feeds are made from, shared by every file made when written.
 struct Renderer {
     catalog: Arc<Catalog>,
@@ -425,7 +430,7 @@ impl Renderer {
                 let share = apps.first().and_then(|a| a.share.as_ref());
                 context.insert("share", &share.map(|s| s.channel.as_str()));
                 let place = match share {
-                    Some(share) => layout.share_page(share),
+                    Some(share) => layout.share_page(&share.token),
                     None => {
                         return Err(Diagnostic::error(
                             None,
@@ -438,7 +443,7 @@ impl Renderer {
             Page::NotFound => (layout.not_found_page(), "404.html"),
             Page::App { app, n } => {
                 let app = &catalog.apps[*app];
-                let total = app.builds.len().div_ceil(BUILDS_PER_PAGE);
+                let total = app_page_count(app);
                 let builds: Vec<BuildCard<'_>> = app
                     .builds
                     .chunks(BUILDS_PER_PAGE)
@@ -1192,8 +1197,7 @@ impl Planner<'_> {
 
     /// An app's pages, feeds and `latest/` pages.
     fn app(&mut self, a: usize, app: &App) {
-        let total = app.builds.len().div_ceil(BUILDS_PER_PAGE);
-        for n in 1..=total {
+        for n in 1..=app_page_count(app) {
             self.add_page(Page::App { app: a, n }, Origin::app("the page", app));
         }
         for feed in [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom] {

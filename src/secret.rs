@@ -128,11 +128,16 @@ impl SiteSecret {
         self.token("share", &[channel_slug])
     }
 
+    /// [`SiteSecret::load`] with the environment's [`SECRET_VAR`].
+    pub fn of_site(config: &Config, root: &Path) -> Result<Option<SiteSecret>, Diagnostic> {
+        SiteSecret::load(config, root, std::env::var(SECRET_VAR).ok())
+    }
+
     /// The published catalog index's path below the output root in the site at `root`: below
     /// the secret's token when the site needs a secret
     /// ([`crate::layout::index_file`]). For commands that read the index before a build.
     pub fn index_file_of(config: &Config, root: &Path) -> Result<String, Diagnostic> {
-        let secret = SiteSecret::load(config, root, std::env::var(SECRET_VAR).ok())?;
+        let secret = SiteSecret::of_site(config, root)?;
         Ok(crate::layout::index_file(
             secret.map(|s| s.index_token()).as_deref(),
         ))

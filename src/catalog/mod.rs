@@ -525,34 +525,37 @@ fn model_app(
         .filter_map(|i| make_build(i, &name, &icons, config, options.secret, shared, problems))
         .collect();
     prune(config, &bundle_id, &mut builds, problems);
-    let mut groups: Vec<(Option<Share>, Vec<Build>)> = vec![(None, Vec::new())];
-    for build in builds {
-        let unlisted = config.is_unlisted(&build.channel);
-        let share = match (unlisted, options.secret) {
-            (true, Some(secret)) => {
-                let slug = build.channel_slug();
-                Some(Share {
-                    channel: build.channel.to_string(),
-                    token: secret.share_token(&slug),
-                    slug,
-                })
+    // Each unlisted channel's builds are an app of their own, below its secret page.
+    let mut shared_builds: Vec<(Share, Vec<Build>)> = Vec::new();
+    if let Some(secret) = options.secret.filter(|_| config.has_unlisted()) {
+        for build in builds.extract_if(.., |b| config.is_unlisted(&b.channel)) {
+            let slug = build.channel_slug();
+            match shared_builds
+                .iter_mut()
+                .find(|(share, _)| share.slug == slug)
+            {
+                Some((_, of_share)) => of_share.push(build),
+                None => {
+                    let share = Share {
+                        channel: build.channel.to_string(),
+                        token: secret.share_token(&slug),
+                        slug,
+                    };
+                    shared_builds.push((share, vec![build]));
+                }
             }
-            _ => None,
-        };
-        let at = groups
-            .iter()
-            .position(|(s, _)| s.as_ref().map(|s| &s.slug) == share.as_ref().map(|s| &s.slug));
-        match at {
-            Some(at) => groups[at].1.push(build),
-            None => groups.push((share, vec![build])),
         }
     }
     let description_html = settings
         .and_then(|s| s.description.as_deref())
         .map(markdown::to_html);
     let default_channel = publishable(config.default_channel(&bundle_id)).into_owned();
+    let groups = std::iter::once((None, builds)).chain(
+        shared_builds
+            .into_iter()
+            .map(|(share, of)| (Some(share), of)),
+    );
     groups
-        .into_iter()
         .filter(|(_, builds)| !builds.is_empty())
         .map(|(share, mut builds)| {
             builds.shrink_to_fit();

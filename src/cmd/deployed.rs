@@ -534,7 +534,7 @@ fn login_pages(catalog: &Catalog) -> Vec<Url> {
     let layout = &catalog.layout;
     let mut pages = vec![layout.catalog_page(), layout.site_feed(), layout.index()];
     for app in &catalog.apps {
-        let total = app.builds.len().div_ceil(crate::plan::BUILDS_PER_PAGE);
+        let total = crate::plan::app_page_count(app);
         pages.extend((1..=total).map(|n| layout.app_page(app, n)));
         pages.extend(
             [AppFeed::Releases, AppFeed::Latest, AppFeed::Atom]
@@ -548,7 +548,12 @@ fn login_pages(catalog: &Catalog) -> Vec<Url> {
         );
         pages.extend(app.builds.iter().map(|build| layout.build_page(app, build)));
     }
-    pages.extend(catalog.shares().into_iter().map(|s| layout.share_page(s)));
+    pages.extend(
+        catalog
+            .shares()
+            .into_iter()
+            .map(|s| layout.share_page(&s.token)),
+    );
     pages.into_iter().map(|page| page.url).collect()
 }
 
@@ -581,12 +586,12 @@ fn login_verdict(status: u16, location: Option<&str>, url: &Url) -> Verdict {
             let Some(location) = location else {
                 return Verdict::Answers(format!("answers {status} with no Location header"));
             };
-            // A login elsewhere refuses; the host's own moves are followed.
+            // A login elsewhere refuses; the host's own moves are followed: the same host and
+            // port, or `http` to `https`, with `www.` or without.
             let host = |u: &Url| {
                 let host = u.host_str().unwrap_or_default();
                 host.strip_prefix("www.").unwrap_or(host).to_string()
             };
-            // Its own moves: the same host and port, or `http` to `https`, `www.` or not.
             let own_move = |to: &Url| {
                 let same_port = to.scheme() == url.scheme()
                     && to.port_or_known_default() == url.port_or_known_default();
@@ -862,7 +867,7 @@ mod tests {
         assert!(asked.iter().any(|url| url.ends_with("/latest/beta/")));
         let share = catalog
             .layout
-            .share_page(catalog.shares()[0])
+            .share_page(&catalog.shares()[0].token)
             .url
             .to_string();
         assert!(asked.contains(&share), "{share}");

@@ -6,7 +6,7 @@ use crate::cli::ShareArgs;
 use crate::cmd::Failure;
 use crate::config::{CONFIG_FILE, Config, HttpsUrl};
 use crate::diag::Diagnostic;
-use crate::secret::{SECRET_VAR, SiteSecret};
+use crate::secret::SiteSecret;
 use crate::text::terminal;
 use crate::ui::Ui;
 
@@ -44,7 +44,7 @@ pub fn run(args: &ShareArgs, ui: &Ui) -> Result<(), Failure> {
             why,
         )));
     }
-    let secret = SiteSecret::load(&config, &args.root, std::env::var(SECRET_VAR).ok())
+    let secret = SiteSecret::of_site(&config, &args.root)
         .map_err(Failure::unwritten)?
         .ok_or_else(|| {
             Failure::unwritten(Diagnostic::error(
@@ -57,7 +57,7 @@ pub fn run(args: &ShareArgs, ui: &Ui) -> Result<(), Failure> {
     for name in unlisted {
         let slug = crate::urls::slugify(name, "c");
         let token = secret.share_token(&slug);
-        println!("{} {}", terminal(name), layout.share_url(&token));
+        println!("{} {}", terminal(name), layout.share_page(&token).url);
     }
     ui.detail("a channel's page is published once a build is in it");
     Ok(())
