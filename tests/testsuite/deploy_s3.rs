@@ -52,6 +52,11 @@ fn noise(len: usize, seed: &str) -> Vec<u8> {
 
 /// `relsite deploy` of `site` to `garage`, with the site served at its website endpoint.
 fn deploy(site: &TestSite, garage: &Garage, extra: &[&str]) -> Run {
+    deploy_with(site, garage, extra, &[])
+}
+
+/// [`deploy`] with the variables `env` set too.
+fn deploy_with(site: &TestSite, garage: &Garage, extra: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = relsite();
     command
         .arg("deploy")
@@ -59,7 +64,8 @@ fn deploy(site: &TestSite, garage: &Garage, extra: &[&str]) -> Run {
         .args(["--base-url", &garage.base_url()])
         .arg("--root")
         .arg(site.root())
-        .envs(garage.env());
+        .envs(garage.env())
+        .envs(env.iter().copied());
     Run::from(command.output().expect("run relsite"))
 }
 
@@ -571,19 +577,12 @@ fn runners_keep_an_unlisted_channel_on_its_secret_page_only() {
     let garage = Garage::start();
     let secret = "9f1c2e7a4b8d0f3165a7c9e2b4d6f8a0";
     let deploy_with_secret = |site: &TestSite| {
-        let mut command = relsite();
-        command
-            .args([
-                "deploy",
-                "--from-published",
-                "--base-url",
-                &garage.base_url(),
-            ])
-            .arg("--root")
-            .arg(site.root())
-            .envs(garage.env())
-            .env("RELSITE_SECRET", secret);
-        Run::from(command.output().expect("run relsite"))
+        deploy_with(
+            site,
+            &garage,
+            &["--from-published"],
+            &[("RELSITE_SECRET", secret)],
+        )
     };
     let unlisted_runner = || {
         let site = runner(&garage);
